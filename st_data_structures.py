@@ -1,0 +1,70 @@
+"""Value objects that cross between the page's widgets and the engine. No Streamlit here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ecc.client import Cardinality
+from ecc.drafts import QueryDraft
+
+CARDINALITY_LABELS: dict[str, Cardinality] = {
+    "many": Cardinality.MANY,
+    "at most one": Cardinality.AT_MOST_ONE,
+    "exactly one": Cardinality.EXACTLY_ONE,
+}
+
+
+@dataclass(frozen=True)
+class QueryTabContent:
+    """One tab of the query form, as the widgets hold it."""
+
+    text: str = ""
+    args_text: str = ""
+    kwargs_text: str = ""
+    cardinality: str = "many"  # a key of CARDINALITY_LABELS
+    as_json: bool = False
+    typed_values: dict[str, object] | None = None  # parameter name -> converted value
+
+
+@dataclass(frozen=True)
+class FormContent:
+    """What one submission of the form holds: one or more queries."""
+
+    tabs: tuple[QueryTabContent, ...] = field(default_factory=tuple)
+
+    def drafts(self) -> list[QueryDraft]:
+        """One draft per non-empty tab (a batch of one when only the first tab is used)."""
+        drafts = []
+        for index, tab in enumerate(self.tabs, start=1):
+            if not tab.text.strip() and index > 1:
+                continue  # an empty extra tab is simply unused
+            typed_args = typed_kwargs = None
+            if tab.typed_values is not None:
+                if all(name.isdigit() for name in tab.typed_values):
+                    typed_args = tuple(
+                        tab.typed_values[k] for k in sorted(tab.typed_values, key=int)
+                    )
+                else:
+                    typed_kwargs = dict(tab.typed_values)
+            drafts.append(
+                QueryDraft(
+                    name=f"Query {index}",
+                    text=tab.text,
+                    args_text=tab.args_text,
+                    kwargs_text=tab.kwargs_text,
+                    cardinality=CARDINALITY_LABELS.get(tab.cardinality, Cardinality.MANY),
+                    as_json=tab.as_json,
+                    typed_args=typed_args,
+                    typed_kwargs=typed_kwargs,
+                )
+            )
+        return drafts
+
+
+@dataclass(frozen=True)
+class UserPrefs:
+    """Per-session settings a user may change (an allow-list; each bounded by the admin's)."""
+
+    row_limit: int
+    query_timeout_s: float
+    view: str = "table"  # table | json | text

@@ -1,0 +1,345 @@
+"""Streamlit glue: settings from secrets, the process-wide registry, this session's runtime.
+
+Registries are ``st.cache_resource`` entries:
+- ``session_registry()`` (global scope): token → ``SessionRuntime`` (loop thread + client),
+  with last-used timestamps and a reaper thread; ``atexit`` closes it at process exit;
+- ``session_handle()`` (session scope): this browser session's token; Streamlit calls
+  ``_release_session`` when the session disconnects, which releases its runtime at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from ecc import testing
+from ecc.client import ClientOptions, QueryClient, create_gel_client
+from ecc.config import ConsoleSettings, SettingsError, load_settings
+from ecc.execute import ExecutionPolicy
+from ecc.sessions import RuntimeLimits, SessionRegistry, SessionRuntime
+from st_data_structures import UserPrefs
+
+log = logging.getLogger("ecc.page")
+
+TEST_FAKE_ENV = "ECC_TEST_FAKE_CLIENT"  # test-only: serve the shipped fake, never a database
+
+
+@dataclass(frozen=True)
+class SettingsProblem:
+    message: str
+
+
+def read_settings() -> ConsoleSettings | SettingsProblem:
+    """Settings from ``[connections.gel]`` and the environment, or what is wrong with them."""
+    section: Mapping[str, Any] = {}
+    try:
+        connections = st.secrets.get("connections", {})
+        section = connections.get("gel", {}) if hasattr(connections, "get") else {}
+    except Exception:  # no secrets.toml at all: fine, the environment may configure us
+        section = {}
+    try:
+        settings = load_settings(dict(section), os.environ)
+    except SettingsError as exc:
+        return SettingsProblem(str(exc))
+    if os.environ.get(TEST_FAKE_ENV) == "1" and not settings.fake_client:
+        from dataclasses import replace
+
+        settings = replace(settings, fake_client=True)
+    return settings
+
+
+def auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:
+        return False
+
+
+@st.cache_resource(show_spinner=False)
+def session_registry() -> SessionRegistry:
+    return SessionRegistry(reap_interval_s=30.0)
+
+
+@dataclass(frozen=True)
+class SessionHandle:
+    token: str
+
+
+def _release_session(handle: SessionHandle) -> None:
+    # Runs on Streamlit's server thread when the browser session goes away: must not block.
+    session_registry().release(handle.token)
+
+
+@st.cache_resource(scope="session", on_release=_release_session, show_spinner=False)
+def session_handle() -> SessionHandle:
+    return SessionHandle(token=secrets.token_urlsafe(16))
+
+
+def client_factory(settings: ConsoleSettings) -> Any:
+    """A zero-argument factory called on the session's loop to create its client."""
+    if settings.fake_client:
+        return testing.active_fake_factory()
+    options = ClientOptions(settings.connect_wait_s, settings.connect_timeout_s)
+
+    def make() -> QueryClient:
+        return create_gel_client(settings.connection, options)
+
+    return make
+
+
+def session_runtime(settings: ConsoleSettings) -> SessionRuntime:
+    registry = session_registry()
+    registry.idle_threshold_s = settings.idle_threshold_s
+    limits = RuntimeLimits(
+        max_running=settings.max_running,
+        max_kept_rows=settings.max_kept_rows,
+        max_kept_results=settings.max_kept_results,
+        history_size=settings.history_size,
+    )
+
+    def build(token: str) -> SessionRuntime:
+        return SessionRuntime(token, client_factory(settings), limits, settings.secret_values)
+
+    return registry.get_or_create(session_handle().token, build)
+
+
+def user_prefs(settings: ConsoleSettings) -> UserPrefs:
+    """This session's preferences, clamped to what the administrator allows."""
+    state = st.session_state
+    row_limit = int(state.get("pref_row_limit", settings.row_limit))
+    timeout = float(state.get("pref_timeout_s", settings.query_timeout_s))
+    return UserPrefs(
+        row_limit=max(1, min(row_limit, 10_000)),
+        query_timeout_s=max(0.1, min(timeout, settings.query_timeout_s)),
+        view=str(state.get("pref_view", "table")),
+    )
+
+
+def execution_policy(settings: ConsoleSettings, prefs: UserPrefs) -> ExecutionPolicy:
+    return ExecutionPolicy(read_only=settings.read_only, timeout_s=prefs.query_timeout_s)
+
+
+def wait_briefly(future: Any, seconds: float) -> None:
+    """Give fast queries the chance to render in this very run; slow ones keep running."""
+    deadline = time.monotonic() + seconds
+    try:
+        future.result(timeout=max(0.0, deadline - time.monotonic()))
+    except Exception:  # noqa: S110 - still running or failed: the run book has the outcome
+        pass
+
+
+@dataclass(frozen=True)
+class AccessDecision:
+    allowed: bool
+    reason: str
+
+
+def access_decision(settings: ConsoleSettings, logged_in: bool, email: str | None
+                    ) -> AccessDecision:
+    """Who may use the console when sign-in is configured."""
+    if not logged_in:
+        return AccessDecision(False, "Sign in to use this console.")
+    if not settings.allowed_emails and not settings.allowed_domains:
+        return AccessDecision(True, "Any signed-in user may use this console.")
+    address = (email or "").strip().lower()
+    domain = address.rpartition("@")[2]
+    if address in settings.allowed_emails or (domain and domain in settings.allowed_domains):
+        return AccessDecision(True, "Your e-mail is on the allow-list.")
+    return AccessDecision(
+        False,
+        f"{email or 'Your account'} is not allowed to use this console. Ask an administrator "
+        "to add it to allowed_emails or allowed_domains.",
+    )
+
+
+# --- page actions ---------------------------------------------------------------------------
+INLINE_WAIT_S = 0.5  # a submission waits this long so fast queries render without a poll
+POLL_S = 0.5  # how often the live results fragment refreshes while something runs
+
+
+def submit_form(runtime: SessionRuntime, content: Any, settings: ConsoleSettings,
+                prefs: UserPrefs) -> list[Any]:
+    """Check the form, queue its queries, wait briefly. Returns input errors (nothing ran)."""
+    from ecc.drafts import DraftLimits, build_requests
+
+    limits = DraftLimits(settings.max_query_chars, settings.max_args_chars)
+    drafts = content.drafts()[: settings.max_batch]
+    requests, errors = build_requests(drafts, limits)
+    if errors:
+        return [e.scrubbed(settings.secret_values) for e in errors]
+    submitted = runtime.submit(requests, execution_policy(settings, prefs))
+    st.session_state["shown_batch"] = submitted.records[0].batch_id
+    st.session_state.pop("shown_run", None)
+    if submitted.loop_restarted:
+        st.session_state["loop_notice"] = True
+    wait_briefly(submitted.future, INLINE_WAIT_S)
+    return []
+
+
+def cancel_runs(run_ids: list[int] | None) -> None:
+    """Button callback: cancel some or all of this session's runs."""
+    settings = read_settings()
+    if isinstance(settings, SettingsProblem):
+        return
+    count = session_runtime(settings).cancel(run_ids)
+    st.session_state["cancel_notice"] = (
+        f"Asked {count} quer{'y' if count == 1 else 'ies'} to stop." if count else
+        "Nothing to cancel: the query had already finished."
+    )
+
+
+def live_results(runtime: SessionRuntime, prefs: UserPrefs) -> None:
+    """Results of the shown batch and the running list, refreshed by polling a fragment
+    (never a whole-page rerun loop) while anything of this session runs."""
+    import st_comps
+
+    polling = bool(runtime.book.active())
+
+    @st.fragment(run_every=POLL_S if polling else None)
+    def _results() -> None:
+        now = time.monotonic()
+        notice = st.session_state.pop("cancel_notice", None)
+        if notice:
+            st.info(notice, icon="🚫")
+        active = runtime.book.active()
+        if active:
+            st_comps.running_list(active, now, cancel_runs)
+        shown = _shown_records(runtime)
+        if shown:
+            st.subheader("Results")
+            for record in shown:
+                with st.container(border=True):
+                    st_comps.render_record(record, prefs, now)
+        if polling and not active:
+            st.rerun(scope="app")  # everything finished: refresh history, stop polling
+
+    _results()
+
+
+def _shown_records(runtime: SessionRuntime) -> list[Any]:
+    run_id = st.session_state.get("shown_run")
+    if run_id is not None:
+        record = runtime.book.get(int(run_id))
+        if record is not None:
+            return [record]
+    batch_id = st.session_state.get("shown_batch")
+    return runtime.book.batch(int(batch_id)) if batch_id is not None else []
+
+
+def sidebar(settings: ConsoleSettings, runtime: SessionRuntime) -> None:
+    import st_comps
+
+    st.header("Console")
+    st_comps.connection_summary(settings)
+    if st.button("Test connection", key="test_connection", icon="🔌"):
+        outcome = test_connection(settings, runtime)
+        if outcome is None:
+            st.success("Connected: the server answered `select 1`.")
+        else:
+            st_comps.render_error(outcome)
+    st.divider()
+    st.markdown("**My settings**")
+    st.number_input("Rows shown per result", min_value=1, max_value=10_000,
+                    value=settings.row_limit, step=50, key="pref_row_limit")
+    st.number_input("Query timeout (s)", min_value=0.1, max_value=settings.query_timeout_s,
+                    value=settings.query_timeout_s, key="pref_timeout_s",
+                    help="At most the administrator's query_timeout_s.")
+    st.radio("Result view", ["table", "json", "text"], key="pref_view", horizontal=True)
+    st.number_input("Queries per submission (tabs)", min_value=1, max_value=settings.max_batch,
+                    value=1, key="tab_count")
+    st.divider()
+    st_comps.docs_links()
+
+
+def test_connection(settings: ConsoleSettings, runtime: SessionRuntime) -> Any:
+    """None when the server answers ``select 1``; else the error's view."""
+    from ecc.errors import error_view
+
+    bound = settings.connect_wait_s + settings.connect_timeout_s + 2
+
+    async def probe(client: QueryClient) -> object:
+        await client.ensure_connected()
+        return await client.query_single("select 1")
+
+    try:
+        runtime.call(probe, timeout=bound)
+    except Exception as exc:
+        return error_view(exc, subject="Test connection", timeout_s=bound).scrubbed(
+            settings.secret_values
+        )
+    return None
+
+
+def history_and_resources(runtime: SessionRuntime) -> None:
+    import st_comps
+
+    records = runtime.book.newest_first()
+    with st.expander(f"History ({len(records)})", expanded=False):
+        if not records:
+            st.caption("Runs of this session appear here, newest first (the last 100 are kept).")
+        else:
+            st_comps.history_table(records)
+            ids = [r.run_id for r in records]
+            c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1])
+            chosen = c1.selectbox("Run", ids, key="history_run",
+                                  format_func=lambda i: f"run {i}")
+            c2.button("Load into form", key="history_load", on_click=load_into_form,
+                      args=(runtime, chosen))
+            c3.button("Run again", key="history_rerun", on_click=run_again,
+                      args=(runtime, chosen))
+            c4.button("Show", key="history_show", on_click=_show_run, args=(chosen,))
+            c5.button("Clear", key="history_clear", on_click=runtime.book.clear)
+            st.download_button("Download history (JSON)",
+                               data=lambda: st_comps.history_json(runtime.book.newest_first()),
+                               file_name="history.json", mime="application/json",
+                               on_click="ignore", key="history_download")
+    with st.expander("Resources", expanded=False):
+        st_comps.resources_panel(runtime.status(), session_registry().totals())
+        c1, c2, c3 = st.columns(3)
+        c1.button("Refresh", key="res_refresh")
+        if c2.button("Reset my connection", key="res_reset"):
+            runtime.reset_client()
+            st.success("Closed this session's client; the next query opens a new one.")
+        if c3.button("Release idle resources", key="res_release"):
+            reaped = session_registry().reap_idle(
+                time.monotonic(), session_registry().idle_threshold_s, keep=runtime.token
+            )
+            st.success(f"Released {len(reaped)} idle session(s); running ones are kept.")
+
+
+def _show_run(run_id: int) -> None:
+    st.session_state["shown_run"] = run_id
+
+
+def load_into_form(runtime: SessionRuntime, run_id: int) -> None:
+    record = runtime.book.get(run_id)
+    if record is None:
+        return
+    request = record.request
+    state = st.session_state
+    state["tab_count"] = 1
+    state["q_text_0"] = request.query
+    state["q_args_0"] = request.args_text
+    state["q_kwargs_0"] = request.kwargs_text
+    state["q_json_0"] = request.method.returns_json
+    state["q_card_0"] = {
+        "query": "many", "query_single": "at most one", "query_required_single": "exactly one",
+    }[request.method.value.removesuffix("_json")]
+
+
+def run_again(runtime: SessionRuntime, run_id: int) -> None:
+    record = runtime.book.get(run_id)
+    settings = read_settings()
+    if record is None or isinstance(settings, SettingsProblem):
+        return
+    submitted = runtime.submit([record.request], execution_policy(settings, user_prefs(settings)))
+    st.session_state["shown_batch"] = submitted.records[0].batch_id
+    st.session_state.pop("shown_run", None)
+    wait_briefly(submitted.future, INLINE_WAIT_S)

@@ -1,0 +1,40 @@
+"""ECC: a multi-session query console for Gel (EdgeDB). This page only wires parts together."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+import st_comps
+import st_utils
+from st_data_structures import QueryTabContent
+
+st.set_page_config(page_title="Gel query console", page_icon="🔎", layout="wide")
+
+settings = st_utils.read_settings()
+if isinstance(settings, st_utils.SettingsProblem):
+    st_comps.setup_panel(settings.message)
+    st.stop()
+if not settings.connection.configured and not settings.fake_client:
+    st_comps.setup_panel()
+    st.stop()
+
+runtime = st_utils.session_runtime(settings)
+if runtime.ensure_loop() or st.session_state.pop("loop_notice", False):
+    st.warning("This session's event loop had stopped; a new one was started. Queries it was "
+               "running are marked failed in the history.", icon="🔁")
+prefs = st_utils.user_prefs(settings)
+
+with st.sidebar:
+    st_utils.sidebar(settings, runtime)
+
+st.title("Gel query console")
+tab_count = int(st.session_state.get("tab_count", 1))
+content = st_comps.query_form(tab_count, st.session_state.get("form_defaults", [QueryTabContent()]))
+if content is not None:
+    for view in st_utils.submit_form(runtime, content, settings, prefs):
+        st_comps.render_error(view)
+
+st_utils.live_results(runtime, prefs)
+st_utils.history_and_resources(runtime)
