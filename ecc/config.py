@@ -1,0 +1,303 @@
+"""Console settings: read once from secrets/env by the page, frozen, handed down.
+
+Sources, highest first:
+1. ``[connections.gel]`` in ``.streamlit/secrets.toml`` (or the Cloud UI's secrets);
+2. the ``GEL_*`` / ``EDGEDB_*`` environment the driver understands (the driver reads those
+   itself when no connection argument is given, so we only *detect* them here).
+
+Invariant: secret values (password, secret_key, the DSN's password) live in ``Secret`` wrappers
+whose ``repr``/``str`` never show the value; only ``reveal()`` hands the raw string to the driver.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+CONNECTION_KEYS = (
+    "dsn",
+    "instance",
+    "secret_key",
+    "host",
+    "port",
+    "user",
+    "password",
+    "branch",
+    "database",
+    "tls_ca",
+    "tls_ca_file",
+    "tls_security",
+)
+SECRET_KEYS = frozenset({"password", "secret_key", "dsn"})
+
+# Environment variables that make the driver connect without any argument (GEL_* first).
+DRIVER_ENV_PREFIXES = ("GEL_", "EDGEDB_")
+DRIVER_ENV_NAMES = ("DSN", "INSTANCE", "HOST", "PORT", "CREDENTIALS_FILE")
+
+
+class Secret:
+    """A string that never shows itself in repr/str/logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def redact_dsn(dsn: str) -> str:
+    """The DSN with its password (and any secret_key query parameter) replaced by ***."""
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:
+        return "<unparsable DSN>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":***"
+        netloc = f"{userinfo}@{hostport}"
+    query = "&".join(
+        (kv.split("=", 1)[0] + "=***") if _is_secret_query_key(kv) else kv
+        for kv in parts.query.split("&")
+        if kv
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _is_secret_query_key(kv: str) -> bool:
+    key = kv.split("=", 1)[0].lower()
+    return "password" in key or "secret" in key
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """What the driver needs to connect. Secrets are wrapped; see ``Secret``."""
+
+    dsn: Secret | None = None
+    instance: str | None = None
+    secret_key: Secret | None = None
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    password: Secret | None = None
+    branch: str | None = None
+    tls_ca: str | None = None
+    tls_ca_file: str | None = None
+    tls_security: str | None = None
+    from_environment: bool = False  # nothing in secrets; the driver reads GEL_*/EDGEDB_*
+    # Secrets the driver reads from the environment: kept only to scrub them from outputs.
+    environment_secrets: tuple[Secret, ...] = ()
+
+    @property
+    def configured(self) -> bool:
+        return self.from_environment or any(
+            getattr(self, name) for name in ("dsn", "instance", "host", "port")
+        )
+
+    def driver_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``gel.create_async_client`` (secrets revealed here only)."""
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("from_environment", "environment_secrets") or value is None:
+                continue
+            if f.name == "instance":
+                # The driver takes an instance name through its dsn parameter.
+                kwargs.setdefault("dsn", value)
+                continue
+            kwargs[f.name] = value.reveal() if isinstance(value, Secret) else value
+        return kwargs
+
+    def summary(self) -> dict[str, str]:
+        """A display-safe description: never contains a secret."""
+        out: dict[str, str] = {}
+        if self.dsn:
+            out["dsn"] = redact_dsn(self.dsn.reveal())
+        for name in ("instance", "host", "port", "user", "branch", "tls_security", "tls_ca_file"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = str(value)
+        if self.tls_ca:
+            out["tls_ca"] = "(inline certificate)"
+        if self.password:
+            out["password"] = "***"
+        if self.secret_key:
+            out["secret_key"] = "***"
+        if self.from_environment:
+            out["source"] = "GEL_*/EDGEDB_* environment"
+        return out
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every raw secret string, so outputs can be scanned and scrubbed."""
+        values: list[str] = []
+        for secret in (self.password, self.secret_key, *self.environment_secrets):
+            if secret:
+                values.append(secret.reveal())
+        dsns = [s.reveal() for s in (self.dsn, *self.environment_secrets) if s]
+        for raw in dsns:
+            if "://" not in raw:
+                continue
+            try:
+                password = urlsplit(raw).password
+            except ValueError:
+                password = None
+            if password:
+                values.append(password)
+            for kv in urlsplit(raw).query.split("&"):
+                if _is_secret_query_key(kv) and "=" in kv:
+                    values.append(kv.split("=", 1)[1])
+        return tuple(v for v in values if len(v) >= 3)
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """Everything the console needs, read once per rerun by the page."""
+
+    connection: ConnectionSettings = field(default_factory=ConnectionSettings)
+    connect_wait_s: float = 5.0  # driver's wait_until_available: a wrong host fails fast
+    connect_timeout_s: float = 5.0
+    query_timeout_s: float = 60.0
+    row_limit: int = 100  # rows rendered per result
+    max_kept_rows: int = 100_000  # rows a session keeps per result (downloads use these)
+    max_kept_results: int = 20  # results a session keeps in memory; older runs keep metadata
+    history_size: int = 100
+    idle_threshold_s: float = 300.0
+    max_running: int = 8  # concurrent queries per session; more queue
+    max_batch: int = 20  # queries per submission
+    max_query_chars: int = 100_000
+    max_args_chars: int = 65_536
+    read_only: bool = True
+    fake_client: bool = False  # test-only: wire in ecc.testing.FakeClient
+    allowed_emails: tuple[str, ...] = ()
+    allowed_domains: tuple[str, ...] = ()
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        return self.connection.secret_values()
+
+
+class SettingsError(ValueError):
+    """A setting has the wrong type or value. The message names the key and the fix."""
+
+
+_INT_SETTINGS = {
+    "row_limit": (1, 10_000),
+    "max_kept_rows": (1, 5_000_000),
+    "max_kept_results": (1, 1000),
+    "history_size": (1, 10_000),
+    "max_running": (1, 256),
+    "max_batch": (1, 100),
+    "max_query_chars": (10, 10_000_000),
+    "max_args_chars": (10, 10_000_000),
+}
+_FLOAT_SETTINGS = {
+    "connect_wait_s": (0.0, 300.0),
+    "connect_timeout_s": (0.1, 300.0),
+    "query_timeout_s": (0.1, 86_400.0),
+    "idle_threshold_s": (1.0, 86_400.0),
+}
+_BOOL_SETTINGS = ("read_only", "fake_client")
+_LIST_SETTINGS = ("allowed_emails", "allowed_domains")
+KNOWN_KEYS = frozenset(
+    (*CONNECTION_KEYS, *_INT_SETTINGS, *_FLOAT_SETTINGS, *_BOOL_SETTINGS, *_LIST_SETTINGS)
+)
+
+
+def load_settings(
+    section: Mapping[str, Any] | None, environ: Mapping[str, str]
+) -> ConsoleSettings:
+    """Build settings from the ``[connections.gel]`` section and the process environment.
+
+    Raises ``SettingsError`` naming the offending key; unknown keys are errors too, so a typo
+    like ``quey_timeout_s`` does not silently fall back to a default.
+    """
+    section = dict(section or {})
+    unknown = sorted(set(section) - KNOWN_KEYS)
+    if unknown:
+        raise SettingsError(
+            f"Unknown setting(s) in [connections.gel]: {', '.join(unknown)}. "
+            f"Known settings: {', '.join(sorted(KNOWN_KEYS))}."
+        )
+    console: dict[str, Any] = {}
+    for key, (lo, hi) in _INT_SETTINGS.items():
+        if key in section:
+            console[key] = _number(key, section[key], int, lo, hi)
+    for key, (flo, fhi) in _FLOAT_SETTINGS.items():
+        if key in section:
+            console[key] = _number(key, section[key], float, flo, fhi)
+    for key in _BOOL_SETTINGS:
+        if key in section:
+            if not isinstance(section[key], bool):
+                raise SettingsError(f"[connections.gel] {key} must be true or false.")
+            console[key] = section[key]
+    for key in _LIST_SETTINGS:
+        if key in section:
+            value = section[key]
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise SettingsError(f"[connections.gel] {key} must be a list of strings.")
+            console[key] = tuple(v.strip().lower() for v in value if v.strip())
+    return ConsoleSettings(connection=_connection(section, environ), **console)
+
+
+def _number(key: str, value: Any, kind: type, lo: float, hi: float) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingsError(f"[connections.gel] {key} must be a number, got {type(value).__name__}.")
+    if kind is int and not isinstance(value, int):
+        raise SettingsError(f"[connections.gel] {key} must be a whole number.")
+    if not lo <= value <= hi:
+        raise SettingsError(f"[connections.gel] {key} must be between {lo} and {hi}.")
+    return kind(value)
+
+
+def _connection(section: Mapping[str, Any], environ: Mapping[str, str]) -> ConnectionSettings:
+    values: dict[str, Any] = {}
+    for key in CONNECTION_KEYS:
+        if key not in section or section[key] in (None, ""):
+            continue
+        value = section[key]
+        if key == "port":
+            if isinstance(value, bool) or not isinstance(value, int | str):
+                raise SettingsError("[connections.gel] port must be a number like 5656.")
+            try:
+                value = int(value)
+            except ValueError:
+                raise SettingsError("[connections.gel] port must be a number like 5656.") from None
+        elif not isinstance(value, str):
+            raise SettingsError(f"[connections.gel] {key} must be a string.")
+        if key == "database":
+            key = "branch"  # EdgeDB < 5 called branches databases; the driver accepts branch.
+        values[key] = Secret(value) if key in SECRET_KEYS else value
+    env_secrets = tuple(
+        Secret(environ[prefix + name])
+        for prefix in DRIVER_ENV_PREFIXES
+        for name in ("PASSWORD", "SECRET_KEY", "DSN")
+        if environ.get(prefix + name)
+    )
+    if not values:
+        from_env = any(
+            environ.get(prefix + name) for prefix in DRIVER_ENV_PREFIXES for name in DRIVER_ENV_NAMES
+        )
+        return ConnectionSettings(from_environment=from_env, environment_secrets=env_secrets)
+    return ConnectionSettings(**values, environment_secrets=env_secrets)

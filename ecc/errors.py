@@ -1,0 +1,217 @@
+"""The one error view model: every failure the console can meet becomes an ``ErrorView``.
+
+Kinds, and where they come from::
+
+    input        our own checks before anything is sent (argument language, parameters,
+                 mixed positional/named, size limits, read-only refusal)
+    query        gel.errors.QueryError family (syntax, reference, type, timeout on the server)
+    execution    gel.errors.ExecutionError family (invalid values, constraints, transactions)
+    result       the driver's result checks (NoDataError, ResultCardinalityMismatchError, ...)
+    arguments    gel.errors.QueryArgumentError family (the driver refused the arguments)
+    connection   ClientConnectionError family, AuthenticationError, UnknownDatabaseError,
+                 and our own connect-wait expiry
+    timeout      the console's client-side bound expired, or the server's
+                 query_execution_timeout (QueryTimeoutError)
+    cancelled    the user cancelled the query
+    internal     anything else (a bug in the console): message only, never a traceback
+
+Invariants: ``ErrorView`` never carries the server's internal context
+(``get_server_context()``), and every text in it has the configured secrets scrubbed.
+The driver's private attributes (``_line``, ``_hint`` ...) are read here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import gel
+import gel.errors
+
+ErrorKind = Literal[
+    "input",
+    "query",
+    "execution",
+    "result",
+    "arguments",
+    "connection",
+    "timeout",
+    "cancelled",
+    "internal",
+]
+
+
+@dataclass(frozen=True)
+class ErrorView:
+    kind: ErrorKind
+    title: str  # the error class or our own short name: "EdgeQLSyntaxError", "Invalid argument"
+    message: str
+    hint: str | None = None
+    details: str | None = None
+    line: int | None = None  # 1-based, in the query text
+    column: int | None = None
+    excerpt: str | None = None  # the failing line(s) with a caret
+    retryable: bool = False
+    subject: str | None = None  # what failed: a query name, a parameter, a setting
+
+    def scrubbed(self, secrets: Iterable[str]) -> ErrorView:
+        """The same view with every secret value replaced by ***."""
+        secrets = [s for s in secrets if s]
+        if not secrets:
+            return self
+        return replace(
+            self,
+            message=scrub(self.message, secrets),
+            hint=scrub(self.hint, secrets),
+            details=scrub(self.details, secrets),
+            excerpt=scrub(self.excerpt, secrets),
+            subject=scrub(self.subject, secrets),
+        )
+
+
+class ConsoleInputError(ValueError):
+    """Input the console refuses before sending anything. Carries its own view."""
+
+    def __init__(self, view: ErrorView) -> None:
+        super().__init__(view.message)
+        self.view = view
+
+
+def input_error(
+    message: str,
+    *,
+    title: str = "Invalid input",
+    subject: str | None = None,
+    hint: str | None = None,
+    excerpt: str | None = None,
+    line: int | None = None,
+    column: int | None = None,
+) -> ConsoleInputError:
+    return ConsoleInputError(
+        ErrorView(
+            kind="input",
+            title=title,
+            message=message,
+            subject=subject,
+            hint=hint,
+            excerpt=excerpt,
+            line=line,
+            column=column,
+        )
+    )
+
+
+def scrub(text: str | None, secrets: Iterable[str]) -> str | None:
+    if text is None:
+        return None
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+# Order matters: the first matching class wins, so subclasses come before their bases.
+_KIND_BY_CLASS: tuple[tuple[type[BaseException], ErrorKind], ...] = (
+    (gel.errors.QueryTimeoutError, "timeout"),
+    (gel.errors.UnknownDatabaseError, "connection"),
+    (gel.errors.AuthenticationError, "connection"),
+    (gel.errors.ClientConnectionError, "connection"),
+    (gel.errors.AvailabilityError, "connection"),
+    (gel.errors.QueryArgumentError, "arguments"),
+    (gel.errors.NoDataError, "result"),
+    (gel.errors.ResultCardinalityMismatchError, "result"),
+    (gel.errors.InterfaceError, "result"),
+    (gel.errors.QueryError, "query"),
+    (gel.errors.ExecutionError, "execution"),
+    (gel.errors.EdgeDBError, "internal"),
+)
+
+_HINT_BY_KIND: dict[ErrorKind, str] = {
+    "connection": (
+        "Check host, port, user, password, branch and TLS settings in [connections.gel] "
+        "(or GEL_DSN), then use 'Test connection' in the sidebar."
+    ),
+    "timeout": "Narrow the query (filter, limit) or raise query_timeout_s in [connections.gel].",
+}
+
+
+def error_view(exc: BaseException, *, query: str | None = None, subject: str | None = None,
+               timeout_s: float | None = None) -> ErrorView:
+    """Map any exception to its view. Unknown exceptions become ``internal``."""
+    if isinstance(exc, ConsoleInputError):
+        return replace(exc.view, subject=exc.view.subject or subject)
+    if isinstance(exc, asyncio.CancelledError):
+        return ErrorView(kind="cancelled", title="Cancelled", message="The query was cancelled.",
+                         subject=subject)
+    if isinstance(exc, TimeoutError):
+        bound = f" after {timeout_s:g} s" if timeout_s is not None else ""
+        return ErrorView(
+            kind="timeout",
+            title="Timed out",
+            message=f"The query did not finish{bound}; it was cancelled.",
+            hint=_HINT_BY_KIND["timeout"],
+            retryable=True,
+            subject=subject,
+        )
+    if isinstance(exc, gel.errors.EdgeDBError):
+        return _gel_view(exc, query=query, subject=subject)
+    return ErrorView(
+        kind="internal",
+        title=type(exc).__name__,
+        message=str(exc) or type(exc).__name__,
+        subject=subject,
+    )
+
+
+def _gel_view(exc: gel.errors.EdgeDBError, *, query: str | None, subject: str | None) -> ErrorView:
+    kind: ErrorKind = "internal"
+    for cls, mapped in _KIND_BY_CLASS:
+        if isinstance(exc, cls):
+            kind = mapped
+            break
+    message = str(exc.args[0]) if exc.args else type(exc).__name__
+    line = _positive(getattr(exc, "_line", -1))
+    column = _positive(getattr(exc, "_col", -1))
+    start = _non_negative(getattr(exc, "_position_start", -1))
+    end = _non_negative(getattr(exc, "_position_end", -1))
+    hint = getattr(exc, "_hint", None) or _HINT_BY_KIND.get(kind)
+    details = getattr(exc, "_details", None)
+    excerpt = None
+    if query is not None and start is not None:
+        excerpt = caret_excerpt(query, start, end if end is not None else start + 1)
+    return ErrorView(
+        kind=kind,
+        title=type(exc).__name__,
+        message=message,
+        hint=hint,
+        details=details,
+        line=line,
+        column=column,
+        excerpt=excerpt,
+        retryable=exc.has_tag(gel.errors.SHOULD_RETRY),
+        subject=subject,
+    )
+
+
+def caret_excerpt(text: str, start: int, end: int) -> str:
+    """The line holding ``start`` with carets under ``start..end`` (clipped to that line)."""
+    start = max(0, min(start, len(text)))
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    if line_end == -1:
+        line_end = len(text)
+    line_no = text.count("\n", 0, start) + 1
+    source = text[line_start:line_end]
+    width = max(1, min(end, line_end) - start)
+    gutter = f"{line_no} | "
+    return f"{gutter}{source}\n{' ' * len(gutter)}{' ' * (start - line_start)}{'^' * width}"
+
+
+def _positive(value: object) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _non_negative(value: object) -> int | None:
+    return value if isinstance(value, int) and value >= 0 else None

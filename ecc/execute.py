@@ -1,0 +1,105 @@
+"""Running one query: read-only guard, timeouts, the driver call. Pure coroutines: no UI.
+
+Read-only (the default) is enforced by the server, never by reading the query text:
+1. the server describes the query; if its capabilities include modifications, DDL or
+   config, the query is refused before it is sent;
+2. the query itself runs inside a read-only transaction, so even a capability the
+   description missed is refused by the server.
+
+Timeouts: the server's ``query_execution_timeout`` aborts long queries (``QueryTimeoutError``)
+and a client-side bound (``timeout_s`` + grace) catches a stalled network. Cancelling the
+awaiting task drops that connection; the pool reconnects (see FACTS.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecc.client import QueryClient, QueryExecutor, QueryMethod
+from ecc.errors import input_error
+
+# Capability bits as the server reports them in a query description.
+MODIFICATIONS = 1
+SESSION_CONFIG = 2
+TRANSACTION = 4
+DDL = 8
+PERSISTENT_CONFIG = 16
+_REFUSED_WHEN_READ_ONLY = {
+    MODIFICATIONS: "modifies data (insert, update or delete)",
+    DDL: "changes the schema (DDL)",
+    SESSION_CONFIG: "changes session configuration",
+    PERSISTENT_CONFIG: "changes server configuration (configure)",
+    TRANSACTION: "controls transactions",
+}
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One query of a submission, as the driver will receive it."""
+
+    name: str
+    query: str
+    method: QueryMethod = QueryMethod.QUERY
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    # What the user typed, kept for history and reloading the form.
+    args_text: str = ""
+    kwargs_text: str = ""
+
+
+@dataclass(frozen=True)
+class ExecutionPolicy:
+    read_only: bool = True
+    timeout_s: float = 60.0
+
+    @property
+    def client_bound_s(self) -> float:
+        """The client-side bound: a little past the server's, so the server's message wins."""
+        return self.timeout_s + max(1.0, self.timeout_s * 0.1)
+
+
+def refusal_reasons(capabilities: int) -> list[str]:
+    return [text for bit, text in _REFUSED_WHEN_READ_ONLY.items() if capabilities & bit]
+
+
+async def check_read_only(client: QueryClient, query: str) -> None:
+    """Refuse, before sending it, a query the server says would write or reconfigure."""
+    description = await client._describe_query(query)
+    reasons = refusal_reasons(int(description.capabilities))
+    if reasons:
+        raise input_error(
+            "This console is read-only, and the server says this query "
+            + " and ".join(reasons)
+            + ". Nothing was run.",
+            title="Refused: read-only mode",
+            hint="An administrator can allow writes with read_only = false in [connections.gel].",
+        )
+
+
+async def execute(client: QueryClient, request: QueryRequest, policy: ExecutionPolicy) -> Any:
+    """Run one request and return the driver's raw result. Raises what the driver raises,
+    ``TimeoutError`` past the client bound, or ``ConsoleInputError`` when refused."""
+    configured = client.with_config(
+        query_execution_timeout=datetime.timedelta(seconds=policy.timeout_s)
+    )
+    async with asyncio.timeout(policy.client_bound_s):
+        if not policy.read_only:
+            return await _call(configured, request)
+        await check_read_only(configured, request.query)
+        import gel  # heavy import kept where it is needed
+
+        read_only = configured.with_transaction_options(gel.TransactionOptions(readonly=True))
+        result: Any = None
+        async for tx in read_only.transaction():
+            async with tx:
+                result = await _call(tx, request)
+        return result
+
+
+async def _call(executor: QueryExecutor, request: QueryRequest) -> Any:
+    method = getattr(executor, request.method.value)
+    return await method(request.query, *request.args, **dict(request.kwargs))

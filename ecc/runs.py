@@ -1,0 +1,289 @@
+"""A session's runs: every query it submitted, its live status, its outcome, its history.
+
+Lifecycle of one run::
+
+    queued ──> running ──> done
+       │           ├─────> failed      (the driver or our checks raised)
+       │           ├─────> timed out   (server query_execution_timeout or client bound)
+       └───────────┴─────> cancelled   (the user, or the session closing)
+
+Threads: the ``RunBook`` is written by the session's loop thread and read by the script
+thread; every access holds ``_lock`` and readers get immutable ``RunRecord`` snapshots.
+Memory: at most ``history_size`` records, and only the newest ``max_kept_results`` keep their
+result value; older ones keep their metadata (query, arguments, status, timings, row count).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import gel.errors
+
+from ecc.client import QueryClient
+from ecc.errors import ErrorView, error_view
+from ecc.execute import ExecutionPolicy, QueryRequest, execute
+from ecc.results import ShapedResult, shape_result
+
+RunStatus = Literal["queued", "running", "done", "failed", "cancelled", "timed out"]
+ACTIVE: frozenset[RunStatus] = frozenset({"queued", "running"})
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: int
+    batch_id: int
+    request: RunRequestView
+    status: RunStatus
+    submitted_wall: float  # time.time(), for display
+    submitted_at: float  # time.monotonic()
+    started_at: float | None = None
+    finished_at: float | None = None
+    result: ShapedResult | None = None
+    result_dropped: bool = False  # the result aged out of memory; metadata stays
+    rows: int | None = None
+    error: ErrorView | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def elapsed_s(self, now: float | None = None) -> float | None:
+        """Running time: from start to finish, or to ``now`` while still running."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at if self.finished_at is not None else (now or time.monotonic())
+        return max(0.0, end - self.started_at)
+
+
+# The request is stored as given; the alias keeps the record's field self-explanatory.
+RunRequestView = QueryRequest
+
+
+class RunBook:
+    def __init__(self, history_size: int = 100, max_kept_results: int = 20) -> None:
+        self._lock = threading.Lock()
+        self._records: OrderedDict[int, RunRecord] = OrderedDict()
+        self._ids = itertools.count(1)
+        self._batches = itertools.count(1)
+        self._history_size = history_size
+        self._max_kept_results = max_kept_results
+        self._changes = 0  # bumps on every write: cheap "did anything change" for pollers
+
+    # --- writes -------------------------------------------------------------------------
+    def add_batch(self, requests: Iterable[QueryRequest]) -> list[RunRecord]:
+        now, wall = time.monotonic(), time.time()
+        with self._lock:
+            batch_id = next(self._batches)
+            added = [
+                RunRecord(
+                    run_id=next(self._ids),
+                    batch_id=batch_id,
+                    request=request,
+                    status="queued",
+                    submitted_wall=wall,
+                    submitted_at=now,
+                )
+                for request in requests
+            ]
+            for record in added:
+                self._records[record.run_id] = record
+            self._trim()
+            self._changes += 1
+            return added
+
+    def mark_running(self, run_id: int) -> None:
+        self._update(run_id, status="running", started_at=time.monotonic())
+
+    def finish(
+        self,
+        run_id: int,
+        status: RunStatus,
+        *,
+        result: ShapedResult | None = None,
+        error: ErrorView | None = None,
+    ) -> None:
+        now = time.monotonic()
+        with self._lock:
+            record = self._records.get(run_id)
+            if record is None or not record.active:
+                return  # cleared meanwhile, or already finished (first outcome wins)
+            self._records[run_id] = replace(
+                record,
+                status=status,
+                started_at=record.started_at if record.started_at is not None else now,
+                finished_at=now,
+                result=result,
+                rows=result.total_rows if result is not None else None,
+                error=error,
+            )
+            self._trim()
+            self._changes += 1
+
+    def fail_active(self, error: ErrorView) -> int:
+        """Mark every queued/running run failed (its loop died). Returns how many."""
+        with self._lock:
+            ids = [r.run_id for r in self._records.values() if r.active]
+        for run_id in ids:
+            self.finish(run_id, "failed", error=error)
+        return len(ids)
+
+    def clear(self) -> int:
+        """Forget finished runs; running ones stay. Returns how many were removed."""
+        with self._lock:
+            finished = [k for k, r in self._records.items() if not r.active]
+            for key in finished:
+                del self._records[key]
+            self._changes += 1
+            return len(finished)
+
+    def _update(self, run_id: int, **changes: object) -> None:
+        with self._lock:
+            record = self._records.get(run_id)
+            if record is None or not record.active:
+                return
+            self._records[run_id] = replace(record, **changes)  # type: ignore[arg-type]
+            self._changes += 1
+
+    def _trim(self) -> None:
+        """Caller holds the lock. Bound the history and the results kept in memory."""
+        while len(self._records) > self._history_size:
+            oldest = next((k for k, r in self._records.items() if not r.active), None)
+            if oldest is None:
+                break
+            del self._records[oldest]
+        kept = 0
+        for key in reversed(self._records):
+            record = self._records[key]
+            if record.result is None:
+                continue
+            kept += 1
+            if kept > self._max_kept_results:
+                self._records[key] = replace(record, result=None, result_dropped=True)
+
+    # --- reads --------------------------------------------------------------------------
+    @property
+    def changes(self) -> int:
+        return self._changes
+
+    def get(self, run_id: int) -> RunRecord | None:
+        with self._lock:
+            return self._records.get(run_id)
+
+    def newest_first(self) -> list[RunRecord]:
+        with self._lock:
+            return list(reversed(self._records.values()))
+
+    def active(self) -> list[RunRecord]:
+        with self._lock:
+            return [r for r in self._records.values() if r.active]
+
+    def batch(self, batch_id: int) -> list[RunRecord]:
+        with self._lock:
+            return [r for r in self._records.values() if r.batch_id == batch_id]
+
+    def last_batch_id(self) -> int | None:
+        with self._lock:
+            if not self._records:
+                return None
+            return next(reversed(self._records.values())).batch_id
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._records)
+
+
+def outcome_status(exc: BaseException) -> RunStatus:
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled"
+    if isinstance(exc, TimeoutError | gel.errors.QueryTimeoutError):
+        return "timed out"
+    return "failed"
+
+
+class BatchRunner:
+    """Runs a session's batches on its loop. One instance per session, used on its loop only
+    (except ``cancel``, which hops onto the loop)."""
+
+    def __init__(
+        self,
+        book: RunBook,
+        max_running: int,
+        max_kept_rows: int,
+        secrets: tuple[str, ...] = (),
+        task_prefix: str = "ecc",
+    ) -> None:
+        self.book = book
+        self._max_running = max_running
+        self._max_kept_rows = max_kept_rows
+        self._secrets = secrets
+        self._task_prefix = task_prefix
+        self._semaphore: asyncio.Semaphore | None = None  # created on the loop that uses it
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    async def run_batch(
+        self,
+        client_factory: Callable[[], QueryClient],
+        records: list[RunRecord],
+        policy: ExecutionPolicy,
+    ) -> None:
+        """Run one submission as an ``asyncio.TaskGroup``: one named task per query.
+
+        Each task turns its own ``Exception`` into a failed run, so one failing query never
+        cancels its siblings (a TaskGroup would); only a bug in this method itself can
+        raise out of the group, as an ``ExceptionGroup`` the caller logs and reports.
+        """
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self._max_running)
+        async with asyncio.TaskGroup() as group:
+            for record in records:
+                name = f"{self._task_prefix}:batch{record.batch_id}:{record.request.name}"
+                task = group.create_task(
+                    self._run_one(client_factory, record, policy), name=name
+                )
+                self._tasks[record.run_id] = task
+                task.add_done_callback(lambda _t, rid=record.run_id: self._tasks.pop(rid, None))
+
+    async def _run_one(
+        self,
+        client_factory: Callable[[], QueryClient],
+        record: RunRecord,
+        policy: ExecutionPolicy,
+    ) -> None:
+        assert self._semaphore is not None
+        request = record.request
+        try:
+            async with self._semaphore:
+                self.book.mark_running(record.run_id)
+                raw = await execute(client_factory(), request, policy)
+                shaped = shape_result(raw, request.method, self._max_kept_rows)
+            self.book.finish(record.run_id, "done", result=shaped)
+        except (Exception, asyncio.CancelledError) as exc:
+            view = error_view(
+                exc, query=request.query, subject=request.name, timeout_s=policy.timeout_s
+            ).scrubbed(self._secrets)
+            self.book.finish(record.run_id, outcome_status(exc), error=view)
+            # A cancelled child ends quietly: the TaskGroup ignores cancelled children, and
+            # its siblings keep running.
+
+    def cancel(self, loop: asyncio.AbstractEventLoop, run_ids: Iterable[int]) -> None:
+        """Cancel runs from any thread. Unknown or finished ids are ignored."""
+        ids = list(run_ids)
+
+        def _cancel() -> None:
+            for run_id in ids:
+                task = self._tasks.get(run_id)
+                if task is not None:
+                    task.cancel()
+
+        loop.call_soon_threadsafe(_cancel)
+
+    @property
+    def running_tasks(self) -> int:
+        return len(self._tasks)

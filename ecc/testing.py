@@ -1,0 +1,440 @@
+"""A fake ``QueryClient`` shipped with the engine (like httpx's ``MockTransport``).
+
+It answers with the driver's real datatypes and raises real ``gel.errors`` classes, and it
+behaves like the driver where the console depends on it:
+- it binds to the event loop that first uses it (the real pool does; a second loop raises);
+- the single-result methods check cardinality as the driver does (``NoDataError``,
+  ``InterfaceError`` for many rows through ``query_single``);
+- positional and named arguments together raise the server's ``QueryError``;
+- ``_describe_query`` reports capabilities (the *server's* job: this fake emulates it with a
+  keyword rule; the console itself never reads query text to decide);
+- a read-only transaction refuses writes with the server's ``TransactionError``;
+- cancelling a query drops its connection (``in_flight`` goes back down).
+
+Used by the tests, the benchmarks and, through the test-only ``fake_client`` setting, by the
+browser tests. Queries it does not know raise ``InvalidReferenceError`` as a server would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import decimal
+import json
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import gel
+import gel.errors
+from gel.datatypes import datatypes as dt
+
+Responder = Callable[[str, tuple[Any, ...], dict[str, Any]], Any]
+SLEEP_RE = re.compile(r"sys::_sleep\(\s*(\d+(?:\.\d+)?)\s*\)")
+_WRITE_RE = re.compile(r"^\s*(?:with\b.*?\b)?(insert|update|delete)\b", re.I | re.S)
+_DDL_RE = re.compile(r"^\s*(create|alter|drop|start\s+migration|commit\s+migration)\b", re.I)
+_CONFIG_RE = re.compile(r"^\s*configure\s+(session|current\s+(branch|database)|instance)", re.I)
+_TX_RE = re.compile(r"^\s*(start\s+transaction|commit|rollback|declare\s+savepoint)\b", re.I)
+
+
+@dataclass
+class FakeStats:
+    """Counters shared by a client and its ``with_*`` clones (they share the 'pool')."""
+
+    calls: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+    describes: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+    cancelled: int = 0
+    transactions: int = 0
+    closed: bool = False
+    terminated: bool = False
+    loop: asyncio.AbstractEventLoop | None = None
+    configs: list[dict[str, Any]] = field(default_factory=list)
+
+
+class FakeClient:
+    """Implements ``ecc.client.QueryClient``."""
+
+    def __init__(
+        self,
+        responder: Responder | Mapping[str, Any] | None = None,
+        *,
+        latency_s: float = 0.0,
+        connect_error: BaseException | None = None,
+        capabilities: Mapping[str, int] | None = None,
+        _stats: FakeStats | None = None,
+        _config: Mapping[str, Any] | None = None,
+        _readonly: bool = False,
+    ) -> None:
+        if responder is None:
+            responder = demo_responder
+        elif isinstance(responder, Mapping):
+            responder = mapping_responder(responder)
+        self._responder: Responder = responder
+        self.latency_s = latency_s
+        self.connect_error = connect_error
+        self._capabilities = dict(capabilities or {})
+        self.stats = _stats or FakeStats()
+        self.config = dict(_config or {})
+        self.readonly = _readonly
+
+    # --- clones (share the stats, like the driver's clones share the pool) ----------------
+    def _clone(self, **changes: Any) -> FakeClient:
+        params: dict[str, Any] = {
+            "latency_s": self.latency_s,
+            "connect_error": self.connect_error,
+            "capabilities": self._capabilities,
+            "_stats": self.stats,
+            "_config": self.config,
+            "_readonly": self.readonly,
+        }
+        params.update(changes)
+        return FakeClient(self._responder, **params)
+
+    def with_config(self, *args: Any, **config: Any) -> FakeClient:
+        merged = {**self.config, **config}
+        self.stats.configs.append(dict(config))
+        return self._clone(_config=merged)
+
+    def with_transaction_options(self, options: Any = None) -> FakeClient:
+        return self._clone(_readonly=bool(getattr(options, "_readonly", False)))
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def _bind(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.stats.loop is None:
+            self.stats.loop = loop
+        elif self.stats.loop is not loop:
+            raise RuntimeError(
+                "FakeClient: used from a different event loop than the one it is bound to "
+                "(the real driver's pool fails the same way)"
+            )
+        if self.stats.closed:
+            raise gel.errors.InterfaceError("client has been closed")
+
+    async def ensure_connected(self) -> FakeClient:
+        self._bind()
+        if self.connect_error is not None:
+            raise self.connect_error
+        return self
+
+    async def aclose(self) -> None:
+        self.stats.closed = True
+
+    def terminate(self) -> None:
+        self.stats.closed = True
+        self.stats.terminated = True
+
+    def is_closed(self) -> bool:
+        return self.stats.closed
+
+    async def transaction(self) -> AsyncIterator[FakeTransaction]:
+        self.stats.transactions += 1
+        yield FakeTransaction(self)
+
+    async def _describe_query(self, query: str, **_: Any) -> Any:
+        self._bind()
+        self.stats.describes += 1
+        if self.connect_error is not None:
+            raise self.connect_error
+        caps = self._capabilities.get(query, capabilities_of(query))
+        return gel.abstract.DescribeResult(
+            input_type=None,
+            output_type=None,
+            output_cardinality=gel.Cardinality.MANY,
+            capabilities=gel.enums.Capability(caps),
+        )
+
+    # --- the six query methods ------------------------------------------------------------
+    async def _run(self, method: str, query: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   *, in_readonly_tx: bool = False) -> Any:
+        self._bind()
+        if self.connect_error is not None:
+            raise self.connect_error
+        self.stats.calls.append((method, query, args, kwargs))
+        if args and kwargs:
+            raise gel.errors.QueryError(
+                "cannot combine positional and named parameters in the same query"
+            )
+        if in_readonly_tx and capabilities_of(query) & 1:
+            raise gel.errors.TransactionError("cannot execute SELECT in a read-only transaction")
+        self.stats.in_flight += 1
+        self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
+        try:
+            delay = self.latency_s
+            match = SLEEP_RE.search(query)
+            if match:
+                delay += float(match.group(1))
+            timeout = self.config.get("query_execution_timeout")
+            if isinstance(timeout, datetime.timedelta) and delay > timeout.total_seconds():
+                await asyncio.sleep(timeout.total_seconds())
+                raise gel.errors.QueryTimeoutError("canceling statement due to statement timeout")
+            if delay:
+                await asyncio.sleep(delay)
+            value = self._responder(query, args, kwargs)
+        except asyncio.CancelledError:
+            self.stats.cancelled += 1
+            raise
+        finally:
+            self.stats.in_flight -= 1
+        if isinstance(value, BaseException):
+            raise value
+        return shape_for_method(method, value)
+
+    async def query(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        return await self._run("query", query, args, kwargs)
+
+    async def query_single(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        return await self._run("query_single", query, args, kwargs)
+
+    async def query_required_single(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        return await self._run("query_required_single", query, args, kwargs)
+
+    async def query_json(self, query: str, *args: Any, **kwargs: Any) -> str:
+        result: str = await self._run("query_json", query, args, kwargs)
+        return result
+
+    async def query_single_json(self, query: str, *args: Any, **kwargs: Any) -> str:
+        result: str = await self._run("query_single_json", query, args, kwargs)
+        return result
+
+    async def query_required_single_json(self, query: str, *args: Any, **kwargs: Any) -> str:
+        result: str = await self._run("query_required_single_json", query, args, kwargs)
+        return result
+
+
+class FakeTransaction:
+    def __init__(self, client: FakeClient) -> None:
+        self._client = client
+
+    async def __aenter__(self) -> FakeTransaction:
+        return self
+
+    async def __aexit__(self, *exc: object) -> bool | None:
+        return None
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        if not method.startswith("query"):
+            raise AttributeError(method)
+
+        async def call(query: str, *args: Any, **kwargs: Any) -> Any:
+            return await self._client._run(method, query, args, kwargs,
+                                           in_readonly_tx=self._client.readonly)
+
+        return call
+
+
+def capabilities_of(query: str) -> int:
+    """The fake server's description of a query's capabilities (see module docstring)."""
+    caps = 0
+    for statement in (s for s in query.split(";") if s.strip()):
+        if _WRITE_RE.search(statement):
+            caps |= 1
+        if _DDL_RE.search(statement):
+            caps |= 8
+        if _CONFIG_RE.search(statement):
+            caps |= 2 if re.search(r"configure\s+session", statement, re.I) else 16
+        if _TX_RE.search(statement):
+            caps |= 4
+    return caps
+
+
+def shape_for_method(method: str, value: Any) -> Any:
+    """What the driver hands back for ``method`` given the full result set ``value``."""
+    rows = list(value) if isinstance(value, list) else [value]
+    if method.startswith("query_required_single") or method.startswith("query_single"):
+        if len(rows) > 1:
+            raise gel.errors.InterfaceError(
+                f"query cannot be executed with {method.removesuffix('_json')}() as it may "
+                "return more than one element"
+            )
+        if not rows or rows[0] is None:
+            if method.startswith("query_required_single"):
+                raise gel.errors.NoDataError(f"query executed via {method}() returned no data")
+            return "null" if method.endswith("_json") else None
+        single = rows[0]
+        return json_text(single) if method.endswith("_json") else single
+    if method == "query_json":
+        return json_text(rows)
+    return rows
+
+
+def json_text(value: Any) -> str:
+    """The server's JSON rendering of a value (objects as objects, decimals exact)."""
+    return json.dumps(_jsonable(value), ensure_ascii=False)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, gel.Object):
+        out = {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        out.pop("id", None) if "id" not in _requested_fields(value) else None
+        return out
+    if isinstance(value, gel.NamedTuple):
+        return {k: _jsonable(getattr(value, k)) for k in value._fields}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, decimal.Decimal):
+        return _RawNumber(value)
+    if isinstance(value, uuid.UUID | datetime.date | datetime.time):
+        return value.isoformat() if not isinstance(value, uuid.UUID) else str(value)
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)
+
+
+def _requested_fields(obj: Any) -> set[str]:
+    desc = dt.get_object_descriptor(obj)
+    return {n for n in dir(desc) if not desc.is_implicit(n)} if hasattr(desc, "is_implicit") else set()
+
+
+class _RawNumber(float):
+    """A Decimal that json.dumps writes digit for digit (floats would round it)."""
+
+    def __new__(cls, value: decimal.Decimal) -> _RawNumber:
+        obj = super().__new__(cls, float(value))
+        obj._text = str(value)  # type: ignore[attr-defined]
+        return obj
+
+    def __repr__(self) -> str:
+        return self._text  # type: ignore[attr-defined,no-any-return]
+
+
+def mapping_responder(answers: Mapping[str, Any]) -> Responder:
+    """Answers by exact query text (stripped); unknown queries fall back to the demo data."""
+
+    def respond(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        key = query.strip()
+        if key in answers:
+            answer = answers[key]
+            return answer(args, kwargs) if callable(answer) else answer
+        return demo_responder(query, args, kwargs)
+
+    return respond
+
+
+# --- demo data: a small movie database in the driver's real types ---------------------------
+_movie = dt.create_object_factory(
+    id={"property", "implicit"}, title="property", release_year="property", rating="property"
+)
+_person = dt.create_object_factory(id={"property", "implicit"}, name="property")
+_MOVIES = [
+    ("Alien", 1979, 8.5),
+    ("Blade Runner", 1982, 8.1),
+    ("The Matrix", 1999, 8.7),
+    ("Inception", 2010, 8.8),
+    ("Interstellar", 2014, 8.7),
+    ("Edge of Tomorrow", 2014, 7.9),
+    ("Arrival", 2016, 7.9),
+    ("Blade Runner 2049", 2017, 8.0),
+    ("Dune", 2021, 8.0),
+    ("Dune: Part Two", 2024, 8.5),
+]
+
+
+def demo_movies(count: int = len(_MOVIES)) -> list[Any]:
+    """``count`` Movie objects (cycling through the demo titles), deterministic ids."""
+    out = []
+    for i in range(count):
+        title, year, rating = _MOVIES[i % len(_MOVIES)]
+        suffix = f" #{i // len(_MOVIES)}" if i >= len(_MOVIES) else ""
+        out.append(_movie(uuid.UUID(int=i + 1), title + suffix, year, rating))
+    return out
+
+
+_SELECT_LITERAL = re.compile(r"^\s*select\s+(-?\d+|'[^'\\]*')\s*;?\s*$", re.I)
+
+
+def demo_responder(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """A tiny server: movies, literals, sleeps, and the errors a real server gives."""
+    text = query.strip()
+    if SLEEP_RE.search(text):
+        return [True]
+    literal = _SELECT_LITERAL.match(text)
+    if literal:
+        token = literal.group(1)
+        return [int(token)] if not token.startswith("'") else [token[1:-1]]
+    if re.match(r"^\s*select\s+Movie\b", text, re.I):
+        return demo_movies()
+    if re.match(r"^\s*select\s+Person\b", text, re.I):
+        return [_person(uuid.UUID(int=100 + i), n) for i, n in
+                enumerate(["Keanu Reeves", "Carrie-Anne Moss", "Denis Villeneuve"])]
+    if re.match(r"^\s*select\s+<\w+>\$\w+\s*$", text):
+        values = list(args) + list(kwargs.values())
+        return values[:1]
+    first = text.split(None, 1)[0] if text else ""
+    if first.lower() not in {"select", "with", "insert", "update", "delete", "group", "for"}:
+        err = gel.errors.EdgeQLSyntaxError(f"Unexpected {first!r}")
+        _attach_position(err, query, query.find(first), query.find(first) + len(first))
+        raise err
+    name = re.findall(r"\bselect\s+(\w+)", text, re.I)
+    err = gel.errors.InvalidReferenceError(
+        f"object type or alias 'default::{name[0] if name else '?'}' does not exist"
+    )
+    if name:
+        start = query.find(name[0])
+        _attach_position(err, query, start, start + len(name[0]))
+    raise err
+
+
+def _attach_position(err: gel.errors.EdgeDBError, query: str, start: int, end: int) -> None:
+    """Set the fields the real driver reads its position properties from."""
+    from gel.errors import _base as fields
+
+    line = query.count("\n", 0, start) + 1
+    col = start - (query.rfind("\n", 0, start) + 1) + 1
+    err._attrs.update(  # type: ignore[attr-defined]
+        {
+            fields.FIELD_CHARACTER_START: str(start).encode(),
+            fields.FIELD_CHARACTER_END: str(end).encode(),
+            fields.FIELD_LINE_START: str(line).encode(),
+            fields.FIELD_COLUMN_START: str(col).encode(),
+        }
+    )
+    err._query = query
+
+
+def server_error(
+    cls: type[gel.errors.EdgeDBError],
+    message: str,
+    *,
+    query: str | None = None,
+    span: tuple[int, int] | None = None,
+    hint: str | None = None,
+    details: str | None = None,
+) -> gel.errors.EdgeDBError:
+    """A real ``gel.errors`` instance carrying what a server attaches (position, hint...)."""
+    from gel.errors import _base as fields
+
+    err = cls(message)
+    if hint is not None:
+        err._attrs[fields.FIELD_HINT] = hint.encode()  # type: ignore[attr-defined]
+    if details is not None:
+        err._attrs[fields.FIELD_DETAILS] = details.encode()  # type: ignore[attr-defined]
+    if query is not None and span is not None:
+        _attach_position(err, query, *span)
+    return err
+
+
+# --- wiring the fake into the app (test-only) ----------------------------------------------
+_active_factory: Callable[[], FakeClient] | None = None
+
+
+def use_fake(factory: Callable[[], FakeClient] | None) -> None:
+    """Make the app's sessions (with the test-only ``fake_client`` setting) build their client
+    with ``factory``; ``None`` restores the default demo fake."""
+    global _active_factory
+    _active_factory = factory
+
+
+def active_fake_factory() -> Callable[[], FakeClient]:
+    """The factory installed by ``use_fake``, captured now (a session keeps the one it got)."""
+    factory = _active_factory
+    if factory is not None:
+        return factory
+    latency = float(os.environ.get("ECC_TEST_FAKE_LATENCY_S", "0") or 0)
+    return lambda: FakeClient(latency_s=latency)
