@@ -257,7 +257,8 @@ def resources_panel(status: RuntimeStatus, totals: RegistryTotals) -> None:
     c3.metric("Sessions (process)", totals.sessions)
     c4.metric("Running (process)", totals.active_runs)
     st.caption(
-        f"Session token `{status.token[:8]}…` · loop {'running' if status.loop_alive else 'stopped'}"
+        f"Session token `{status.token[:8]}…` · loop "
+        f"{'running' if status.loop_alive else 'stopped'}"
         f" (restarts: {status.loop_restarts}) · client {status.client_state} · idle "
         f"{status.idle_s:.0f} s · process: {totals.live_loops} loops, {totals.clients} clients, "
         f"{totals.queries} queries, {totals.reaped} reaped, {totals.released} released"

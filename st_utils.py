@@ -9,6 +9,7 @@ Registries are ``st.cache_resource`` entries:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -62,7 +63,11 @@ def auth_configured() -> bool:
         return False
 
 
-@st.cache_resource(show_spinner=False)
+def _close_registry(registry: SessionRegistry) -> None:
+    registry.close_all()
+
+
+@st.cache_resource(show_spinner=False, on_release=_close_registry)
 def session_registry() -> SessionRegistry:
     return SessionRegistry(reap_interval_s=30.0)
 
@@ -128,35 +133,40 @@ def execution_policy(settings: ConsoleSettings, prefs: UserPrefs) -> ExecutionPo
 
 def wait_briefly(future: Any, seconds: float) -> None:
     """Give fast queries the chance to render in this very run; slow ones keep running."""
-    deadline = time.monotonic() + seconds
-    try:
-        future.result(timeout=max(0.0, deadline - time.monotonic()))
-    except Exception:  # noqa: S110 - still running or failed: the run book has the outcome
-        pass
+    # Still running, or failed: either way the run book holds the outcome.
+    with contextlib.suppress(Exception):
+        future.result(timeout=seconds)
 
 
-@dataclass(frozen=True)
-class AccessDecision:
-    allowed: bool
-    reason: str
+def sign_in_gate(settings: ConsoleSettings) -> None:
+    """With an ``[auth]`` section, only signed-in users on the allow-list get the console;
+    without it, say plainly that the page is open to anyone who can reach it."""
+    from ecc.access import access_decision
 
-
-def access_decision(settings: ConsoleSettings, logged_in: bool, email: str | None
-                    ) -> AccessDecision:
-    """Who may use the console when sign-in is configured."""
-    if not logged_in:
-        return AccessDecision(False, "Sign in to use this console.")
-    if not settings.allowed_emails and not settings.allowed_domains:
-        return AccessDecision(True, "Any signed-in user may use this console.")
-    address = (email or "").strip().lower()
-    domain = address.rpartition("@")[2]
-    if address in settings.allowed_emails or (domain and domain in settings.allowed_domains):
-        return AccessDecision(True, "Your e-mail is on the allow-list.")
-    return AccessDecision(
-        False,
-        f"{email or 'Your account'} is not allowed to use this console. Ask an administrator "
-        "to add it to allowed_emails or allowed_domains.",
-    )
+    if not auth_configured():
+        st.sidebar.caption(
+            "🔓 Sign-in is not configured: anyone who can reach this page can use it. "
+            "Add an [auth] section to secrets to require sign-in."
+        )
+        return
+    user = st.user
+    logged_in = bool(getattr(user, "is_logged_in", False))
+    raw_email = user.get("email") if logged_in else None
+    email = raw_email if isinstance(raw_email, str) else None
+    decision = access_decision(logged_in, email, settings.allowed_emails,
+                               settings.allowed_domains)
+    if decision.allowed:
+        with st.sidebar:
+            st.caption(f"Signed in as {email}.")
+            st.button("Sign out", on_click=st.logout, key="sign_out")
+        return
+    st.title("Gel query console")
+    st.info(decision.reason, icon="🔒")
+    if logged_in:
+        st.button("Sign out", on_click=st.logout, key="sign_out")
+    else:
+        st.button("Sign in", on_click=st.login, key="sign_in", type="primary")
+    st.stop()
 
 
 # --- page actions ---------------------------------------------------------------------------
@@ -295,7 +305,7 @@ def history_and_resources(runtime: SessionRuntime) -> None:
             c3.button("Run again", key="history_rerun", on_click=run_again,
                       args=(runtime, chosen))
             c4.button("Show", key="history_show", on_click=_show_run, args=(chosen,))
-            c5.button("Clear", key="history_clear", on_click=runtime.book.clear)
+            c5.button("Clear", key="history_clear", on_click=_clear_history, args=(runtime,))
             st.download_button("Download history (JSON)",
                                data=lambda: st_comps.history_json(runtime.book.newest_first()),
                                file_name="history.json", mime="application/json",
@@ -312,6 +322,11 @@ def history_and_resources(runtime: SessionRuntime) -> None:
                 time.monotonic(), session_registry().idle_threshold_s, keep=runtime.token
             )
             st.success(f"Released {len(reaped)} idle session(s); running ones are kept.")
+
+
+def _clear_history(runtime: SessionRuntime) -> None:
+    runtime.book.clear()
+    st.session_state.pop("shown_run", None)
 
 
 def _show_run(run_id: int) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 import st_comps
@@ -20,6 +18,7 @@ if not settings.connection.configured and not settings.fake_client:
     st_comps.setup_panel()
     st.stop()
 
+st_utils.sign_in_gate(settings)
 runtime = st_utils.session_runtime(settings)
 if runtime.ensure_loop() or st.session_state.pop("loop_notice", False):
     st.warning("This session's event loop had stopped; a new one was started. Queries it was "

@@ -1,0 +1,54 @@
+"""Shared helpers for the benchmarks: medians, a fake-wired AppTest, printing figures."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def report(name: str, value: float, unit: str, target: float | None = None) -> bool:
+    ok = target is None or value <= target
+    bound = f" (target <= {target:g} {unit}: {'OK' if ok else 'MISSED'})" if target else ""
+    print(f"{name}: {value:.2f} {unit}{bound}", flush=True)
+    return ok
+
+
+@contextmanager
+def fake_console(**fake_kwargs: Any) -> Iterator[Any]:
+    """An AppTest of the real page whose sessions use a FakeClient(**fake_kwargs)."""
+    from streamlit.testing.v1 import AppTest
+
+    import st_utils
+    from ecc import testing
+
+    testing.use_fake(lambda: testing.FakeClient(**fake_kwargs))
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.secrets["connections"] = {"gel": {"fake_client": True}}
+    try:
+        yield at
+    finally:
+        testing.use_fake(None)
+        st_utils.session_registry.clear()
+
+
+def click_run(at: Any) -> Any:
+    return next(b for b in at.button if b.label == "Run").click().run()

@@ -1,0 +1,19 @@
+"""Run every benchmark and print its figures: `python -m bench.run_all`."""
+
+from __future__ import annotations
+
+from bench import bench_batch, bench_page, bench_sessions, bench_table
+
+
+def main() -> int:
+    results = {}
+    for module in (bench_batch, bench_table, bench_page, bench_sessions):
+        print(f"== {module.__name__}")
+        results[module.__name__] = module.main()
+    missed = [name for name, ok in results.items() if not ok]
+    print("all targets met" if not missed else f"targets missed: {', '.join(missed)}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

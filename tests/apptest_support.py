@@ -1,0 +1,88 @@
+"""Driving the real page with AppTest, with the shipped fake client wired in."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from streamlit.testing.v1 import AppTest
+
+from ecc import testing
+from ecc.testing import FakeClient
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+
+
+class FakeFactory:
+    """Builds fake clients for the app and remembers each one it built."""
+
+    def __init__(self, **fake_kwargs: Any) -> None:
+        self.fake_kwargs = fake_kwargs
+        self.built: list[FakeClient] = []
+
+    def __call__(self) -> FakeClient:
+        client = FakeClient(**self.fake_kwargs)
+        self.built.append(client)
+        return client
+
+    @property
+    def calls(self) -> list[tuple[str, str, tuple[Any, ...], dict[str, Any]]]:
+        return [call for client in self.built for call in client.stats.calls]
+
+
+@contextmanager
+def console(factory: FakeFactory | None = None, **settings: Any) -> Iterator[AppTest]:
+    """An AppTest of the page configured with the fake client (and extra settings)."""
+    import st_utils
+
+    testing.use_fake(factory)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["connections"] = {"gel": {"fake_client": True, **settings}}
+    try:
+        yield at
+    finally:
+        testing.use_fake(None)
+        st_utils.session_registry.clear()
+
+
+def run_query(at: AppTest, text: str, *, args: str = "", kwargs: str = "",
+              cardinality: str | None = None, as_json: bool = False, tab: int = 0) -> AppTest:
+    at.text_area(key=f"q_text_{tab}").input(text)
+    at.text_area(key=f"q_args_{tab}").input(args)
+    at.text_area(key=f"q_kwargs_{tab}").input(kwargs)
+    if cardinality is not None:
+        at.radio(key=f"q_card_{tab}").set_value(cardinality)
+    if as_json:
+        at.toggle(key=f"q_json_{tab}").set_value(True)
+    return submit(at)
+
+
+def submit(at: AppTest) -> AppTest:
+    return at.button[0].click().run() if _run_button(at) is None else _run_button(at).click().run()
+
+
+def _run_button(at: AppTest) -> Any:
+    for button in at.button:
+        if getattr(button, "label", None) == "Run":
+            return button
+    return None
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+def texts(at: AppTest) -> str:
+    """Every markdown/caption/error/info text on the page, joined (for 'in' checks)."""
+    parts: list[str] = []
+    for kind in ("markdown", "caption", "error", "info", "success", "warning", "code", "title",
+                 "subheader", "header"):
+        parts.extend(str(el.value) for el in getattr(at, kind))
+    return "\n".join(parts)
