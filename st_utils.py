@@ -15,7 +15,7 @@ import os
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
@@ -72,19 +72,36 @@ def session_registry() -> SessionRegistry:
     return SessionRegistry(reap_interval_s=30.0)
 
 
-@dataclass(frozen=True)
+@dataclass
 class SessionHandle:
-    token: str
+    """The session-scoped resource whose release tells us the browser session ended.
+
+    It records the token(s) minted in its session; the token itself lives in
+    ``st.session_state`` (per session everywhere, AppTest included, where session-scoped
+    resources of several AppTest instances are shared)."""
+
+    tokens: set[str] = field(default_factory=set)
 
 
 def _release_session(handle: SessionHandle) -> None:
     # Runs on Streamlit's server thread when the browser session goes away: must not block.
-    session_registry().release(handle.token)
+    registry = session_registry()
+    for token in list(handle.tokens):
+        registry.release(token)
 
 
 @st.cache_resource(scope="session", on_release=_release_session, show_spinner=False)
 def session_handle() -> SessionHandle:
-    return SessionHandle(token=secrets.token_urlsafe(16))
+    return SessionHandle()
+
+
+def session_token() -> str:
+    token = st.session_state.get("ecc_session_token")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(16)
+        st.session_state["ecc_session_token"] = token
+    session_handle().tokens.add(token)
+    return token
 
 
 def client_factory(settings: ConsoleSettings) -> Any:
@@ -112,7 +129,7 @@ def session_runtime(settings: ConsoleSettings) -> SessionRuntime:
     def build(token: str) -> SessionRuntime:
         return SessionRuntime(token, client_factory(settings), limits, settings.secret_values)
 
-    return registry.get_or_create(session_handle().token, build)
+    return registry.get_or_create(session_token(), build)
 
 
 def user_prefs(settings: ConsoleSettings) -> UserPrefs:

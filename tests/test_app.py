@@ -165,3 +165,27 @@ def test_a_failing_query_keeps_the_session_working() -> None:
         run_query(at, "select Movie {title}")
         assert not at.exception
         assert len(at.dataframe[0].value) == 10
+
+
+def test_two_sessions_get_their_own_token_loop_client_and_results() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    import st_utils
+    from tests.apptest_support import APP
+
+    factory = FakeFactory()
+    with console(factory) as first:
+        second = AppTest.from_file(APP, default_timeout=30)
+        second.secrets["connections"] = {"gel": {"fake_client": True}}
+        first.run()
+        second.run()
+        run_query(first, "select Movie {title}")
+        run_query(second, "select 7")
+        runtimes = list(st_utils.session_registry()._runtimes.values())
+        assert len(runtimes) == 2
+        assert runtimes[0].loop.thread is not runtimes[1].loop.thread
+        assert len(factory.built) == 2
+        assert factory.built[0].stats.loop is not factory.built[1].stats.loop
+        assert len(first.dataframe[0].value) == 10
+        assert list(second.dataframe[0].value["value"]) == [7]
+        assert "Movie" not in texts(second)
