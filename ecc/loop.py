@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -25,8 +26,12 @@ class LoopStoppedError(RuntimeError):
 
 
 class SessionLoop:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, on_died: Callable[[], object] | None = None) -> None:
+        """``on_died`` runs on the loop's thread when a BaseException kills the loop, before
+        leftover tasks are cancelled: the owner reports their runs as lost, not cancelled."""
         self.name = name
+        self._on_died = on_died
+        self._serving = False  # run_forever is running (the unwind runs the loop again)
         self._loop = asyncio.new_event_loop()
         self._started = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -43,14 +48,23 @@ class SessionLoop:
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive() and self._loop.is_running()
+        return self._serving and self._thread.is_alive() and self._loop.is_running()
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         self._loop.call_soon(self._started.set)
+        self._serving = True
         try:
             self._loop.run_forever()
+        except BaseException:
+            # A callback raised SystemExit/KeyboardInterrupt (or worse): the loop is dying.
+            self._serving = False
+            if self._on_died is not None:
+                with contextlib.suppress(Exception):  # the loop is gone either way
+                    self._on_died()
+            raise
         finally:
+            self._serving = False
             self._unwind()
 
     def _unwind(self) -> None:
@@ -65,7 +79,7 @@ class SessionLoop:
                     asyncio.wait(pending, timeout=2.0)
                 )
             loop.run_until_complete(loop.shutdown_asyncgens())
-        except BaseException:  # noqa: S110 - unwinding a dying loop must not raise further
+        except BaseException:  # unwinding a dying loop must not raise further
             pass
         finally:
             loop.close()
@@ -83,16 +97,18 @@ class SessionLoop:
         try:
             return future.result(timeout=timeout)
         except concurrent.futures.TimeoutError:
+            # Since 3.11 this is the builtin TimeoutError: a coroutine raising its own one
+            # lands here too, and must reach the caller unchanged.
+            if future.done():
+                raise
             future.cancel()
             raise TimeoutError(f"no answer from {self.name} within {timeout:g} s") from None
 
     def stop(self, timeout: float = 5.0) -> bool:
         """Stop the loop and join its thread. True when the thread has ended."""
         if self._thread.is_alive() and not self._loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # closed between the check and the call
                 self._loop.call_soon_threadsafe(self._loop.stop)
-            except RuntimeError:
-                pass  # closed between the check and the call
         if self._thread is not threading.current_thread():
             self._thread.join(timeout)
         return not self._thread.is_alive()

@@ -16,6 +16,7 @@ result value; older ones keep their metadata (query, arguments, status, timings,
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import threading
 import time
@@ -226,6 +227,8 @@ class BatchRunner:
         self._task_prefix = task_prefix
         self._semaphore: asyncio.Semaphore | None = None  # created on the loop that uses it
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        # Runs whose cancel arrived before their task existed (cancel right after submit).
+        self._cancel_requested: set[int] = set()
 
     async def run_batch(
         self,
@@ -248,7 +251,18 @@ class BatchRunner:
                     self._run_one(client_factory, record, policy), name=name
                 )
                 self._tasks[record.run_id] = task
-                task.add_done_callback(lambda _t, rid=record.run_id: self._tasks.pop(rid, None))
+                task.add_done_callback(functools.partial(self._task_done, record))
+                if record.run_id in self._cancel_requested:
+                    self._cancel_requested.discard(record.run_id)
+                    task.cancel()
+
+    def _task_done(self, record: RunRecord, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(record.run_id, None)
+        if task.cancelled():
+            # Cancelled before its first step: ``_run_one`` never ran, so record it here
+            # (a no-op when ``_run_one`` already did: the first outcome wins).
+            view = error_view(asyncio.CancelledError(), subject=record.request.name)
+            self.book.finish(record.run_id, "cancelled", error=view)
 
     async def _run_one(
         self,
@@ -281,6 +295,9 @@ class BatchRunner:
                 task = self._tasks.get(run_id)
                 if task is not None:
                     task.cancel()
+                elif (record := self.book.get(run_id)) is not None and record.active:
+                    # Submitted but its batch has not started on the loop yet.
+                    self._cancel_requested.add(run_id)
 
         loop.call_soon_threadsafe(_cancel)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
 import logging
 import threading
 import time
@@ -88,16 +89,23 @@ class SessionRuntime:
         self._limits = limits
         self._secrets = secrets
         self._lock = threading.RLock()
-        self._loop = SessionLoop(name=f"ecc-loop-{token[:8]}")
+        self.book = RunBook(limits.history_size, limits.max_kept_results)
+        self._loop = self._new_loop()
         self._client: QueryClient | None = None
         self._client_state: ClientState = "none"
-        self.book = RunBook(limits.history_size, limits.max_kept_results)
         self._runner = self._new_runner()
         self.created_at = time.monotonic()
         self.last_used = self.created_at
         self.query_count = 0
         self.loop_restarts = 0
         self.closed = False
+
+    def _new_loop(self) -> SessionLoop:
+        # If the loop dies, its runs are reported lost before its unwind cancels their tasks
+        # (which would otherwise read as the user's "cancelled").
+        return SessionLoop(
+            name=f"ecc-loop-{self.token[:8]}", on_died=lambda: self.book.fail_active(LOOP_DIED)
+        )
 
     def _new_runner(self) -> BatchRunner:
         return BatchRunner(
@@ -130,7 +138,7 @@ class SessionRuntime:
             self.book.fail_active(LOOP_DIED)
             self._terminate_client()
             self._loop.stop(timeout=1.0)
-            self._loop = SessionLoop(name=f"ecc-loop-{self.token[:8]}")
+            self._loop = self._new_loop()
             self._runner = self._new_runner()
             self.loop_restarts += 1
             return True
@@ -250,10 +258,8 @@ async def _aclose(client: QueryClient, timeout: float) -> None:
 
 
 def _safe_terminate(client: QueryClient) -> None:
-    try:
+    with contextlib.suppress(Exception):  # best effort on a client we are abandoning
         client.terminate()
-    except Exception:  # noqa: S110 - best effort on a client we are abandoning
-        pass
 
 
 @dataclass(frozen=True)
