@@ -155,18 +155,26 @@ class ConnectionSettings:
                 values.append(secret.reveal())
         dsns = [s.reveal() for s in (self.dsn, *self.environment_secrets) if s]
         for raw in dsns:
-            if "://" not in raw:
-                continue
-            try:
-                password = urlsplit(raw).password
-            except ValueError:
-                password = None
-            if password:
-                values.append(password)
-            for kv in urlsplit(raw).query.split("&"):
-                if _is_secret_query_key(kv) and "=" in kv:
-                    values.append(kv.split("=", 1)[1])
+            if "://" in raw:
+                values.extend(_dsn_secrets(raw))
         return tuple(v for v in values if len(v) >= 3)
+
+
+def _dsn_secrets(dsn: str) -> list[str]:
+    """The password and secret query parameters inside a DSN."""
+    try:
+        parts = urlsplit(dsn)
+        password = parts.password
+    except ValueError:
+        # Unparsable (e.g. an unclosed IPv6 bracket): the driver refuses it too and may echo
+        # it, so scrub it whole, and whatever sits where a password would.
+        userinfo = dsn.partition("://")[2].rpartition("@")[0]
+        return [dsn, userinfo.partition(":")[2]]
+    values = [password] if password else []
+    for kv in parts.query.split("&"):
+        if _is_secret_query_key(kv) and "=" in kv:
+            values.append(kv.split("=", 1)[1])
+    return values
 
 
 @dataclass(frozen=True)
@@ -263,7 +271,9 @@ def load_settings(
 
 def _number(key: str, value: Any, kind: type, lo: float, hi: float) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SettingsError(f"[connections.gel] {key} must be a number, got {type(value).__name__}.")
+        raise SettingsError(
+            f"[connections.gel] {key} must be a number, got {type(value).__name__}."
+        )
     if kind is int and not isinstance(value, int):
         raise SettingsError(f"[connections.gel] {key} must be a whole number.")
     if not lo <= value <= hi:
@@ -284,6 +294,8 @@ def _connection(section: Mapping[str, Any], environ: Mapping[str, str]) -> Conne
                 value = int(value)
             except ValueError:
                 raise SettingsError("[connections.gel] port must be a number like 5656.") from None
+            if not 1 <= value <= 65535:
+                raise SettingsError("[connections.gel] port must be between 1 and 65535.")
         elif not isinstance(value, str):
             raise SettingsError(f"[connections.gel] {key} must be a string.")
         if key == "database":
@@ -297,7 +309,9 @@ def _connection(section: Mapping[str, Any], environ: Mapping[str, str]) -> Conne
     )
     if not values:
         from_env = any(
-            environ.get(prefix + name) for prefix in DRIVER_ENV_PREFIXES for name in DRIVER_ENV_NAMES
+            environ.get(prefix + name)
+            for prefix in DRIVER_ENV_PREFIXES
+            for name in DRIVER_ENV_NAMES
         )
         return ConnectionSettings(from_environment=from_env, environment_secrets=env_secrets)
     return ConnectionSettings(**values, environment_secrets=env_secrets)

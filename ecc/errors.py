@@ -4,7 +4,8 @@ Kinds, and where they come from::
 
     input        our own checks before anything is sent (argument language, parameters,
                  mixed positional/named, size limits, read-only refusal)
-    query        gel.errors.QueryError family (syntax, reference, type, timeout on the server)
+    query        gel.errors.QueryError family (syntax, reference, type, timeout on the server),
+                 and CapabilityError (statements the driver refuses to send)
     execution    gel.errors.ExecutionError family (invalid values, constraints, transactions)
     result       the driver's result checks (NoDataError, ResultCardinalityMismatchError, ...)
     arguments    gel.errors.QueryArgumentError family (the driver refused the arguments)
@@ -25,7 +26,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, overload
 
 import gel
 import gel.errors
@@ -103,7 +104,14 @@ def input_error(
     )
 
 
+@overload
+def scrub(text: str, secrets: Iterable[str]) -> str: ...
+@overload
+def scrub(text: None, secrets: Iterable[str]) -> None: ...
+@overload
+def scrub(text: str | None, secrets: Iterable[str]) -> str | None: ...
 def scrub(text: str | None, secrets: Iterable[str]) -> str | None:
+    """``text`` with every secret replaced by ***."""
     if text is None:
         return None
     for secret in secrets:
@@ -124,6 +132,9 @@ _KIND_BY_CLASS: tuple[tuple[type[BaseException], ErrorKind], ...] = (
     (gel.errors.ResultCardinalityMismatchError, "result"),
     (gel.errors.InterfaceError, "result"),
     (gel.errors.QueryError, "query"),
+    # The driver refuses session-config and transaction-control statements this way: the
+    # query's fault, not the console's.
+    (gel.errors.CapabilityError, "query"),
     (gel.errors.ExecutionError, "execution"),
     (gel.errors.EdgeDBError, "internal"),
 )
