@@ -11,6 +11,9 @@ behaves like the driver where the console depends on it:
 - a read-only transaction refuses writes with the server's ``TransactionError``;
 - cancelling a query drops its connection (``in_flight`` goes back down).
 
+A responder may return an awaitable: it is awaited as the server's answer, so a test can
+hold a query running (an ``asyncio.Event``) or make the server never answer.
+
 Used by the tests, the benchmarks and, through the test-only ``fake_client`` setting, by the
 browser tests. Queries it does not know raise ``InvalidReferenceError`` as a server would.
 """
@@ -21,6 +24,7 @@ import asyncio
 import dataclasses
 import datetime
 import decimal
+import inspect
 import json
 import os
 import re
@@ -177,6 +181,10 @@ class FakeClient:
             if delay:
                 await asyncio.sleep(delay)
             value = self._responder(query, args, kwargs)
+            if inspect.isawaitable(value):
+                # An async responder is the server answering late, or never (a stalled
+                # network): no server-side timeout applies while it is awaited.
+                value = await value
         except asyncio.CancelledError:
             self.stats.cancelled += 1
             raise
@@ -289,7 +297,9 @@ def _jsonable(value: Any) -> Any:
 
 def _requested_fields(obj: Any) -> set[str]:
     desc = dt.get_object_descriptor(obj)
-    return {n for n in dir(desc) if not desc.is_implicit(n)} if hasattr(desc, "is_implicit") else set()
+    if not hasattr(desc, "is_implicit"):
+        return set()
+    return {n for n in dir(desc) if not desc.is_implicit(n)}
 
 
 class _RawNumber(float):
@@ -301,7 +311,7 @@ class _RawNumber(float):
         return obj
 
     def __repr__(self) -> str:
-        return self._text  # type: ignore[attr-defined,no-any-return]
+        return self._text  # type: ignore[attr-defined]
 
 
 def mapping_responder(answers: Mapping[str, Any]) -> Responder:
@@ -368,9 +378,9 @@ def demo_responder(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
         return values[:1]
     first = text.split(None, 1)[0] if text else ""
     if first.lower() not in {"select", "with", "insert", "update", "delete", "group", "for"}:
-        err = gel.errors.EdgeQLSyntaxError(f"Unexpected {first!r}")
-        _attach_position(err, query, query.find(first), query.find(first) + len(first))
-        raise err
+        syntax = gel.errors.EdgeQLSyntaxError(f"Unexpected {first!r}")
+        _attach_position(syntax, query, query.find(first), query.find(first) + len(first))
+        raise syntax
     name = re.findall(r"\bselect\s+(\w+)", text, re.I)
     err = gel.errors.InvalidReferenceError(
         f"object type or alias 'default::{name[0] if name else '?'}' does not exist"
@@ -387,7 +397,7 @@ def _attach_position(err: gel.errors.EdgeDBError, query: str, start: int, end: i
 
     line = query.count("\n", 0, start) + 1
     col = start - (query.rfind("\n", 0, start) + 1) + 1
-    err._attrs.update(  # type: ignore[attr-defined]
+    err._attrs.update(
         {
             fields.FIELD_CHARACTER_START: str(start).encode(),
             fields.FIELD_CHARACTER_END: str(end).encode(),
@@ -395,7 +405,7 @@ def _attach_position(err: gel.errors.EdgeDBError, query: str, start: int, end: i
             fields.FIELD_COLUMN_START: str(col).encode(),
         }
     )
-    err._query = query
+    err._query = query  # type: ignore[assignment]  # the driver declares it None
 
 
 def server_error(
@@ -412,9 +422,9 @@ def server_error(
 
     err = cls(message)
     if hint is not None:
-        err._attrs[fields.FIELD_HINT] = hint.encode()  # type: ignore[attr-defined]
+        err._attrs[fields.FIELD_HINT] = hint.encode()
     if details is not None:
-        err._attrs[fields.FIELD_DETAILS] = details.encode()  # type: ignore[attr-defined]
+        err._attrs[fields.FIELD_DETAILS] = details.encode()
     if query is not None and span is not None:
         _attach_position(err, query, *span)
     return err
