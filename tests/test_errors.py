@@ -1,0 +1,268 @@
+"""The one error view model: every failure becomes an ``ErrorView`` with a kind and a title."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import json
+import re
+from pathlib import Path
+from typing import get_args
+
+import gel
+import gel.errors
+import pytest
+from gel.errors import _base as fields
+
+from ecc.errors import (
+    ConsoleInputError,
+    ErrorKind,
+    ErrorView,
+    caret_excerpt,
+    error_view,
+    input_error,
+)
+from ecc.testing import server_error
+
+TRANSCRIPTS = (
+    Path(__file__).resolve().parents[2] / "shared" / "gel-transcripts" / "transcripts.json"
+)
+KINDS = set(get_args(ErrorKind))
+ALL_GEL_ERRORS = sorted(
+    (
+        cls
+        for cls in vars(gel.errors).values()
+        if inspect.isclass(cls) and issubclass(cls, gel.errors.EdgeDBError)
+    ),
+    key=lambda cls: cls.__name__,
+)
+
+
+def transcript_case(label: str) -> dict:
+    cases = json.loads(TRANSCRIPTS.read_text())["cases"]
+    return next(case for case in cases if case["label"] == label)
+
+
+def text_fields(view: ErrorView) -> list[str]:
+    return [v for v in dataclasses.asdict(view).values() if isinstance(v, str)]
+
+
+# --- every driver error class ---------------------------------------------------------------
+def test_the_driver_exports_many_error_classes() -> None:
+    assert len(ALL_GEL_ERRORS) > 80  # the iteration below really covers the tree
+
+
+@pytest.mark.parametrize("cls", ALL_GEL_ERRORS, ids=lambda cls: cls.__name__)
+def test_every_gel_error_class_has_a_view(cls: type[gel.errors.EdgeDBError]) -> None:
+    view = error_view(cls("something went wrong"))
+    assert view.kind in KINDS
+    assert view.title == cls.__name__
+    assert view.message == "something went wrong"
+
+
+@pytest.mark.parametrize("cls", ALL_GEL_ERRORS, ids=lambda cls: cls.__name__)
+def test_retryable_follows_the_should_retry_tag(cls: type[gel.errors.EdgeDBError]) -> None:
+    err = cls("m")
+    assert error_view(err).retryable is err.has_tag(gel.errors.SHOULD_RETRY)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kind"),
+    [
+        (gel.errors.EdgeQLSyntaxError, "query"),
+        (gel.errors.InvalidReferenceError, "query"),
+        (gel.errors.QueryError, "query"),
+        (gel.errors.QueryTimeoutError, "timeout"),
+        (gel.errors.ClientConnectionFailedTemporarilyError, "connection"),
+        (gel.errors.ClientConnectionFailedError, "connection"),
+        (gel.errors.AuthenticationError, "connection"),
+        (gel.errors.UnknownDatabaseError, "connection"),
+        (gel.errors.NoDataError, "result"),
+        (gel.errors.ResultCardinalityMismatchError, "result"),
+        (gel.errors.InterfaceError, "result"),
+        (gel.errors.QueryArgumentError, "arguments"),
+        (gel.errors.MissingArgumentError, "arguments"),
+        (gel.errors.InvalidArgumentError, "arguments"),
+        (gel.errors.ConstraintViolationError, "execution"),
+        (gel.errors.TransactionError, "execution"),
+        (gel.errors.DivisionByZeroError, "execution"),
+        (gel.errors.DisabledCapabilityError, "query"),
+    ],
+    ids=lambda value: value.__name__ if isinstance(value, type) else value,
+)
+def test_important_errors_have_their_kind(cls, kind) -> None:
+    assert error_view(cls("m")).kind == kind
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [
+        gel.errors.ClientConnectionFailedTemporarilyError,
+        gel.errors.TransactionConflictError,
+        gel.errors.BackendUnavailableError,
+    ],
+    ids=lambda cls: cls.__name__,
+)
+def test_should_retry_errors_are_retryable(cls) -> None:
+    assert error_view(cls("m")).retryable
+
+
+def test_errors_without_the_tag_are_not_retryable() -> None:
+    assert not error_view(gel.errors.EdgeQLSyntaxError("m")).retryable
+
+
+def test_connection_errors_get_a_hint_saying_how_to_fix_them() -> None:
+    view = error_view(gel.errors.AuthenticationError("authentication failed"))
+    assert "[connections.gel]" in (view.hint or "")
+
+
+# --- position, hint, details, excerpt -------------------------------------------------------
+def test_position_hint_and_details_come_from_the_server_error() -> None:
+    query = "select Movie {titel}"
+    err = server_error(
+        gel.errors.InvalidReferenceError,
+        "object type 'default::Movie' has no link or property 'titel'",
+        query=query,
+        span=(14, 19),
+        hint="did you mean 'title'?",
+        details="a detail",
+    )
+    view = error_view(err, query=query, subject="Q1")
+    assert (view.line, view.column) == (1, 15)
+    assert view.hint == "did you mean 'title'?"
+    assert view.details == "a detail"
+    assert view.subject == "Q1"
+    assert view.excerpt == "1 | select Movie {titel}\n                  ^^^^^"
+    assert view.message == "object type 'default::Movie' has no link or property 'titel'"
+
+
+def test_multi_line_position_matches_the_real_server() -> None:
+    case = transcript_case("multi-line error position")
+    recorded = case["error"]
+    err = server_error(
+        gel.errors.InvalidReferenceError,
+        recorded["message"],
+        query=case["query"],
+        span=(recorded["_position_start"], recorded["_position_end"]),
+    )
+    for name in ("_line", "_col", "_position_start", "_position_end"):
+        assert getattr(err, name) == recorded[name]
+    assert (recorded["_line"], recorded["_col"]) == (3, 3)
+    assert (recorded["_position_start"], recorded["_position_end"]) == (26, 30)
+    # The driver renders the fake's error exactly as it rendered the server's.
+    assert re.sub(r"\x1b\[[0-9;]*m", "", str(err)) == recorded["str"]
+    view = error_view(err, query=case["query"])
+    assert (view.line, view.column) == (3, 3)
+    assert view.message == recorded["message"]
+    assert view.excerpt == "3 |   nope\n      ^^^^"
+
+
+def test_without_the_query_there_is_a_position_but_no_excerpt() -> None:
+    err = server_error(gel.errors.EdgeQLSyntaxError, "Unexpected", query="selec 1", span=(0, 5))
+    view = error_view(err)
+    assert (view.line, view.column, view.excerpt) == (1, 1, None)
+
+
+def test_error_without_position_has_none() -> None:
+    view = error_view(gel.errors.DivisionByZeroError("division by zero"), query="select 1 // 0")
+    assert (view.line, view.column, view.excerpt) == (None, None, None)
+
+
+def test_caret_excerpt_clips_a_span_to_its_first_line() -> None:
+    assert caret_excerpt("ab\ncdef\ng", 4, 9) == "2 | cdef\n     ^^^"
+
+
+def test_caret_excerpt_at_the_end_of_the_text_shows_one_caret() -> None:
+    assert caret_excerpt("select (", 8, 8) == "1 | select (\n            ^"
+
+
+def test_the_server_context_never_appears() -> None:
+    err = server_error(gel.errors.InternalServerError, "boom", query="select 1", span=(0, 6))
+    err._attrs[fields.FIELD_SERVER_TRACEBACK] = b"Traceback: server-frame-secret"
+    assert err.get_server_context() == "Traceback: server-frame-secret"
+    view = error_view(err, query="select 1")
+    assert all("server-frame-secret" not in text for text in text_fields(view))
+
+
+# --- scrubbing ------------------------------------------------------------------------------
+def test_scrubbed_removes_secrets_from_every_text_field() -> None:
+    view = ErrorView(
+        kind="connection",
+        title="AuthenticationError",
+        message="login as admin:s3cret-pw failed",
+        hint="check s3cret-pw",
+        details="dsn gel://admin:s3cret-pw@h and key sk-123456",
+        excerpt="1 | s3cret-pw",
+        subject="query with sk-123456",
+    )
+    scrubbed = view.scrubbed(["s3cret-pw", "sk-123456"])
+    for text in text_fields(scrubbed):
+        assert "s3cret-pw" not in text
+        assert "sk-123456" not in text
+    assert scrubbed.message == "login as admin:*** failed"
+    assert scrubbed.kind == view.kind and scrubbed.title == view.title
+
+
+def test_scrubbed_with_no_secrets_is_the_same_view() -> None:
+    view = error_view(ValueError("x"))
+    assert view.scrubbed([]) is view
+    assert view.scrubbed([""]) is view
+
+
+def test_driver_error_echoing_a_password_is_scrubbed() -> None:
+    err = server_error(
+        gel.errors.ClientConnectionFailedError,
+        "cannot connect to gel://admin:pw-123@db",
+        hint="pw-123 is wrong",
+    )
+    view = error_view(err).scrubbed(["pw-123"])
+    assert all("pw-123" not in text for text in text_fields(view))
+
+
+# --- non-driver exceptions ------------------------------------------------------------------
+def test_cancelled_error_is_cancelled() -> None:
+    view = error_view(asyncio.CancelledError(), subject="Q2")
+    assert (view.kind, view.subject, view.retryable) == ("cancelled", "Q2", False)
+
+
+def test_timeout_error_says_the_bound() -> None:
+    view = error_view(TimeoutError(), timeout_s=2.5)
+    assert view.kind == "timeout"
+    assert "2.5 s" in view.message
+    assert view.retryable
+    assert "query_timeout_s" in (view.hint or "")
+
+
+def test_timeout_error_without_a_bound_still_reads_well() -> None:
+    assert error_view(TimeoutError()).message == "The query did not finish; it was cancelled."
+
+
+def test_a_plain_exception_is_internal_with_its_message_only() -> None:
+    try:
+        raise ValueError("bad thing")
+    except ValueError as exc:
+        view = error_view(exc)
+    assert (view.kind, view.title, view.message) == ("internal", "ValueError", "bad thing")
+    assert all("Traceback" not in text for text in text_fields(view))
+
+
+def test_an_exception_without_message_shows_its_class() -> None:
+    assert error_view(RuntimeError()).message == "RuntimeError"
+
+
+def test_console_input_error_carries_its_own_view() -> None:
+    exc = input_error("Q1 is empty", hint="type a query")
+    assert isinstance(exc, ConsoleInputError) and isinstance(exc, ValueError)
+    view = error_view(exc, subject="Q1")
+    assert (view.kind, view.message, view.hint, view.subject) == (
+        "input",
+        "Q1 is empty",
+        "type a query",
+        "Q1",
+    )
+
+
+def test_console_input_error_keeps_its_own_subject() -> None:
+    view = error_view(input_error("bad", subject="Q3"), subject="Q1")
+    assert view.subject == "Q3"
