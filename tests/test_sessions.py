@@ -1,0 +1,383 @@
+"""Per-session runtimes (loop thread + client + runs) and the registry that owns them.
+
+Every test ends with no ``ecc-loop-*`` thread alive (the autouse fixture checks): whoever
+creates a loop closes it, and these tests prove it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from ecc.execute import ExecutionPolicy, QueryRequest
+from ecc.loop import LoopStoppedError
+from ecc.sessions import (
+    LOOP_DIED,
+    RuntimeLimits,
+    SessionRegistry,
+    SessionRuntime,
+)
+from ecc.testing import FakeClient
+from tests.conftest import loop_threads, wait_until
+
+POLICY = ExecutionPolicy(read_only=True, timeout_s=60.0)
+SLOW = "select sys::_sleep(30)"
+
+
+class Clients:
+    """A client factory that remembers every fake it built."""
+
+    def __init__(self, **fake_kwargs: Any) -> None:
+        self.fake_kwargs = fake_kwargs
+        self.built: list[FakeClient] = []
+
+    def __call__(self) -> FakeClient:
+        client = FakeClient(**self.fake_kwargs)
+        self.built.append(client)
+        return client
+
+
+class Builder:
+    def __init__(self, clients: Clients, limits: RuntimeLimits | None = None) -> None:
+        self.clients = clients
+        self.limits = limits or RuntimeLimits(close_timeout_s=1.0)
+
+    def __call__(self, token: str) -> SessionRuntime:
+        return SessionRuntime(token, self.clients, self.limits)
+
+
+@pytest.fixture(autouse=True)
+def new_loop_threads() -> Iterator[Callable[[], list[threading.Thread]]]:
+    """The ``ecc-loop-*`` threads this test started (others' may still be winding down);
+    after the test, every one of them must have ended."""
+    before = set(loop_threads())
+
+    def started_here() -> list[threading.Thread]:
+        return [thread for thread in loop_threads() if thread not in before]
+
+    yield started_here
+    wait_until(lambda: not started_here(), timeout=5, what="every ecc-loop-* thread ended")
+
+
+@pytest.fixture
+def clients() -> Clients:
+    return Clients()
+
+
+@pytest.fixture
+def registry() -> Iterator[SessionRegistry]:
+    registry = SessionRegistry(reap_interval_s=None)
+    yield registry
+    registry.close_all()
+
+
+@pytest.fixture
+def build(clients: Clients) -> Builder:
+    return Builder(clients)
+
+
+def run_query(runtime: SessionRuntime, query: str = "select 1", name: str = "Q1") -> Any:
+    """Submit one query and wait (bounded) for its record to finish."""
+    submitted = runtime.submit([QueryRequest(name=name, query=query)], POLICY)
+    submitted.future.result(timeout=5)
+    record = runtime.book.get(submitted.records[0].run_id)
+    assert record is not None
+    return record
+
+
+def status_of(runtime: SessionRuntime, run_id: int) -> str:
+    record = runtime.book.get(run_id)
+    assert record is not None, f"run {run_id} is not in the book"
+    return record.status
+
+
+def start_slow(runtime: SessionRuntime) -> int:
+    """Submit a query that runs until cancelled; return its run id once it is running."""
+    submitted = runtime.submit([QueryRequest(name="slow", query=SLOW)], POLICY)
+    run_id = submitted.records[0].run_id
+    wait_until(lambda: status_of(runtime, run_id) == "running", what="slow query running")
+    return run_id
+
+
+def is_closed(runtime: SessionRuntime) -> bool:
+    return runtime.closed and not runtime.loop.thread.is_alive()
+
+
+# --- isolation and reuse --------------------------------------------------------------------
+def test_two_tokens_get_their_own_loop_thread_and_client(registry, build, clients) -> None:
+    first = registry.get_or_create("aaaaaaaa-1", build)
+    second = registry.get_or_create("bbbbbbbb-2", build)
+    assert run_query(first).status == "done"
+    assert run_query(second).status == "done"
+    assert first.loop.thread is not second.loop.thread
+    assert first.loop.loop is not second.loop.loop
+    assert len(clients.built) == 2
+    one, two = clients.built
+    assert one is not two
+    assert one.stats.loop is first.loop.loop
+    assert two.stats.loop is second.loop.loop
+
+
+def test_a_rerun_with_the_same_token_reuses_loop_and_client(
+    registry, build, clients, new_loop_threads
+) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    run_query(runtime)
+    again = registry.get_or_create("aaaaaaaa-1", build)
+    assert again is runtime
+    assert run_query(again, "select 2").result.value == [2]
+    assert len(clients.built) == 1
+    assert [call[1] for call in clients.built[0].stats.calls] == ["select 1", "select 2"]
+    assert len(new_loop_threads()) == 1
+
+
+def test_call_runs_a_coroutine_with_the_sessions_client(registry, build, clients) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    assert runtime.call(lambda client: client.query("select 5"), timeout=5) == [5]
+    assert clients.built[0].stats.loop is runtime.loop.loop
+
+
+# --- reaping, releasing, closing ------------------------------------------------------------
+def test_reap_idle_closes_an_idle_runtime(registry, build, clients) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    run_query(runtime)
+    reaped = registry.reap_idle(time.monotonic() + 100, 10)
+    assert reaped == ["aaaaaaaa-1"]
+    assert is_closed(runtime)
+    assert clients.built[0].stats.closed
+    assert registry.get("aaaaaaaa-1") is None
+    assert registry.totals().reaped == 1
+
+
+def test_reap_idle_keeps_a_recently_used_runtime(registry, build) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    assert registry.reap_idle(time.monotonic(), 10) == []
+    assert runtime.loop.alive
+
+
+def test_reap_idle_never_closes_a_busy_runtime(registry, build, clients) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    run_id = start_slow(runtime)
+    assert registry.reap_idle(time.monotonic() + 100, 10) == []
+    assert runtime.loop.alive and not runtime.closed
+    assert status_of(runtime, run_id) == "running"
+    assert not clients.built[0].stats.closed
+
+
+def test_reap_idle_never_closes_the_callers_own_session(registry, build) -> None:
+    mine = registry.get_or_create("aaaaaaaa-1", build)
+    other = registry.get_or_create("bbbbbbbb-2", build)
+    reaped = registry.reap_idle(time.monotonic() + 100, 10, keep="aaaaaaaa-1")
+    assert reaped == ["bbbbbbbb-2"]
+    assert mine.loop.alive
+    assert is_closed(other)
+
+
+def test_release_closes_the_session_at_once(registry, build, clients) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    run_query(runtime)
+    closer = registry.release("aaaaaaaa-1")
+    assert closer is not None
+    closer.join(timeout=5)
+    assert not closer.is_alive()
+    assert is_closed(runtime)
+    assert clients.built[0].stats.closed
+    assert registry.get("aaaaaaaa-1") is None
+    assert registry.totals().released == 1
+
+
+def test_release_of_an_unknown_token_does_nothing(registry) -> None:
+    assert registry.release("nobody") is None
+    assert registry.totals().released == 0
+
+
+def test_release_cancels_a_running_query(registry, build, clients) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    run_id = start_slow(runtime)
+    registry.release("aaaaaaaa-1", wait=True)
+    record = runtime.book.get(run_id)
+    assert record is not None and record.status == "cancelled"
+    assert clients.built[0].stats.in_flight == 0
+
+
+def test_close_all_closes_every_runtime_and_cancels_its_runs(build, clients) -> None:
+    registry = SessionRegistry(reap_interval_s=None)
+    runtimes = [registry.get_or_create(f"token{i:03d}", build) for i in range(3)]
+    run_ids = [start_slow(runtime) for runtime in runtimes]
+    registry.close_all()
+    assert all(is_closed(runtime) for runtime in runtimes)
+    assert all(client.stats.closed for client in clients.built)
+    for runtime, run_id in zip(runtimes, run_ids, strict=True):
+        assert status_of(runtime, run_id) == "cancelled"
+    assert registry.totals().sessions == 0
+
+
+def test_submit_after_close_is_refused(build) -> None:
+    runtime = build("aaaaaaaa-1")
+    runtime.close()
+    with pytest.raises(LoopStoppedError, match="closed"):
+        runtime.submit([QueryRequest(name="Q1", query="select 1")], POLICY)
+    runtime.close()  # idempotent
+
+
+def test_a_closed_token_gets_a_fresh_runtime(registry, build) -> None:
+    first = registry.get_or_create("aaaaaaaa-1", build)
+    first.close()
+    second = registry.get_or_create("aaaaaaaa-1", build)
+    assert second is not first
+    assert run_query(second).status == "done"
+
+
+def test_two_hundred_sessions_leave_no_thread_and_no_open_client(
+    registry, build, clients, new_loop_threads
+) -> None:
+    baseline = threading.active_count()
+    for i in range(200):
+        token = f"cycle{i:03d}-session"
+        runtime = registry.get_or_create(token, build)
+        assert run_query(runtime).status == "done"
+        registry.release(token, wait=True)
+    assert new_loop_threads() == []
+    assert len(clients.built) == 200
+    assert all(client.stats.closed for client in clients.built)
+    wait_until(lambda: threading.active_count() <= baseline, what="thread count back to baseline")
+    assert registry.totals().sessions == 0
+
+
+# --- cancel, reset, status ------------------------------------------------------------------
+def test_cancel_stops_every_active_run(registry, build) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    run_id = start_slow(runtime)
+    assert runtime.cancel() == 1
+    wait_until(lambda: status_of(runtime, run_id) == "cancelled")
+    assert runtime.cancel() == 0  # nothing active any more
+
+
+def test_cancel_right_after_submit_is_not_lost(registry, build) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    for _ in range(20):
+        submitted = runtime.submit([QueryRequest(name="slow", query=SLOW)], POLICY)
+        run_id = submitted.records[0].run_id
+        assert runtime.cancel([run_id]) == 1
+        submitted.future.result(timeout=5)
+        assert status_of(runtime, run_id) == "cancelled"
+
+
+def test_reset_client_closes_it_and_the_next_query_makes_a_new_one(
+    registry, build, clients
+) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    run_query(runtime)
+    runtime.reset_client()
+    assert clients.built[0].stats.closed
+    assert runtime.client_state == "none"
+    assert run_query(runtime, "select 2").status == "done"
+    assert len(clients.built) == 2
+    assert not clients.built[1].stats.closed
+    assert runtime.client_state == "created"
+
+
+def test_status_describes_the_runtime(registry, build) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    run_query(runtime)
+    start_slow(runtime)
+    status = runtime.status(now=runtime.last_used + 3)
+    assert (status.token, status.loop_alive, status.loop_restarts) == ("aaaaaaaa-1", True, 0)
+    assert (status.client_state, status.query_count, status.active_runs) == ("created", 2, 1)
+    assert status.idle_s == pytest.approx(3)
+    totals = registry.totals()
+    assert (totals.sessions, totals.live_loops, totals.clients) == (1, 1, 1)
+    assert (totals.active_runs, totals.queries) == (1, 2)
+
+
+# --- loop death -----------------------------------------------------------------------------
+# The simulated death is an exception escaping the loop's thread: pytest reports it, we expect it.
+expected_thread_death = pytest.mark.filterwarnings(
+    "ignore::pytest.PytestUnhandledThreadExceptionWarning"
+)
+
+
+def kill_loop(runtime: SessionRuntime) -> None:
+    """End the loop's thread as an escaping BaseException would (run_forever re-raises it)."""
+
+    def die() -> None:
+        raise SystemExit("simulated loop death")
+
+    thread = runtime.loop.thread
+    runtime.loop.loop.call_soon_threadsafe(die)
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+@expected_thread_death
+def test_a_dead_loop_fails_its_runs_with_the_loop_died_view(registry, build) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    run_id = start_slow(runtime)
+    kill_loop(runtime)
+    assert not runtime.loop.alive
+    record = runtime.book.get(run_id)
+    assert record is not None
+    assert record.status == "failed"
+    assert record.error == LOOP_DIED
+
+
+@expected_thread_death
+def test_a_dead_loop_is_replaced_and_the_session_works_again(
+    registry, build, clients, new_loop_threads
+) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    start_slow(runtime)
+    old_thread = runtime.loop.thread
+    kill_loop(runtime)
+    assert runtime.ensure_loop() is True
+    assert runtime.loop_restarts == 1
+    assert runtime.loop.thread is not old_thread and runtime.loop.alive
+    assert clients.built[0].stats.terminated  # the dead loop's client could only be terminated
+    record = run_query(runtime, "select 3")
+    assert record.status == "done" and record.result.value == [3]
+    assert clients.built[1].stats.loop is runtime.loop.loop
+    assert runtime.ensure_loop() is False  # alive again: nothing to do
+    assert len(new_loop_threads()) == 1
+
+
+@expected_thread_death
+def test_submit_on_a_dead_loop_restarts_it_and_says_so(registry, build) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    kill_loop(runtime)
+    submitted = runtime.submit([QueryRequest(name="Q1", query="select 1")], POLICY)
+    assert submitted.loop_restarted
+    submitted.future.result(timeout=5)
+    assert status_of(runtime, submitted.records[0].run_id) == "done"
+
+
+# --- the reaper thread ----------------------------------------------------------------------
+def test_the_reaper_thread_reclaims_an_idle_session_by_itself(build, clients) -> None:
+    registry = SessionRegistry(reap_interval_s=0.05, idle_threshold_s=0.1)
+    try:
+        runtime = registry.get_or_create("aaaaaaaa-1", build)
+        run_query(runtime)
+        wait_until(lambda: registry.get("aaaaaaaa-1") is None, what="reaper removed the session")
+        wait_until(lambda: is_closed(runtime), what="reaped runtime closed")
+        assert clients.built[0].stats.closed
+        assert registry.totals().reaped == 1
+    finally:
+        registry.close_all()
+    assert not any(t.name == "ecc-reaper" and t.is_alive() for t in threading.enumerate())
+
+
+def test_the_reaper_thread_spares_a_busy_session(build) -> None:
+    registry = SessionRegistry(reap_interval_s=0.02, idle_threshold_s=0.05)
+    try:
+        busy = registry.get_or_create("aaaaaaaa-1", build)
+        start_slow(busy)
+        idle = registry.get_or_create("bbbbbbbb-2", build)
+        # The idle one going proves a reaper pass ran past the threshold for both.
+        wait_until(lambda: registry.get("bbbbbbbb-2") is None, what="idle session reaped")
+        assert is_closed(idle) or idle.closed
+        assert registry.get("aaaaaaaa-1") is busy and busy.loop.alive
+    finally:
+        registry.close_all()
