@@ -17,6 +17,7 @@ from ecc.config import ConsoleSettings
 from ecc.errors import ErrorView
 from ecc.runs import RunRecord
 from ecc.sessions import RegistryTotals, RuntimeStatus
+from ecc.typed_inputs import typed_inputs
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
 
 DOCS_LINKS = (
@@ -89,6 +90,11 @@ def query_form(tab_count: int, defaults: list[QueryTabContent]) -> FormContent |
 
 
 def _query_tab(index: int, default: QueryTabContent) -> QueryTabContent:
+    mode = st.segmented_control(
+        "Arguments", ["typed", "text"], default=default.mode, key=f"q_mode_{index}",
+        format_func=lambda m: {"typed": "Typed inputs", "text": "Argument language (advanced)"}[m],
+        label_visibility="collapsed",
+    ) or "typed"
     text = st.text_area(
         "EdgeQL",
         value=default.text,
@@ -97,6 +103,33 @@ def _query_tab(index: int, default: QueryTabContent) -> QueryTabContent:
         placeholder="select Movie { title, release_year } filter .release_year > <int64>$0",
         help="Ctrl/Cmd+Enter runs the form.",
     )
+    args_text, kwargs_text = default.args_text, default.kwargs_text
+    raw_params: dict[str, str | bool | None] = {}
+    if mode == "typed":
+        raw_params = typed_parameter_inputs(index, text or "")
+    else:
+        args_text, kwargs_text = _argument_text_areas(index, default)
+    c1, c2 = st.columns([3, 1])
+    cardinality = c1.radio(
+        "Result cardinality",
+        options=list(CARDINALITY_LABELS),
+        index=list(CARDINALITY_LABELS).index(default.cardinality),
+        key=f"q_card_{index}",
+        horizontal=True,
+    )
+    as_json = c2.toggle("JSON", value=default.as_json, key=f"q_json_{index}")
+    return QueryTabContent(
+        text=text or "",
+        args_text=args_text or "",
+        kwargs_text=kwargs_text or "",
+        cardinality=str(cardinality),
+        as_json=bool(as_json),
+        mode=str(mode),
+        raw_params=raw_params,
+    )
+
+
+def _argument_text_areas(index: int, default: QueryTabContent) -> tuple[str, str]:
     left, right = st.columns(2)
     args_text = left.text_area(
         "Positional arguments ($0, $1 …)",
@@ -113,22 +146,57 @@ def _query_tab(index: int, default: QueryTabContent) -> QueryTabContent:
         height=68,
         placeholder="title = 'Dune'\nsince = datetime('2024-01-01T00:00:00Z')",
     )
-    c1, c2 = st.columns([3, 1])
-    cardinality = c1.radio(
-        "Result cardinality",
-        options=list(CARDINALITY_LABELS),
-        index=list(CARDINALITY_LABELS).index(default.cardinality),
-        key=f"q_card_{index}",
-        horizontal=True,
-    )
-    as_json = c2.toggle("JSON", value=default.as_json, key=f"q_json_{index}")
-    return QueryTabContent(
-        text=text or "",
-        args_text=args_text or "",
-        kwargs_text=kwargs_text or "",
-        cardinality=str(cardinality),
-        as_json=bool(as_json),
-    )
+    return args_text or "", kwargs_text or ""
+
+
+PLACEHOLDERS = {
+    "std::datetime": "2024-02-29T12:30:00Z",
+    "cal::local_date": "2024-02-29",
+    "cal::local_time": "12:30:00",
+    "cal::local_datetime": "2024-02-29T12:30:00",
+    "std::duration": "PT1H30M or 1 hour 30 minutes",
+    "cal::relative_duration": "P1M2D",
+    "cal::date_duration": "P1M2D",
+    "std::uuid": "00000000-0000-0000-0000-000000000000",
+    "std::json": '{"key": [1, 2]}',
+    "std::bytes": "hex, e.g. 68656c6c6f",
+    "std::decimal": "1.50",
+}
+
+
+def typed_parameter_inputs(index: int, text: str) -> dict[str, str | bool | None]:
+    """One input per parameter of ``text``. Values are remembered by parameter name in the
+    session, so they survive edits of the query and reruns."""
+    inputs = st.session_state.get("typed_inputs_cache", {}).get(text)
+    if inputs is None:
+        inputs = typed_inputs(text)
+    for note in inputs.notes:
+        st.info(f"The server's description wins: {note}", icon="🛈")
+    for problem in inputs.problems:
+        st.warning(problem, icon="⚠️")
+    memory: dict[str, str | bool | None] = st.session_state.setdefault("param_memory", {})
+    raw: dict[str, str | bool | None] = {}
+    columns = st.columns(2) if len(inputs.parameters) > 1 else [st.container()]
+    for position, param in enumerate(inputs.parameters):
+        box = columns[position % len(columns)]
+        label = f"${param.name} · {'optional ' if param.optional else ''}{param.type.label()}"
+        key = f"p_{index}_{param.name}"
+        remembered = memory.get(param.name)
+        if param.type.name == "std::bool" and not param.optional:
+            value: str | bool | None = box.checkbox(label, value=bool(remembered), key=key)
+        elif param.type.kind == "enum" and param.type.enum_members:
+            options = ([""] if param.optional else []) + list(param.type.enum_members)
+            current = remembered if remembered in options else options[0]
+            value = box.selectbox(label, options, index=options.index(current), key=key)
+        else:
+            value = box.text_input(
+                label, value="" if remembered is None else str(remembered), key=key,
+                placeholder=PLACEHOLDERS.get(param.type.name, param.type.label()),
+                help="Leave empty to send the empty set." if param.optional else None,
+            )
+        raw[param.name] = value
+        memory[param.name] = value
+    return raw
 
 
 def render_record(record: RunRecord, prefs: UserPrefs, now: float) -> None:
@@ -268,7 +336,7 @@ def resources_panel(status: RuntimeStatus, totals: RegistryTotals) -> None:
 def connection_summary(settings: ConsoleSettings) -> None:
     summary = settings.connection.summary()
     if settings.fake_client:
-        summary = {"client": "test fake (no database)"}
+        summary = {"client": "test fake (no database)", **summary}
     st.markdown("**Connection**")
     st.json(summary, expanded=True)
     st.caption(

@@ -23,6 +23,8 @@ class QueryTabContent:
     kwargs_text: str = ""
     cardinality: str = "many"  # a key of CARDINALITY_LABELS
     as_json: bool = False
+    mode: str = "typed"  # "typed": one input per parameter; "text": the argument language
+    raw_params: dict[str, str | bool | None] = field(default_factory=dict)  # typed inputs
     typed_values: dict[str, object] | None = None  # parameter name -> converted value
 
 

@@ -197,6 +197,10 @@ def submit_form(runtime: SessionRuntime, content: Any, settings: ConsoleSettings
     from ecc.drafts import DraftLimits, build_requests
 
     limits = DraftLimits(settings.max_query_chars, settings.max_args_chars)
+    content, typed_errors = _with_typed_values(runtime, content, settings)
+    if typed_errors:
+        return [e.scrubbed(settings.secret_values) for e in typed_errors]
+    share_link(content)
     drafts = content.drafts()[: settings.max_batch]
     requests, errors = build_requests(drafts, limits)
     if errors:
@@ -208,6 +212,105 @@ def submit_form(runtime: SessionRuntime, content: Any, settings: ConsoleSettings
         st.session_state["loop_notice"] = True
     wait_briefly(submitted.future, INLINE_WAIT_S)
     return []
+
+
+def _with_typed_values(runtime: SessionRuntime, content: Any, settings: ConsoleSettings
+                       ) -> tuple[Any, list[Any]]:
+    """Convert each typed-mode tab's inputs to driver values (or collect the errors)."""
+    from dataclasses import replace
+
+    from ecc.typed_inputs import argument_values
+
+    tabs, errors = [], []
+    for index, tab in enumerate(content.tabs, start=1):
+        if tab.mode != "typed" or (index > 1 and not tab.text.strip()):
+            tabs.append(tab)
+            continue
+        inputs = typed_inputs_for(runtime, tab.text, settings)
+        args, kwargs, problems = argument_values(f"Query {index}", inputs, tab.raw_params)
+        errors.extend(problems)
+        values: dict[str, object] = dict(kwargs or {})
+        if args is not None:
+            values = {str(i): v for i, v in enumerate(args)}
+        tabs.append(replace(tab, typed_values=values, args_text=_render_args(args),
+                            kwargs_text=_render_kwargs(kwargs)))
+    return replace(content, tabs=tuple(tabs)), errors
+
+
+def _render_args(args: tuple[object, ...] | None) -> str:
+    from ecc.arglang import render_literal
+
+    return ", ".join(render_literal(v) for v in args) if args else ""
+
+
+def _render_kwargs(kwargs: dict[str, object] | None) -> str:
+    from ecc.arglang import render_literal
+
+    return "\n".join(f"{k} = {render_literal(v)}" for k, v in kwargs.items()) if kwargs else ""
+
+
+def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettings) -> Any:
+    """The typed inputs of ``text``, confirmed by the server's description when connected.
+    Cached per text in the session (at most 32 texts)."""
+    from ecc.params import parameters_from_description
+    from ecc.typed_inputs import typed_inputs
+
+    cache: dict[str, Any] = st.session_state.setdefault("typed_inputs_cache", {})
+    if text in cache:
+        return cache[text]
+    server = None
+    if not settings.fake_client and "$" in text:
+
+        async def describe(client: QueryClient) -> object:
+            return await client._describe_query(text)
+
+        try:
+            description = runtime.call(describe, timeout=settings.connect_wait_s + 3)
+            server = parameters_from_description(getattr(description, "input_type", None))
+        except Exception as exc:  # the text's own reading still works without the server
+            log.info("describe failed (%s); using the query text's parameters",
+                     type(exc).__name__)
+    inputs = typed_inputs(text, server)
+    if len(cache) >= 32:
+        cache.pop(next(iter(cache)))
+    cache[text] = inputs
+    return inputs
+
+
+SHARE_KEYS = ("q", "args", "kwargs", "mode")
+
+
+def share_link(content: Any) -> None:
+    """Put the first query and its values in the page address, so it can be sent to others."""
+    tab = content.tabs[0]
+    params: dict[str, str] = {"q": tab.text, "mode": tab.mode}
+    if tab.mode == "text":
+        params.update({"args": tab.args_text, "kwargs": tab.kwargs_text})
+    else:
+        for name, raw in tab.raw_params.items():
+            if raw not in (None, "", False):
+                params[f"p.{name}"] = "true" if raw is True else str(raw)
+    st.query_params.from_dict({k: v for k, v in params.items() if v})
+
+
+def load_shared_link() -> bool:
+    """Fill the form from the page address once per session. Never runs anything."""
+    state = st.session_state
+    if state.get("link_loaded"):
+        return False
+    state["link_loaded"] = True
+    query = st.query_params.to_dict()
+    if not query.get("q"):
+        return False
+    state["q_text_0"] = query["q"][:100_000]
+    state["q_mode_0"] = "text" if query.get("mode") == "text" else "typed"
+    state["q_args_0"] = query.get("args", "")
+    state["q_kwargs_0"] = query.get("kwargs", "")
+    memory = state.setdefault("param_memory", {})
+    for key, value in query.items():
+        if key.startswith("p."):
+            memory[key[2:]] = value
+    return True
 
 
 def cancel_runs(run_ids: list[int] | None) -> None:

@@ -29,6 +29,8 @@ with st.sidebar:
     st_utils.sidebar(settings, runtime)
 
 st.title("Gel query console")
+if st_utils.load_shared_link():
+    st.info("Loaded a shared query into the form. Check it, then press Run.", icon="🔗")
 tab_count = int(st.session_state.get("tab_count", 1))
 content = st_comps.query_form(tab_count, st.session_state.get("form_defaults", [QueryTabContent()]))
 if content is not None:

@@ -202,6 +202,9 @@ class SessionRuntime:
             future = self._loop.submit(
                 self._runner.run_batch(self._client_on_loop, records, policy)
             )
+            # A batch that just finished counts as use: the reaper must not take the session
+            # before its user has had the chance to look at the results.
+            future.add_done_callback(lambda _done: self.touch())
             return SubmitResult(records=records, future=future, loop_restarted=restarted)
 
     def cancel(self, run_ids: list[int] | None = None) -> int:

@@ -48,15 +48,31 @@ def console(factory: FakeFactory | None = None, **settings: Any) -> Iterator[App
         st_utils.session_registry.clear()
 
 
-def run_query(at: AppTest, text: str, *, args: str = "", kwargs: str = "",
-              cardinality: str | None = None, as_json: bool = False, tab: int = 0) -> AppTest:
+def run_query(at: AppTest, text: str, *, args: str | None = None, kwargs: str | None = None,
+              params: dict[str, Any] | None = None, cardinality: str | None = None,
+              as_json: bool = False, tab: int = 0) -> AppTest:
+    """Fill one tab and submit, as a user would. ``args``/``kwargs`` use the argument-language
+    fields (text mode). ``params`` fills typed inputs: as in the browser, a query's typed
+    inputs appear once its text is submitted, so the form is submitted, filled, submitted."""
+    if args is not None or kwargs is not None:
+        at.session_state[f"q_mode_{tab}"] = "text"
+        at.run()
     at.text_area(key=f"q_text_{tab}").input(text)
-    at.text_area(key=f"q_args_{tab}").input(args)
-    at.text_area(key=f"q_kwargs_{tab}").input(kwargs)
+    if args is not None or kwargs is not None:
+        at.text_area(key=f"q_args_{tab}").input(args or "")
+        at.text_area(key=f"q_kwargs_{tab}").input(kwargs or "")
     if cardinality is not None:
         at.radio(key=f"q_card_{tab}").set_value(cardinality)
     if as_json:
         at.toggle(key=f"q_json_{tab}").set_value(True)
+    if params:
+        submit(at)  # commits the text: its typed inputs render
+        for name, value in params.items():
+            widget_key = f"p_{tab}_{name}"
+            if isinstance(value, bool):
+                at.checkbox(key=widget_key).set_value(value)
+            else:
+                at.text_input(key=widget_key).input(value)
     return submit(at)
 
 

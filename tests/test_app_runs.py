@@ -1,0 +1,145 @@
+"""Queries that run while you work: live status, cancel, history, loop recovery (AppTest)."""
+
+from __future__ import annotations
+
+import pytest
+
+import st_utils
+from tests.apptest_support import FakeFactory, console, run_query, texts, wait_until
+
+
+@pytest.fixture(autouse=True)
+def no_driver_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("GEL_DSN", "EDGEDB_DSN", "GEL_HOST", "EDGEDB_HOST", "ECC_TEST_FAKE_CLIENT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def only_runtime() -> st_utils.SessionRuntime:
+    (runtime,) = st_utils.session_registry()._runtimes.values()
+    return runtime
+
+
+def test_a_slow_query_returns_at_once_and_shows_as_running() -> None:
+    with console(FakeFactory()) as at:
+        at.run()
+        run_query(at, "select sys::_sleep(3)")
+        assert not at.exception
+        assert at.subheader[0].value == "Running (1)"
+        assert "running" in texts(at)
+        only_runtime().cancel()
+
+
+def test_the_result_appears_when_the_query_finishes() -> None:
+    with console(FakeFactory()) as at:
+        at.run()
+        run_query(at, "select sys::_sleep(0.7)")
+        assert "Running (1)" in [h.value for h in at.subheader]
+        wait_until(lambda: not only_runtime().busy, timeout=5)
+        at.run()
+        assert "Running (1)" not in [h.value for h in at.subheader]
+        assert "✅" in texts(at)
+
+
+def test_cancel_stops_the_query_and_says_so() -> None:
+    factory = FakeFactory()
+    with console(factory) as at:
+        at.run()
+        run_query(at, "select sys::_sleep(30)")
+        run_id = only_runtime().book.active()[0].run_id
+        at.button(key=f"cancel_{run_id}").click().run()
+        wait_until(lambda: not only_runtime().busy, timeout=5)
+        at.run()
+        record = only_runtime().book.get(run_id)
+        assert record is not None and record.status == "cancelled"
+        assert "cancelled" in texts(at)
+        assert factory.built[0].stats.in_flight == 0
+        run_query(at, "select Movie {title}")
+        assert len(at.dataframe[0].value) == 10  # the pool is healthy after the cancel
+
+
+def test_queries_beyond_the_limit_wait_visibly_queued() -> None:
+    with console(FakeFactory(), max_running=1) as at:
+        at.session_state["tab_count"] = 3
+        at.run()
+        for tab in range(3):
+            at.text_area(key=f"q_text_{tab}").input("select sys::_sleep(30)")
+        next(b for b in at.button if b.label == "Run").click().run()
+        statuses = sorted(r.status for r in only_runtime().book.active())
+        assert statuses == ["queued", "queued", "running"]
+        assert texts(at).count("queued") >= 2
+        at.button(key="cancel_all").click().run()
+        wait_until(lambda: not only_runtime().busy, timeout=5)
+
+
+def test_history_lists_runs_newest_first_and_loads_one_back_into_the_form() -> None:
+    with console(FakeFactory()) as at:
+        at.run()
+        run_query(at, "select 1")
+        run_query(at, "select Movie {title}")
+        history = at.dataframe[-1].value
+        assert list(history["query"])[:2] == ["select Movie {title}", "select 1"]
+        at.selectbox(key="history_run").set_value(1)
+        at.button(key="history_load").click().run()
+        assert at.text_area(key="q_text_0").value == "select 1"
+
+
+def test_run_again_repeats_a_run_from_history() -> None:
+    factory = FakeFactory()
+    with console(factory) as at:
+        at.run()
+        run_query(at, "select 5")
+        at.selectbox(key="history_run").set_value(1)
+        at.button(key="history_rerun").click().run()
+        assert [c[1] for c in factory.calls] == ["select 5", "select 5"]
+        assert len(only_runtime().book) == 2
+
+
+def test_clear_history_forgets_finished_runs() -> None:
+    with console(FakeFactory()) as at:
+        at.run()
+        run_query(at, "select 1")
+        at.button(key="history_clear").click().run()
+        assert len(only_runtime().book) == 0
+        assert "History (0)" in [e.label for e in at.expander]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dead_loop_is_noticed_replaced_and_its_query_reported_failed() -> None:
+    with console(FakeFactory()) as at:
+        at.run()
+        run_query(at, "select sys::_sleep(30)")
+        runtime = only_runtime()
+        old_thread = runtime.loop.thread
+
+        def die() -> None:
+            raise SystemExit("simulated loop death")
+
+        runtime.loop.loop.call_soon_threadsafe(die)
+        wait_until(lambda: not old_thread.is_alive(), timeout=5)
+        at.run()
+        assert not at.exception
+        assert any("event loop had stopped" in w.value for w in at.warning)
+        assert runtime.loop_restarts == 1
+        failed = runtime.book.newest_first()[0]
+        assert failed.status == "failed"
+        run_query(at, "select Movie {title}")
+        assert len(at.dataframe[0].value) == 10
+
+
+def test_read_only_mode_refuses_an_insert_before_sending_it() -> None:
+    factory = FakeFactory()
+    with console(factory) as at:
+        at.run()
+        run_query(at, "insert Person {name := 'x'}")
+        assert "read-only" in at.error[0].value
+        assert "modifies data" in at.error[0].value
+        assert factory.calls == []
+
+
+def test_writes_run_when_read_only_is_off() -> None:
+    factory = FakeFactory(responder={"insert Person {name := 'x'}": []})
+    with console(factory, read_only=False) as at:
+        at.run()
+        run_query(at, "insert Person {name := 'x'}")
+        assert not at.error
+        assert factory.calls[-1][1] == "insert Person {name := 'x'}"
