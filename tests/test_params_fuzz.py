@@ -14,10 +14,13 @@ from ecc.params import ParameterScan, QueryParameter, parse_type, scan_parameter
 # Per input, generous for a loaded 2-core box; real inputs take well under a millisecond.
 PER_INPUT_SECONDS = 0.5
 FUZZ = settings(
-    max_examples=400,
+    max_examples=1000,
     deadline=None,  # each call is timed below
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+# Generating nested type expressions is slower than generating text: fewer, richer examples.
+TYPE_FUZZ = settings(FUZZ, max_examples=300)
 
 # Pieces that steer random text into the tokenizer's corners: quotes, prefixes, dollar quotes,
 # comments, backquotes, casts and their brackets, names and numbers.
@@ -139,6 +142,51 @@ def test_text_inside_a_dollar_quote_has_no_parameters(text: str) -> None:
     scan = timed_scan(f"select $${body}$$ ++ <int64>$found")
     assert [p.name for p in scan.parameters] == ["found"]
     assert scan.problems == ()
+
+
+SCALAR_TYPE_TEXTS = st.sampled_from(
+    ["str", "int64", "std::float64", "cal::local_date", "local_time", "bigint", "Genre", "m::Color"]
+)
+FIELD_NAMES = st.sampled_from(["a", "b", "x", "título"])
+
+
+def _containers(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    fields = st.lists(
+        st.tuples(FIELD_NAMES, children), min_size=1, max_size=3, unique_by=lambda f: f[0]
+    )
+    return st.one_of(
+        children.map(lambda c: f"array<{c}>"),
+        st.lists(children, min_size=1, max_size=3).map(lambda cs: f"tuple<{', '.join(cs)}>"),
+        fields.map(lambda fs: "tuple<" + ", ".join(f"{n}: {t}" for n, t in fs) + ">"),
+        st.sampled_from(["int64", "float64", "local_date"]).map(lambda c: f"range<{c}>"),
+    )
+
+
+TYPE_TEXTS = st.recursive(SCALAR_TYPE_TEXTS, _containers, max_leaves=8)
+BLANKS = st.sampled_from(["", " ", "\n", "  \n\t", " # a comment\n "])
+
+
+@TYPE_FUZZ
+@given(TYPE_TEXTS, st.booleans(), BLANKS, BLANKS, st.data())
+def test_a_generated_cast_is_read_back_as_its_type(
+    type_text: str, optional: bool, before: str, after: str, data: st.DataObject
+) -> None:
+    spaced = type_text.replace("<", f"{before}<{after}").replace(",", f"{after},{before}")
+    spaced = spaced.replace(">", f"{data.draw(BLANKS)}>")
+    prefix = "optional " if optional else data.draw(st.sampled_from(["", "required "]))
+    scan = timed_scan(f"select <{prefix}{spaced}>{data.draw(BLANKS)}$x")
+    assert scan.problems == ()
+    (parameter,) = scan.parameters
+    assert parameter.type == parse_type(type_text)
+    assert parameter.optional == optional
+
+
+@TYPE_FUZZ
+@given(TYPE_TEXTS)
+def test_a_type_label_and_name_parse_back_to_the_same_type(type_text: str) -> None:
+    ptype = parse_type(type_text)
+    assert parse_type(ptype.name) == ptype
+    assert parse_type(ptype.label()) == ptype
 
 
 TYPES = [
