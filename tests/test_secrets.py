@@ -76,10 +76,10 @@ def test_results_and_error_paths_never_show_a_secret(query: str,
 
 def test_argument_errors_and_history_never_show_a_secret(caplog: pytest.LogCaptureFixture
                                                         ) -> None:
-    with console(FakeFactory(responder=leaky_answers()), dsn=DSN) as at:
+    with console(FakeFactory(responder=leaky_answers()), dsn=DSN, secret_key=SECRET_KEY) as at:
         at.run()
         run_query(at, "select <str>$0", args="'unterminated")
-        run_query(at, "select leak")
+        run_query(at, "select leak", args="")
         assert any(e.label == "History (1)" for e in at.expander)
         assert_no_secret(at, caplog)
 
@@ -99,7 +99,7 @@ def test_a_failing_connection_test_never_shows_a_secret(caplog: pytest.LogCaptur
 def test_a_query_on_a_refused_connection_never_shows_a_secret(
         caplog: pytest.LogCaptureFixture) -> None:
     refused = gel.errors.AuthenticationError(f"authentication failed for {PASSWORD}")
-    with console(FakeFactory(connect_error=refused), dsn=DSN) as at:
+    with console(FakeFactory(connect_error=refused), dsn=DSN, secret_key=SECRET_KEY) as at:
         at.run()
         run_query(at, "select 1")
         assert "AuthenticationError" in texts(at)
@@ -107,7 +107,8 @@ def test_a_query_on_a_refused_connection_never_shows_a_secret(
 
 
 def test_a_bad_setting_message_never_shows_a_secret(caplog: pytest.LogCaptureFixture) -> None:
-    with console(FakeFactory(), dsn=DSN, password=PASSWORD, port="not-a-port") as at:
+    with console(FakeFactory(), dsn=DSN, password=PASSWORD, secret_key=SECRET_KEY,
+                 port="not-a-port") as at:
         at.run()
         assert at.error
         assert_no_secret(at, caplog)
