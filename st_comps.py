@@ -17,7 +17,7 @@ from ecc.config import ConsoleSettings
 from ecc.errors import ErrorView
 from ecc.runs import RunRecord
 from ecc.sessions import RegistryTotals, RuntimeStatus
-from ecc.typed_inputs import typed_inputs
+from ecc.typed_inputs import TypedInputs
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
 
 DOCS_LINKS = (
@@ -74,7 +74,11 @@ def render_error(view: ErrorView, *, key: str = "") -> None:
         st.caption("Retrying may help.")
 
 
-def query_form(tab_count: int, defaults: list[QueryTabContent]) -> FormContent | None:
+InputsFor = Callable[[str], TypedInputs]
+
+
+def query_form(tab_count: int, defaults: list[QueryTabContent], inputs_for: InputsFor
+               ) -> FormContent | None:
     """The query form. Returns its content when submitted (button or Ctrl/Cmd+Enter)."""
     with st.form("query_form", enter_to_submit=False, border=False):
         containers = st.tabs([f"Query {i + 1}" for i in range(tab_count)]) if tab_count > 1 \
@@ -83,13 +87,14 @@ def query_form(tab_count: int, defaults: list[QueryTabContent]) -> FormContent |
         for index, box in enumerate(containers):
             default = defaults[index] if index < len(defaults) else QueryTabContent()
             with box:
-                tabs.append(_query_tab(index, default))
+                tabs.append(_query_tab(index, default, inputs_for))
         submitted = st.form_submit_button("Run", type="primary", shortcut="Ctrl+Enter",
                                           icon="▶️")
     return FormContent(tabs=tuple(tabs)) if submitted else None
 
 
-def _query_tab(index: int, default: QueryTabContent) -> QueryTabContent:
+def _query_tab(index: int, default: QueryTabContent, inputs_for: InputsFor
+               ) -> QueryTabContent:
     mode = st.segmented_control(
         "Arguments", ["typed", "text"], default=default.mode, key=f"q_mode_{index}",
         format_func=lambda m: {"typed": "Typed inputs", "text": "Argument language (advanced)"}[m],
@@ -106,7 +111,7 @@ def _query_tab(index: int, default: QueryTabContent) -> QueryTabContent:
     args_text, kwargs_text = default.args_text, default.kwargs_text
     raw_params: dict[str, str | bool | None] = {}
     if mode == "typed":
-        raw_params = typed_parameter_inputs(index, text or "")
+        raw_params = typed_parameter_inputs(index, inputs_for(text or ""))
     else:
         args_text, kwargs_text = _argument_text_areas(index, default)
     c1, c2 = st.columns([3, 1])
@@ -164,14 +169,11 @@ PLACEHOLDERS = {
 }
 
 
-def typed_parameter_inputs(index: int, text: str) -> dict[str, str | bool | None]:
-    """One input per parameter of ``text``. Values are remembered by parameter name in the
-    session, so they survive edits of the query and reruns."""
-    inputs = st.session_state.get("typed_inputs_cache", {}).get(text)
-    if inputs is None:
-        inputs = typed_inputs(text)
+def typed_parameter_inputs(index: int, inputs: TypedInputs) -> dict[str, str | bool | None]:
+    """One input per parameter. Values are remembered by parameter name in the session, so
+    they survive edits of the query and reruns."""
     for note in inputs.notes:
-        st.info(f"The server's description wins: {note}", icon="🛈")
+        st.info(f"The server's description wins: {note}", icon="ℹ️")
     for problem in inputs.problems:
         st.warning(problem, icon="⚠️")
     memory: dict[str, str | bool | None] = st.session_state.setdefault("param_memory", {})

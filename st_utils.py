@@ -259,14 +259,16 @@ def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettin
     if text in cache:
         return cache[text]
     server = None
-    if not settings.fake_client and "$" in text:
+    if "$" in text:
 
         async def describe(client: QueryClient) -> object:
             return await client._describe_query(text)
 
         try:
             description = runtime.call(describe, timeout=settings.connect_wait_s + 3)
-            server = parameters_from_description(getattr(description, "input_type", None))
+            input_type = getattr(description, "input_type", None)
+            if input_type is not None:  # None: the server could not say (or a bare fake)
+                server = parameters_from_description(input_type)
         except Exception as exc:  # the text's own reading still works without the server
             log.info("describe failed (%s); using the query text's parameters",
                      type(exc).__name__)

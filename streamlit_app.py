@@ -19,6 +19,7 @@ if not settings.connection.configured and not settings.fake_client:
     st.stop()
 
 st_utils.sign_in_gate(settings)
+ready = settings  # narrowed: a ConsoleSettings from here on (closures keep the narrow type)
 runtime = st_utils.session_runtime(settings)
 if runtime.ensure_loop() or st.session_state.pop("loop_notice", False):
     st.warning("This session's event loop had stopped; a new one was started. Queries it was "
@@ -32,7 +33,11 @@ st.title("Gel query console")
 if st_utils.load_shared_link():
     st.info("Loaded a shared query into the form. Check it, then press Run.", icon="🔗")
 tab_count = int(st.session_state.get("tab_count", 1))
-content = st_comps.query_form(tab_count, st.session_state.get("form_defaults", [QueryTabContent()]))
+content = st_comps.query_form(
+    tab_count,
+    st.session_state.get("form_defaults", [QueryTabContent()]),
+    inputs_for=lambda text: st_utils.typed_inputs_for(runtime, text, ready),
+)
 if content is not None:
     for view in st_utils.submit_form(runtime, content, settings, prefs):
         st_comps.render_error(view)

@@ -71,6 +71,7 @@ class FakeClient:
         latency_s: float = 0.0,
         connect_error: BaseException | None = None,
         capabilities: Mapping[str, int] | None = None,
+        input_types: Mapping[str, Any] | None = None,
         _stats: FakeStats | None = None,
         _config: Mapping[str, Any] | None = None,
         _readonly: bool = False,
@@ -83,6 +84,8 @@ class FakeClient:
         self.latency_s = latency_s
         self.connect_error = connect_error
         self._capabilities = dict(capabilities or {})
+        # query text -> the gel.describe input type the fake server reports for it
+        self._input_types = dict(input_types or {})
         self.stats = _stats or FakeStats()
         self.config = dict(_config or {})
         self.readonly = _readonly
@@ -93,6 +96,7 @@ class FakeClient:
             "latency_s": self.latency_s,
             "connect_error": self.connect_error,
             "capabilities": self._capabilities,
+            "input_types": self._input_types,
             "_stats": self.stats,
             "_config": self.config,
             "_readonly": self.readonly,
@@ -148,7 +152,7 @@ class FakeClient:
             raise self.connect_error
         caps = self._capabilities.get(query, capabilities_of(query))
         return gel.abstract.DescribeResult(
-            input_type=None,
+            input_type=self._input_types.get(query),
             output_type=None,
             output_cardinality=gel.Cardinality.MANY,
             capabilities=gel.enums.Capability(caps),

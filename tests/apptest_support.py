@@ -48,9 +48,17 @@ def console(factory: FakeFactory | None = None, **settings: Any) -> Iterator[App
         st_utils.session_registry.clear()
 
 
-def run_query(at: AppTest, text: str, *, args: str | None = None, kwargs: str | None = None,
-              params: dict[str, Any] | None = None, cardinality: str | None = None,
-              as_json: bool = False, tab: int = 0) -> AppTest:
+def run_query(
+    at: AppTest,
+    text: str,
+    *,
+    args: str | None = None,
+    kwargs: str | None = None,
+    params: dict[str, Any] | None = None,
+    cardinality: str | None = None,
+    as_json: bool = False,
+    tab: int = 0,
+) -> AppTest:
     """Fill one tab and submit, as a user would. ``args``/``kwargs`` use the argument-language
     fields (text mode). ``params`` fills typed inputs: as in the browser, a query's typed
     inputs appear once its text is submitted, so the form is submitted, filled, submitted."""
@@ -98,7 +106,17 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
 def texts(at: AppTest) -> str:
     """Every markdown/caption/error/info text on the page, joined (for 'in' checks)."""
     parts: list[str] = []
-    for kind in ("markdown", "caption", "error", "info", "success", "warning", "code", "title",
-                 "subheader", "header"):
+    for kind in (
+        "markdown",
+        "caption",
+        "error",
+        "info",
+        "success",
+        "warning",
+        "code",
+        "title",
+        "subheader",
+        "header",
+    ):
         parts.extend(str(el.value) for el in getattr(at, kind))
     return "\n".join(parts)

@@ -67,8 +67,9 @@ def test_json_mode_uses_the_json_method_and_shows_the_rows() -> None:
         ("exactly one", "query_required_single()", "1 row"),
     ],
 )
-def test_each_cardinality_picks_its_driver_method(cardinality: str, method: str,
-                                                  expected: str) -> None:
+def test_each_cardinality_picks_its_driver_method(
+    cardinality: str, method: str, expected: str
+) -> None:
     factory = FakeFactory()
     with console(factory) as at:
         at.run()
@@ -120,9 +121,13 @@ def test_mixed_positional_and_named_arguments_are_refused_before_sending() -> No
 
 def test_a_batch_with_two_failures_shows_both_errors_and_the_third_result() -> None:
     answers = {
-        "select Broken": server_error(gel.errors.InvalidReferenceError,
-                                      "object type or alias 'default::Broken' does not exist",
-                                      query="select Broken", span=(7, 13), hint="did you mean?"),
+        "select Broken": server_error(
+            gel.errors.InvalidReferenceError,
+            "object type or alias 'default::Broken' does not exist",
+            query="select Broken",
+            span=(7, 13),
+            hint="did you mean?",
+        ),
         "select 1 // 0": gel.errors.DivisionByZeroError("division by zero"),
     }
     with console(FakeFactory(responder=answers)) as at:
@@ -138,8 +143,7 @@ def test_a_batch_with_two_failures_shows_both_errors_and_the_third_result() -> N
         assert any("InvalidReferenceError" in e for e in errors)
         assert any("DivisionByZeroError" in e for e in errors)
         assert len(at.dataframe[0].value) == 10
-        assert any("select Broken" in str(c.value) and "^^^^^^" in str(c.value)
-                   for c in at.code)
+        assert any("select Broken" in str(c.value) and "^^^^^^" in str(c.value) for c in at.code)
 
 
 def test_reset_my_connection_closes_the_client_and_the_next_query_opens_a_new_one() -> None:

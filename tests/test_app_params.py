@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.apptest_support import FakeFactory, console, run_query, texts
@@ -121,7 +123,47 @@ def test_running_a_query_puts_it_in_the_page_address() -> None:
     with console(FakeFactory()) as at:
         at.run()
         run_query(at, "select <str>$title", params={"title": "Dune"})
-        assert at.query_params["q"] == ["select <str>$title"] or \
-            at.query_params["q"] == "select <str>$title"
+        assert (
+            at.query_params["q"] == ["select <str>$title"]
+            or at.query_params["q"] == "select <str>$title"
+        )
         shared = at.query_params["p.title"]
         assert shared in ("Dune", ["Dune"])
+
+
+def genre_description() -> object:
+    """What a real server describes for `<Genre>$g` (see the transcripts' describe cases)."""
+    import uuid
+
+    import gel
+    import gel.describe as d
+
+    members: Any = ("Action", "SciFi", "Drama")  # the stub says tuple[str]; it is variadic
+    enum = d.EnumType(desc_id=uuid.uuid4(), name="default::Genre", members=members)
+    element = d.Element(
+        type=enum, cardinality=gel.Cardinality.ONE, is_implicit=False, kind=gel.ElementKind.PROPERTY
+    )
+    return d.ObjectType(desc_id=uuid.uuid4(), name=None, elements={"g": element})
+
+
+def test_an_enum_parameter_offers_the_servers_members_as_a_choice() -> None:
+    query = "select <Genre>$g"
+    factory = FakeFactory(input_types={query: genre_description()})
+    with console(factory) as at:
+        at.run()
+        run_query(at, query)  # first submit: the server describes the query
+        choice = at.selectbox(key="p_0_g")
+        assert list(choice.options) == ["Action", "SciFi", "Drama"]
+        choice.set_value("SciFi")
+        next(b for b in at.button if b.label == "Run").click().run()
+        assert factory.calls[-1][3] == {"g": "SciFi"}
+
+
+def test_when_text_and_server_disagree_the_server_wins_and_the_page_says_so() -> None:
+    query = "select <str>$g"
+    factory = FakeFactory(input_types={query: genre_description()})
+    with console(factory) as at:
+        at.run()
+        run_query(at, query)
+        assert any("server" in i.value and "$g" in i.value for i in at.info)
+        assert list(at.selectbox(key="p_0_g").options) == ["Action", "SciFi", "Drama"]

@@ -21,8 +21,10 @@ from ecc.results import shape_result, table_data
 
 pytestmark = [
     pytest.mark.live,
-    pytest.mark.skipif(not os.environ.get("GEL_DSN"),
-                       reason="GEL_DSN is not set: no live Gel server to test against"),
+    pytest.mark.skipif(
+        not os.environ.get("GEL_DSN"),
+        reason="GEL_DSN is not set: no live Gel server to test against",
+    ),
 ]
 
 
@@ -38,15 +40,19 @@ def run(body: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
     return asyncio.run(main())
 
 
-def request(query: str, method: QueryMethod = QueryMethod.QUERY, *args: Any,
-            **kwargs: Any) -> QueryRequest:
+def request(
+    query: str, method: QueryMethod = QueryMethod.QUERY, *args: Any, **kwargs: Any
+) -> QueryRequest:
     return QueryRequest(name="live", query=query, method=method, args=args, kwargs=kwargs)
 
 
 def test_a_select_runs_read_only_and_renders() -> None:
     async def body(client: Any) -> Any:
-        return await execute(client, request("select {a := 1, b := 'x', c := [1, 2]}"),
-                             ExecutionPolicy(read_only=True, timeout_s=10))
+        return await execute(
+            client,
+            request("select {a := 1, b := 'x', c := [1, 2]}"),
+            ExecutionPolicy(read_only=True, timeout_s=10),
+        )
 
     raw = run(body)
     table = table_data(shape_result(raw, QueryMethod.QUERY, 100), 100)
@@ -55,8 +61,11 @@ def test_a_select_runs_read_only_and_renders() -> None:
 
 def test_read_only_refuses_an_insert_before_sending_it() -> None:
     async def body(client: Any) -> Any:
-        return await execute(client, request("insert schema::Migration {}"),
-                             ExecutionPolicy(read_only=True, timeout_s=10))
+        return await execute(
+            client,
+            request("insert schema::Migration {}"),
+            ExecutionPolicy(read_only=True, timeout_s=10),
+        )
 
     with pytest.raises(ConsoleInputError, match="read-only"):
         run(body)
@@ -64,8 +73,9 @@ def test_read_only_refuses_an_insert_before_sending_it() -> None:
 
 def test_the_server_timeout_gives_a_timeout_view() -> None:
     async def body(client: Any) -> Any:
-        return await execute(client, request("select sys::_sleep(3)"),
-                             ExecutionPolicy(read_only=True, timeout_s=1))
+        return await execute(
+            client, request("select sys::_sleep(3)"), ExecutionPolicy(read_only=True, timeout_s=1)
+        )
 
     with pytest.raises(Exception) as caught:
         run(body)
@@ -77,8 +87,7 @@ def test_ddl_runs_when_writes_are_allowed_and_is_cleaned_up() -> None:
 
     async def body(client: Any) -> Any:
         policy = ExecutionPolicy(read_only=False, timeout_s=30)
-        await execute(client, request(f"create type {name} {{ create property p: str }}"),
-                      policy)
+        await execute(client, request(f"create type {name} {{ create property p: str }}"), policy)
         try:
             await execute(client, request(f"insert {name} {{ p := 'x' }}"), policy)
             return await execute(client, request(f"select {name}.p"), policy)

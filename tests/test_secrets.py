@@ -47,8 +47,11 @@ def leaky_answers() -> dict[str, Any]:
     """Errors whose text contains the secrets, as a careless server or proxy might send."""
     return {
         "select leak": server_error(
-            gel.errors.InvalidReferenceError, f"bad reference near {PASSWORD}",
-            query="select leak", span=(7, 11), hint=f"hint {SECRET_KEY}",
+            gel.errors.InvalidReferenceError,
+            f"bad reference near {PASSWORD}",
+            query="select leak",
+            span=(7, 11),
+            hint=f"hint {SECRET_KEY}",
             details=f"details {PASSWORD}",
         ),
         "select boom": RuntimeError(f"internal failure with {DSN}"),
@@ -56,7 +59,8 @@ def leaky_answers() -> dict[str, Any]:
 
 
 def test_the_dsn_password_is_redacted_in_the_connection_summary(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with console(FakeFactory(), dsn=DSN, secret_key=SECRET_KEY) as at:
         at.run()
         assert not at.exception
@@ -65,8 +69,9 @@ def test_the_dsn_password_is_redacted_in_the_connection_summary(
 
 
 @pytest.mark.parametrize("query", ["select leak", "select boom", "selec 1", "select Movie"])
-def test_results_and_error_paths_never_show_a_secret(query: str,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_results_and_error_paths_never_show_a_secret(
+    query: str, caplog: pytest.LogCaptureFixture
+) -> None:
     with console(FakeFactory(responder=leaky_answers()), dsn=DSN, secret_key=SECRET_KEY) as at:
         at.run()
         run_query(at, query)
@@ -74,8 +79,7 @@ def test_results_and_error_paths_never_show_a_secret(query: str,
         assert_no_secret(at, caplog)
 
 
-def test_argument_errors_and_history_never_show_a_secret(caplog: pytest.LogCaptureFixture
-                                                        ) -> None:
+def test_argument_errors_and_history_never_show_a_secret(caplog: pytest.LogCaptureFixture) -> None:
     with console(FakeFactory(responder=leaky_answers()), dsn=DSN, secret_key=SECRET_KEY) as at:
         at.run()
         run_query(at, "select <str>$0", args="'unterminated")
@@ -84,10 +88,10 @@ def test_argument_errors_and_history_never_show_a_secret(caplog: pytest.LogCaptu
         assert_no_secret(at, caplog)
 
 
-def test_a_failing_connection_test_never_shows_a_secret(caplog: pytest.LogCaptureFixture
-                                                       ) -> None:
+def test_a_failing_connection_test_never_shows_a_secret(caplog: pytest.LogCaptureFixture) -> None:
     refused = gel.errors.ClientConnectionFailedTemporarilyError(
-        f"[Errno 111] Connect call failed for {DSN}")
+        f"[Errno 111] Connect call failed for {DSN}"
+    )
     with console(FakeFactory(connect_error=refused), dsn=DSN, secret_key=SECRET_KEY) as at:
         at.run()
         at.button(key="test_connection").click().run()
@@ -97,7 +101,8 @@ def test_a_failing_connection_test_never_shows_a_secret(caplog: pytest.LogCaptur
 
 
 def test_a_query_on_a_refused_connection_never_shows_a_secret(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     refused = gel.errors.AuthenticationError(f"authentication failed for {PASSWORD}")
     with console(FakeFactory(connect_error=refused), dsn=DSN, secret_key=SECRET_KEY) as at:
         at.run()
@@ -107,8 +112,9 @@ def test_a_query_on_a_refused_connection_never_shows_a_secret(
 
 
 def test_a_bad_setting_message_never_shows_a_secret(caplog: pytest.LogCaptureFixture) -> None:
-    with console(FakeFactory(), dsn=DSN, password=PASSWORD, secret_key=SECRET_KEY,
-                 port="not-a-port") as at:
+    with console(
+        FakeFactory(), dsn=DSN, password=PASSWORD, secret_key=SECRET_KEY, port="not-a-port"
+    ) as at:
         at.run()
         assert at.error
         assert_no_secret(at, caplog)
