@@ -406,10 +406,11 @@ def test_a_cast_longer_than_the_limit_is_reported_not_parsed() -> None:
         pytest.param("#\n" * 500_000, id="1MB-of-comments"),
     ],
 )
-def test_scanning_a_megabyte_takes_well_under_a_second(text: str) -> None:
+def test_scanning_a_megabyte_finishes_in_bounded_time(text: str) -> None:
+    # A runaway guard (quadratic scanning of 1 MB would take minutes), not a speed target.
     start = time.perf_counter()
     scan_parameters(text)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 10.0
 
 
 # ---------------------------------------------------------------------------------------------
