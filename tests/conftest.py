@@ -7,6 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
+
 
 def wait_until(predicate: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
     """Return as soon as ``predicate()`` is true; fail the test after ``timeout`` seconds."""
@@ -31,3 +33,17 @@ async def async_wait_until(
 def loop_threads() -> list[threading.Thread]:
     """The session loop threads alive right now (``SessionLoop`` names them ``ecc-loop-*``)."""
     return [t for t in threading.enumerate() if t.name.startswith("ecc-loop-")]
+
+
+_DRIVER_NAMES = ("DSN", "INSTANCE", "HOST", "PORT", "CREDENTIALS_FILE", "PASSWORD", "SECRET_KEY")
+DRIVER_ENV = (
+    *(prefix + name for prefix in ("GEL_", "EDGEDB_") for name in _DRIVER_NAMES),
+    "ECC_TEST_FAKE_CLIENT",
+)
+
+
+@pytest.fixture
+def clean_driver_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page under AppTest must see only the settings a test gives it."""
+    for name in DRIVER_ENV:
+        monkeypatch.delenv(name, raising=False)

@@ -7,6 +7,8 @@ import pytest
 from ecc.access import access_decision
 from tests.apptest_support import FakeFactory, console, texts
 
+pytestmark = pytest.mark.usefixtures("clean_driver_env")
+
 
 def test_nobody_passes_without_signing_in() -> None:
     assert not access_decision(False, None, (), ()).allowed

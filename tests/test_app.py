@@ -8,13 +8,7 @@ import pytest
 from ecc.testing import server_error
 from tests.apptest_support import FakeFactory, console, run_query, submit, texts
 
-
-@pytest.fixture(autouse=True)
-def no_driver_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for prefix in ("GEL_", "EDGEDB_"):
-        for name in ("DSN", "INSTANCE", "HOST", "PORT", "CREDENTIALS_FILE", "PASSWORD"):
-            monkeypatch.delenv(prefix + name, raising=False)
-    monkeypatch.delenv("ECC_TEST_FAKE_CLIENT", raising=False)
+pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
 
 def test_unconfigured_start_shows_the_setup_panel() -> None:

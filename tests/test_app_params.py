@@ -8,11 +8,7 @@ import pytest
 
 from tests.apptest_support import FakeFactory, console, run_query, texts
 
-
-@pytest.fixture(autouse=True)
-def no_driver_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("GEL_DSN", "EDGEDB_DSN", "GEL_HOST", "EDGEDB_HOST", "ECC_TEST_FAKE_CLIENT"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
 
 def test_a_typed_positional_parameter_reaches_the_driver_as_an_int() -> None:

@@ -7,11 +7,7 @@ import pytest
 import st_utils
 from tests.apptest_support import FakeFactory, console, run_query, texts, wait_until
 
-
-@pytest.fixture(autouse=True)
-def no_driver_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("GEL_DSN", "EDGEDB_DSN", "GEL_HOST", "EDGEDB_HOST", "ECC_TEST_FAKE_CLIENT"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
 
 def only_runtime() -> st_utils.SessionRuntime:

@@ -18,6 +18,8 @@ SECRET_KEY = "nbwt1_secret_key_QWERTY"
 DSN = f"gel://admin:{PASSWORD}@db.example.com:5656/main"
 SECRETS = (PASSWORD, SECRET_KEY)
 
+pytestmark = pytest.mark.usefixtures("clean_driver_env")
+
 
 def walk(node: Any) -> Iterator[Any]:
     yield node
