@@ -95,14 +95,20 @@ def query_form(tab_count: int, defaults: list[QueryTabContent], inputs_for: Inpu
 
 def _query_tab(index: int, default: QueryTabContent, inputs_for: InputsFor
                ) -> QueryTabContent:
+    # Defaults go into session state, never as value=: history and shared links set these
+    # keys too, and a widget may not get both.
+    state = st.session_state
+    for key, value in (("q_mode", default.mode), ("q_text", default.text),
+                       ("q_card", default.cardinality), ("q_json", default.as_json),
+                       ("q_args", default.args_text), ("q_kwargs", default.kwargs_text)):
+        state.setdefault(f"{key}_{index}", value)
     mode = st.segmented_control(
-        "Arguments", ["typed", "text"], default=default.mode, key=f"q_mode_{index}",
+        "Arguments", ["typed", "text"], key=f"q_mode_{index}",
         format_func=lambda m: {"typed": "Typed inputs", "text": "Argument language (advanced)"}[m],
         label_visibility="collapsed",
     ) or "typed"
     text = st.text_area(
         "EdgeQL",
-        value=default.text,
         key=f"q_text_{index}",
         height=140,
         placeholder="select Movie { title, release_year } filter .release_year > <int64>$0",
@@ -118,11 +124,10 @@ def _query_tab(index: int, default: QueryTabContent, inputs_for: InputsFor
     cardinality = c1.radio(
         "Result cardinality",
         options=list(CARDINALITY_LABELS),
-        index=list(CARDINALITY_LABELS).index(default.cardinality),
         key=f"q_card_{index}",
         horizontal=True,
     )
-    as_json = c2.toggle("JSON", value=default.as_json, key=f"q_json_{index}")
+    as_json = c2.toggle("JSON", key=f"q_json_{index}")
     return QueryTabContent(
         text=text or "",
         args_text=args_text or "",
@@ -138,7 +143,6 @@ def _argument_text_areas(index: int, default: QueryTabContent) -> tuple[str, str
     left, right = st.columns(2)
     args_text = left.text_area(
         "Positional arguments ($0, $1 …)",
-        value=default.args_text,
         key=f"q_args_{index}",
         height=68,
         placeholder="2014, 'text', uuid('…'), [1, 2]",
@@ -146,7 +150,6 @@ def _argument_text_areas(index: int, default: QueryTabContent) -> tuple[str, str
     )
     kwargs_text = right.text_area(
         "Named arguments ($name)",
-        value=default.kwargs_text,
         key=f"q_kwargs_{index}",
         height=68,
         placeholder="title = 'Dune'\nsince = datetime('2024-01-01T00:00:00Z')",

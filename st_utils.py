@@ -378,14 +378,17 @@ def sidebar(settings: ConsoleSettings, runtime: SessionRuntime) -> None:
             st_comps.render_error(outcome)
     st.divider()
     st.markdown("**My settings**")
-    st.number_input("Rows shown per result", min_value=1, max_value=10_000,
-                    value=settings.row_limit, step=50, key="pref_row_limit")
+    state = st.session_state
+    state.setdefault("pref_row_limit", settings.row_limit)
+    state.setdefault("pref_timeout_s", settings.query_timeout_s)
+    state.setdefault("tab_count", 1)
+    st.number_input("Rows shown per result", min_value=1, max_value=10_000, step=50,
+                    key="pref_row_limit")
     st.number_input("Query timeout (s)", min_value=0.1, max_value=settings.query_timeout_s,
-                    value=settings.query_timeout_s, key="pref_timeout_s",
-                    help="At most the administrator's query_timeout_s.")
+                    key="pref_timeout_s", help="At most the administrator's query_timeout_s.")
     st.radio("Result view", ["table", "json", "text"], key="pref_view", horizontal=True)
     st.number_input("Queries per submission (tabs)", min_value=1, max_value=settings.max_batch,
-                    value=1, key="tab_count")
+                    key="tab_count")
     st.divider()
     st_comps.docs_links()
 
@@ -410,40 +413,50 @@ def test_connection(settings: ConsoleSettings, runtime: SessionRuntime) -> Any:
 
 
 def history_and_resources(runtime: SessionRuntime) -> None:
+    """History and resources are drawn only when opened (toggles, not expanders: an
+    expander's content is built on every rerun even when collapsed)."""
     import st_comps
 
     records = runtime.book.newest_first()
-    with st.expander(f"History ({len(records)})", expanded=False):
-        if not records:
-            st.caption("Runs of this session appear here, newest first (the last 100 are kept).")
-        else:
-            st_comps.history_table(records)
-            ids = [r.run_id for r in records]
-            c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1])
-            chosen = c1.selectbox("Run", ids, key="history_run",
-                                  format_func=lambda i: f"run {i}")
-            c2.button("Load into form", key="history_load", on_click=load_into_form,
-                      args=(runtime, chosen))
-            c3.button("Run again", key="history_rerun", on_click=run_again,
-                      args=(runtime, chosen))
-            c4.button("Show", key="history_show", on_click=_show_run, args=(chosen,))
-            c5.button("Clear", key="history_clear", on_click=_clear_history, args=(runtime,))
-            st.download_button("Download history (JSON)",
-                               data=lambda: st_comps.history_json(runtime.book.newest_first()),
-                               file_name="history.json", mime="application/json",
-                               on_click="ignore", key="history_download")
-    with st.expander("Resources", expanded=False):
-        st_comps.resources_panel(runtime.status(), session_registry().totals())
-        c1, c2, c3 = st.columns(3)
-        c1.button("Refresh", key="res_refresh")
-        if c2.button("Reset my connection", key="res_reset"):
-            runtime.reset_client()
-            st.success("Closed this session's client; the next query opens a new one.")
-        if c3.button("Release idle resources", key="res_release"):
-            reaped = session_registry().reap_idle(
-                time.monotonic(), session_registry().idle_threshold_s, keep=runtime.token
-            )
-            st.success(f"Released {len(reaped)} idle session(s); running ones are kept.")
+    if st.toggle(f"History ({len(records)})", key="show_history"):
+        with st.container(border=True):
+            _history(runtime, records)
+    if st.toggle("Resources", key="show_resources"):
+        with st.container(border=True):
+            st_comps.resources_panel(runtime.status(), session_registry().totals())
+            c1, c2, c3 = st.columns(3)
+            c1.button("Refresh", key="res_refresh")
+            if c2.button("Reset my connection", key="res_reset"):
+                runtime.reset_client()
+                st.success("Closed this session's client; the next query opens a new one.")
+            if c3.button("Release idle resources", key="res_release"):
+                registry = session_registry()
+                reaped = registry.reap_idle(
+                    time.monotonic(), registry.idle_threshold_s, keep=runtime.token
+                )
+                st.success(f"Released {len(reaped)} idle session(s); running ones are kept.")
+
+
+def _history(runtime: SessionRuntime, records: list[Any]) -> None:
+    import st_comps
+
+    if not records:
+        st.caption("Runs of this session appear here, newest first (the last 100 are kept).")
+        return
+    st_comps.history_table(records)
+    ids = [r.run_id for r in records]
+    c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1])
+    c1.selectbox("Run", ids, key="history_run", format_func=lambda i: f"run {i}")
+    # Callbacks read the chosen run when clicked: args bound at render time would carry the
+    # choice of the previous run of the page.
+    c2.button("Load into form", key="history_load", on_click=load_into_form, args=(runtime,))
+    c3.button("Run again", key="history_rerun", on_click=run_again, args=(runtime,))
+    c4.button("Show", key="history_show", on_click=_show_run)
+    c5.button("Clear", key="history_clear", on_click=_clear_history, args=(runtime,))
+    st.download_button("Download history (JSON)",
+                       data=lambda: st_comps.history_json(runtime.book.newest_first()),
+                       file_name="history.json", mime="application/json",
+                       on_click="ignore", key="history_download")
 
 
 def _clear_history(runtime: SessionRuntime) -> None:
@@ -451,17 +464,24 @@ def _clear_history(runtime: SessionRuntime) -> None:
     st.session_state.pop("shown_run", None)
 
 
-def _show_run(run_id: int) -> None:
-    st.session_state["shown_run"] = run_id
+def _chosen_run() -> int | None:
+    chosen = st.session_state.get("history_run")
+    return int(chosen) if chosen is not None else None
 
 
-def load_into_form(runtime: SessionRuntime, run_id: int) -> None:
-    record = runtime.book.get(run_id)
+def _show_run() -> None:
+    st.session_state["shown_run"] = _chosen_run()
+
+
+def load_into_form(runtime: SessionRuntime) -> None:
+    run_id = _chosen_run()
+    record = runtime.book.get(run_id) if run_id is not None else None
     if record is None:
         return
     request = record.request
     state = st.session_state
     state["tab_count"] = 1
+    state["q_mode_0"] = "text"  # the request's arguments are kept as argument-language text
     state["q_text_0"] = request.query
     state["q_args_0"] = request.args_text
     state["q_kwargs_0"] = request.kwargs_text
@@ -471,8 +491,9 @@ def load_into_form(runtime: SessionRuntime, run_id: int) -> None:
     }[request.method.value.removesuffix("_json")]
 
 
-def run_again(runtime: SessionRuntime, run_id: int) -> None:
-    record = runtime.book.get(run_id)
+def run_again(runtime: SessionRuntime) -> None:
+    run_id = _chosen_run()
+    record = runtime.book.get(run_id) if run_id is not None else None
     settings = read_settings()
     if record is None or isinstance(settings, SettingsProblem):
         return

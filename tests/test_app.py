@@ -146,6 +146,7 @@ def test_reset_my_connection_closes_the_client_and_the_next_query_opens_a_new_on
         at.run()
         run_query(at, "select 1")
         assert len(factory.built) == 1
+        at.toggle(key="show_resources").set_value(True).run()
         at.button(key="res_reset").click().run()
         assert not at.exception
         assert factory.built[0].stats.closed

@@ -72,6 +72,7 @@ def test_history_lists_runs_newest_first_and_loads_one_back_into_the_form() -> N
         at.run()
         run_query(at, "select 1")
         run_query(at, "select Movie {title}")
+        at.toggle(key="show_history").set_value(True).run()
         history = at.dataframe[-1].value
         assert list(history["query"])[:2] == ["select Movie {title}", "select 1"]
         at.selectbox(key="history_run").set_value(1)
@@ -84,6 +85,7 @@ def test_run_again_repeats_a_run_from_history() -> None:
     with console(factory) as at:
         at.run()
         run_query(at, "select 5")
+        at.toggle(key="show_history").set_value(True).run()
         at.selectbox(key="history_run").set_value(1)
         at.button(key="history_rerun").click().run()
         assert [c[1] for c in factory.calls] == ["select 5", "select 5"]
@@ -94,9 +96,10 @@ def test_clear_history_forgets_finished_runs() -> None:
     with console(FakeFactory()) as at:
         at.run()
         run_query(at, "select 1")
+        at.toggle(key="show_history").set_value(True).run()
         at.button(key="history_clear").click().run()
         assert len(only_runtime().book) == 0
-        assert "History (0)" in [e.label for e in at.expander]
+        assert at.toggle(key="show_history").label == "History (0)"
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
