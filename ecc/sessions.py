@@ -165,6 +165,12 @@ class SessionRuntime:
 
         return self._loop.call(_with_client(), timeout=timeout)
 
+    def adopt_history(self, book: RunBook) -> None:
+        """Take over a released runtime's history (same token, the browser reconnected)."""
+        with self._lock:
+            self.book = book
+            self._runner = self._new_runner()
+
     def reset_client(self) -> None:
         """Close this session's client; the next query creates a fresh one."""
         with self._lock:
@@ -283,9 +289,13 @@ class SessionRegistry:
     """Process-wide map token → ``SessionRuntime``. Thread-safe."""
 
     def __init__(self, reap_interval_s: float | None = 30.0,
-                 idle_threshold_s: float = 300.0) -> None:
+                 idle_threshold_s: float = 300.0, park_s: float = 120.0) -> None:
         self._lock = threading.Lock()
         self._runtimes: dict[str, SessionRuntime] = {}
+        # token -> (history, released at): Streamlit keeps a disconnected session's state for
+        # server.disconnectedSessionTTL (120 s by default); its history waits as long.
+        self._parked_books: dict[str, tuple[RunBook, float]] = {}
+        self.park_s = park_s
         self._reaped = 0
         self._released = 0
         self.idle_threshold_s = idle_threshold_s
@@ -304,6 +314,9 @@ class SessionRegistry:
             runtime = self._runtimes.get(token)
             if runtime is None or runtime.closed:
                 runtime = build(token)
+                parked = self._parked_books.pop(token, None)
+                if parked is not None:  # the browser came back: its history comes with it
+                    runtime.adopt_history(parked[0])
                 self._runtimes[token] = runtime
         runtime.touch()
         return runtime
@@ -313,12 +326,15 @@ class SessionRegistry:
             return self._runtimes.get(token)
 
     def release(self, token: str, *, wait: bool = False) -> threading.Thread | None:
-        """Drop a session now (its browser disconnected). Closing happens on a helper thread
-        so the caller (Streamlit's server thread) never blocks on the database."""
+        """Drop a session now (its browser disconnected): its loop and client are closed at
+        once, on a helper thread so the caller (Streamlit's server thread) never blocks on the
+        database. Its history alone is parked for ``park_s``: a browser that reconnects to the
+        same session (a network blip) gets it back; the reaper forgets it after that."""
         with self._lock:
             runtime = self._runtimes.pop(token, None)
             if runtime is not None:
                 self._released += 1
+                self._parked_books[token] = (runtime.book, time.monotonic())
         if runtime is None:
             return None
         closer = threading.Thread(target=runtime.close, name=f"ecc-close-{token[:8]}",
@@ -343,10 +359,20 @@ class SessionRegistry:
             rt.close()
         return [rt.token for rt in victims]
 
+    def forget_parked(self, now: float) -> int:
+        """Drop parked histories older than ``park_s``. Returns how many."""
+        with self._lock:
+            old = [t for t, (_, at) in self._parked_books.items() if now - at > self.park_s]
+            for token in old:
+                del self._parked_books[token]
+            return len(old)
+
     def _reap_forever(self, interval_s: float) -> None:
         while not self._stop.wait(interval_s):
             try:
-                self.reap_idle(time.monotonic(), self.idle_threshold_s)
+                now = time.monotonic()
+                self.reap_idle(now, self.idle_threshold_s)
+                self.forget_parked(now)
             except Exception:
                 log.exception("reaper pass failed")
 
@@ -370,6 +396,7 @@ class SessionRegistry:
         with self._lock:
             runtimes = list(self._runtimes.values())
             self._runtimes.clear()
+            self._parked_books.clear()
         for rt in runtimes:
             rt.close()
         if self._reaper is not None and self._reaper is not threading.current_thread():

@@ -381,3 +381,34 @@ def test_the_reaper_thread_spares_a_busy_session(build) -> None:
         assert registry.get("aaaaaaaa-1") is busy and busy.loop.alive
     finally:
         registry.close_all()
+
+
+def test_a_released_sessions_history_returns_if_its_browser_reconnects() -> None:
+    registry = SessionRegistry(reap_interval_s=None)
+    try:
+        first = registry.get_or_create("tok-blip", _fake_runtime_builder())
+        done = first.submit([QueryRequest(name="Q", query="select 1")], ExecutionPolicy())
+        done.future.result(timeout=5)
+        registry.release("tok-blip", wait=True)
+        assert first.closed
+        again = registry.get_or_create("tok-blip", _fake_runtime_builder())
+        assert again is not first
+        assert [r.request.query for r in again.book.newest_first()] == ["select 1"]
+    finally:
+        registry.close_all()
+
+
+def test_a_parked_history_is_forgotten_after_the_park_time() -> None:
+    registry = SessionRegistry(reap_interval_s=None, park_s=10)
+    try:
+        rt = registry.get_or_create("tok-gone", _fake_runtime_builder())
+        rt.submit([QueryRequest(name="Q", query="select 1")], ExecutionPolicy()).future.result(5)
+        registry.release("tok-gone", wait=True)
+        assert registry.forget_parked(time.monotonic() + 11) == 1
+        assert len(registry.get_or_create("tok-gone", _fake_runtime_builder()).book) == 0
+    finally:
+        registry.close_all()
+
+
+def _fake_runtime_builder() -> Callable[[str], SessionRuntime]:
+    return lambda token: SessionRuntime(token, FakeClient, RuntimeLimits())
