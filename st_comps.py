@@ -204,10 +204,15 @@ def typed_parameter_inputs(index: int, inputs: TypedInputs) -> dict[str, str | b
     return raw
 
 
+def format_elapsed(seconds: float) -> str:
+    """One format everywhere: milliseconds under a second, then seconds with one decimal."""
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
 def render_record(record: RunRecord, prefs: UserPrefs, now: float) -> None:
     """One run: its status line, then its result or its error."""
     elapsed = record.elapsed_s(now)
-    elapsed_text = f"{elapsed * 1000:.0f} ms" if elapsed is not None else "not started"
+    elapsed_text = format_elapsed(elapsed) if elapsed is not None else "not started"
     method = record.request.method.value
     icon = STATUS_ICONS[record.status]
     if record.result is not None:
@@ -269,7 +274,8 @@ def running_list(active: list[RunRecord], now: float,
     for record in active:
         elapsed = record.elapsed_s(now)
         waited = now - record.submitted_at
-        timing = f"{elapsed:.1f} s" if elapsed is not None else f"queued {waited:.1f} s"
+        timing = format_elapsed(elapsed) if elapsed is not None else \
+            f"queued {format_elapsed(waited)}"
         c1, c2 = st.columns([6, 1])
         c1.markdown(f"{STATUS_ICONS[record.status]} **{record.request.name}** "
                     f"(run {record.run_id}) · {record.status} · {timing}")
