@@ -434,6 +434,24 @@ def server_error(
     return err
 
 
+class FakeClientFactory:
+    """A client factory that builds ``FakeClient(**fake_kwargs)`` and remembers each one."""
+
+    def __init__(self, **fake_kwargs: Any) -> None:
+        self.fake_kwargs = fake_kwargs
+        self.built: list[FakeClient] = []
+
+    def __call__(self) -> FakeClient:
+        client = FakeClient(**self.fake_kwargs)
+        self.built.append(client)
+        return client
+
+    @property
+    def calls(self) -> list[tuple[str, str, tuple[Any, ...], dict[str, Any]]]:
+        """Every query call any of its clients received, in order per client."""
+        return [call for client in self.built for call in client.stats.calls]
+
+
 # --- wiring the fake into the app (test-only) ----------------------------------------------
 _active_factory: Callable[[], FakeClient] | None = None
 

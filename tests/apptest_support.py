@@ -11,26 +11,12 @@ from typing import Any
 from streamlit.testing.v1 import AppTest
 
 from ecc import testing
-from ecc.testing import FakeClient
+from ecc.testing import FakeClientFactory
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
-class FakeFactory:
-    """Builds fake clients for the app and remembers each one it built."""
-
-    def __init__(self, **fake_kwargs: Any) -> None:
-        self.fake_kwargs = fake_kwargs
-        self.built: list[FakeClient] = []
-
-    def __call__(self) -> FakeClient:
-        client = FakeClient(**self.fake_kwargs)
-        self.built.append(client)
-        return client
-
-    @property
-    def calls(self) -> list[tuple[str, str, tuple[Any, ...], dict[str, Any]]]:
-        return [call for client in self.built for call in client.stats.calls]
+FakeFactory = FakeClientFactory  # the name the page tests use
 
 
 @contextmanager

@@ -21,24 +21,14 @@ from ecc.sessions import (
     SessionRegistry,
     SessionRuntime,
 )
-from ecc.testing import FakeClient
+from ecc.testing import FakeClientFactory
 from tests.conftest import loop_threads, wait_until
 
 POLICY = ExecutionPolicy(read_only=True, timeout_s=60.0)
 SLOW = "select sys::_sleep(30)"
 
 
-class Clients:
-    """A client factory that remembers every fake it built."""
-
-    def __init__(self, **fake_kwargs: Any) -> None:
-        self.fake_kwargs = fake_kwargs
-        self.built: list[FakeClient] = []
-
-    def __call__(self) -> FakeClient:
-        client = FakeClient(**self.fake_kwargs)
-        self.built.append(client)
-        return client
+Clients = FakeClientFactory
 
 
 class Builder:
@@ -411,4 +401,4 @@ def test_a_parked_history_is_forgotten_after_the_park_time() -> None:
 
 
 def _fake_runtime_builder() -> Callable[[str], SessionRuntime]:
-    return lambda token: SessionRuntime(token, FakeClient, RuntimeLimits())
+    return Builder(Clients())
