@@ -15,7 +15,6 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 CONNECTION_KEYS = (
     "dsn",
@@ -64,24 +63,39 @@ class Secret:
         return bool(self._value)
 
 
+def _split_dsn(dsn: str) -> tuple[str, str, str | None, str]:
+    """(scheme, user, password, host part) of ``scheme://user:password@host...``.
+
+    Not ``urlsplit``: a password may hold unencoded ``#``, ``/`` or ``?``, which would move
+    part of it into the fragment or path. A host never holds ``@``, so the userinfo ends at
+    the last one (when a query value holds an ``@``, more is treated as secret, never less).
+    """
+    scheme, sep, body = dsn.partition("://")
+    if not sep:
+        return "", "", None, dsn
+    userinfo, at, hostpart = body.rpartition("@")
+    if not at:
+        return scheme, "", None, body
+    user, colon, password = userinfo.partition(":")
+    return scheme, user, password if colon else None, hostpart
+
+
+def _secret_query_values(hostpart: str) -> list[str]:
+    query = hostpart.partition("?")[2]
+    return [kv.split("=", 1)[1] for kv in query.split("&")
+            if "=" in kv and _is_secret_query_key(kv)]
+
+
 def redact_dsn(dsn: str) -> str:
-    """The DSN with its password (and any secret_key query parameter) replaced by ***."""
-    try:
-        parts = urlsplit(dsn)
-    except ValueError:
-        return "<unparsable DSN>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = f"{userinfo}@{hostport}"
-    query = "&".join(
-        (kv.split("=", 1)[0] + "=***") if _is_secret_query_key(kv) else kv
-        for kv in parts.query.split("&")
-        if kv
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    """The DSN with its password and any secret query parameter replaced by ***."""
+    scheme, user, password, hostpart = _split_dsn(dsn)
+    if not scheme:
+        return "<not a DSN>"
+    for value in _secret_query_values(hostpart):
+        if value:
+            hostpart = hostpart.replace(f"={value}", "=***")
+    userinfo = f"{user}:***@" if password is not None else (f"{user}@" if user else "")
+    return f"{scheme}://{userinfo}{hostpart}"
 
 
 def _is_secret_query_key(kv: str) -> bool:
@@ -162,19 +176,8 @@ class ConnectionSettings:
 
 def _dsn_secrets(dsn: str) -> list[str]:
     """The password and secret query parameters inside a DSN."""
-    try:
-        parts = urlsplit(dsn)
-        password = parts.password
-    except ValueError:
-        # Unparsable (e.g. an unclosed IPv6 bracket): the driver refuses it too and may echo
-        # it, so scrub it whole, and whatever sits where a password would.
-        userinfo = dsn.partition("://")[2].rpartition("@")[0]
-        return [dsn, userinfo.partition(":")[2]]
-    values = [password] if password else []
-    for kv in parts.query.split("&"):
-        if _is_secret_query_key(kv) and "=" in kv:
-            values.append(kv.split("=", 1)[1])
-    return values
+    _, _, password, hostpart = _split_dsn(dsn)
+    return [v for v in [password, *_secret_query_values(hostpart)] if v]
 
 
 @dataclass(frozen=True)

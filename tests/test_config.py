@@ -230,7 +230,7 @@ def test_secret_hides_itself_everywhere_but_reveal() -> None:
         ),
         ("gel://u:p@ss@host", "gel://u:***@host"),
         ("gel://host?password=x", "gel://host?password=***"),
-        ("gel://[::1", "<unparsable DSN>"),
+        ("gel://[::1", "gel://[::1"),  # malformed but holds no secret: shown as is
     ],
 )
 def test_redact_dsn(dsn, expected) -> None:
@@ -275,3 +275,15 @@ def test_connection_settings_default_to_nothing_configured() -> None:
     assert ConnectionSettings().driver_kwargs() == {}
     assert ConnectionSettings().summary() == {}
     assert ConnectionSettings().secret_values() == ()
+
+
+def test_a_password_with_unencoded_url_characters_is_redacted_whole() -> None:
+    from ecc.config import redact_dsn
+
+    password = "pa#ss/w?d"
+    dsn = f"gel://admin:{password}@db.example.com:5656/main?secret_key=abc123"
+    redacted = redact_dsn(dsn)
+    assert redacted == "gel://admin:***@db.example.com:5656/main?secret_key=***"
+    settings = load_settings({"dsn": dsn}, {})
+    assert password in settings.secret_values
+    assert "abc123" in settings.secret_values
