@@ -44,7 +44,22 @@ def argument_values(
         for m in inputs.problems
     ]
     values: dict[str, object] = {}
+    blank = [p for p in inputs.parameters if not p.optional and _is_blank(p, raw.get(p.name))]
+    if blank:
+        names = ", ".join(f"${p.name} ({p.type.label()})" for p in blank)
+        errors.append(
+            ErrorView(
+                kind="input",
+                title="Parameters needed",
+                message=f"{subject} needs a value for {names}: fill in the inputs under the "
+                "query, then press Run again.",
+                subject=subject,
+                hint="Only <optional> parameters may be left empty (they send the empty set).",
+            )
+        )
     for param in inputs.parameters:
+        if param in blank:
+            continue
         try:
             values[param.name] = parse_param_value(param, raw.get(param.name))
         except ParamValueError as exc:
@@ -64,6 +79,16 @@ def argument_values(
         ordered = sorted(inputs.parameters, key=lambda p: int(p.name))
         return tuple(values[p.name] for p in ordered), None, []
     return None, values, []
+
+
+def _is_blank(param: QueryParameter, raw: RawValue) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, bool):
+        return False  # a checkbox always has a value
+    # Spaces are a value for str (and untyped) parameters, as in ecc.param_values.
+    text_like = param.type.name in ("std::str", "") or param.type.kind == "unknown"
+    return raw == "" if text_like else not raw.strip()
 
 
 def raw_from_value(param: QueryParameter, value: object) -> RawValue:

@@ -58,8 +58,10 @@ def test_a_required_parameter_left_empty_is_refused() -> None:
     factory = FakeFactory()
     with console(factory) as at:
         at.run()
-        run_query(at, "select <str>$title")
-        assert "$title" in at.error[0].value
+        run_query(at, "select (<str>$title, <int64>$year)")
+        assert len(at.error) == 1  # one message listing what is missing, not one per input
+        assert "Parameters needed" in at.error[0].value
+        assert "$title (str), $year (int64)" in at.error[0].value
         assert factory.calls == []
 
 
