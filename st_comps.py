@@ -348,8 +348,8 @@ def connection_summary(settings: ConsoleSettings) -> None:
     summary = settings.connection.summary()
     if settings.fake_client:
         summary = {"client": "test fake (no database)", **summary}
-    st.markdown("**Connection**")
-    st.json(summary, expanded=True)
+    lines = "\n".join(f"- {key}: `{value}`" for key, value in summary.items())
+    st.markdown("**Connection**\n\n" + (lines or "- the driver's defaults"))
     st.caption(
         f"Read-only: {'on' if settings.read_only else 'off (writes allowed)'} · query timeout "
         f"{settings.query_timeout_s:g} s · connect wait {settings.connect_wait_s:g} s · "
