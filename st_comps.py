@@ -77,26 +77,24 @@ def render_error(view: ErrorView, *, key: str = "") -> None:
 InputsFor = Callable[[str], TypedInputs]
 
 
-def query_form(tab_count: int, defaults: list[QueryTabContent], inputs_for: InputsFor
-               ) -> FormContent | None:
+def query_form(tab_count: int, inputs_for: InputsFor) -> FormContent | None:
     """The query form. Returns its content when submitted (button or Ctrl/Cmd+Enter)."""
     with st.form("query_form", enter_to_submit=False, border=False):
         containers = st.tabs([f"Query {i + 1}" for i in range(tab_count)]) if tab_count > 1 \
             else [st.container()]
         tabs: list[QueryTabContent] = []
         for index, box in enumerate(containers):
-            default = defaults[index] if index < len(defaults) else QueryTabContent()
             with box:
-                tabs.append(_query_tab(index, default, inputs_for))
+                tabs.append(_query_tab(index, inputs_for))
         submitted = st.form_submit_button("Run", type="primary", shortcut="Ctrl+Enter",
                                           icon="▶️")
     return FormContent(tabs=tuple(tabs)) if submitted else None
 
 
-def _query_tab(index: int, default: QueryTabContent, inputs_for: InputsFor
-               ) -> QueryTabContent:
+def _query_tab(index: int, inputs_for: InputsFor) -> QueryTabContent:
     # Defaults go into session state, never as value=: history and shared links set these
     # keys too, and a widget may not get both.
+    default = QueryTabContent()
     state = st.session_state
     for key, value in (("q_mode", default.mode), ("q_text", default.text),
                        ("q_card", default.cardinality), ("q_json", default.as_json),
@@ -119,7 +117,7 @@ def _query_tab(index: int, default: QueryTabContent, inputs_for: InputsFor
     if mode == "typed":
         raw_params = typed_parameter_inputs(index, inputs_for(text or ""))
     else:
-        args_text, kwargs_text = _argument_text_areas(index, default)
+        args_text, kwargs_text = _argument_text_areas(index)
     c1, c2 = st.columns([3, 1])
     cardinality = c1.radio(
         "Result cardinality",
@@ -139,7 +137,7 @@ def _query_tab(index: int, default: QueryTabContent, inputs_for: InputsFor
     )
 
 
-def _argument_text_areas(index: int, default: QueryTabContent) -> tuple[str, str]:
+def _argument_text_areas(index: int) -> tuple[str, str]:
     left, right = st.columns(2)
     args_text = left.text_area(
         "Positional arguments ($0, $1 …)",

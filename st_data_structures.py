@@ -25,7 +25,9 @@ class QueryTabContent:
     as_json: bool = False
     mode: str = "typed"  # "typed": one input per parameter; "text": the argument language
     raw_params: dict[str, str | bool | None] = field(default_factory=dict)  # typed inputs
-    typed_values: dict[str, object] | None = None  # parameter name -> converted value
+    # Driver values converted from the typed inputs; when set they are the arguments.
+    typed_args: tuple[object, ...] | None = None
+    typed_kwargs: dict[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -40,14 +42,6 @@ class FormContent:
         for index, tab in enumerate(self.tabs, start=1):
             if not tab.text.strip() and index > 1:
                 continue  # an empty extra tab is simply unused
-            typed_args = typed_kwargs = None
-            if tab.typed_values is not None:
-                if all(name.isdigit() for name in tab.typed_values):
-                    typed_args = tuple(
-                        tab.typed_values[k] for k in sorted(tab.typed_values, key=int)
-                    )
-                else:
-                    typed_kwargs = dict(tab.typed_values)
             drafts.append(
                 QueryDraft(
                     name=f"Query {index}",
@@ -56,8 +50,8 @@ class FormContent:
                     kwargs_text=tab.kwargs_text,
                     cardinality=CARDINALITY_LABELS.get(tab.cardinality, Cardinality.MANY),
                     as_json=tab.as_json,
-                    typed_args=typed_args,
-                    typed_kwargs=typed_kwargs,
+                    typed_args=tab.typed_args,
+                    typed_kwargs=tab.typed_kwargs,
                 )
             )
         return drafts

@@ -10,6 +10,7 @@ Registries are ``st.cache_resource`` entries:
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -229,10 +230,8 @@ def _with_typed_values(runtime: SessionRuntime, content: Any, settings: ConsoleS
         inputs = typed_inputs_for(runtime, tab.text, settings)
         args, kwargs, problems = argument_values(f"Query {index}", inputs, tab.raw_params)
         errors.extend(problems)
-        values: dict[str, object] = dict(kwargs or {})
-        if args is not None:
-            values = {str(i): v for i, v in enumerate(args)}
-        tabs.append(replace(tab, typed_values=values, args_text=_render_args(args),
+        tabs.append(replace(tab, typed_args=args if args is not None else (),
+                            typed_kwargs=kwargs, args_text=_render_args(args),
                             kwargs_text=_render_kwargs(kwargs)))
     return replace(content, tabs=tuple(tabs)), errors
 
@@ -315,12 +314,9 @@ def load_shared_link() -> bool:
     return True
 
 
-def cancel_runs(run_ids: list[int] | None) -> None:
+def cancel_runs(runtime: SessionRuntime, run_ids: list[int] | None) -> None:
     """Button callback: cancel some or all of this session's runs."""
-    settings = read_settings()
-    if isinstance(settings, SettingsProblem):
-        return
-    count = session_runtime(settings).cancel(run_ids)
+    count = runtime.cancel(run_ids)
     st.session_state["cancel_notice"] = (
         f"Asked {count} quer{'y' if count == 1 else 'ies'} to stop." if count else
         "Nothing to cancel: the query had already finished."
@@ -342,7 +338,7 @@ def live_results(runtime: SessionRuntime, prefs: UserPrefs) -> None:
             st.info(notice, icon="🚫")
         active = runtime.book.active()
         if active:
-            st_comps.running_list(active, now, cancel_runs)
+            st_comps.running_list(active, now, functools.partial(cancel_runs, runtime))
         shown = _shown_records(runtime)
         if shown:
             st.subheader("Results")

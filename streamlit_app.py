@@ -6,7 +6,6 @@ import streamlit as st
 
 import st_comps
 import st_utils
-from st_data_structures import QueryTabContent
 
 st.set_page_config(page_title="Gel query console", page_icon="🔎", layout="wide")
 
@@ -34,9 +33,7 @@ if st_utils.load_shared_link():
     st.info("Loaded a shared query into the form. Check it, then press Run.", icon="🔗")
 tab_count = int(st.session_state.get("tab_count", 1))
 content = st_comps.query_form(
-    tab_count,
-    st.session_state.get("form_defaults", [QueryTabContent()]),
-    inputs_for=lambda text: st_utils.typed_inputs_for(runtime, text, ready),
+    tab_count, inputs_for=lambda text: st_utils.typed_inputs_for(runtime, text, ready)
 )
 if content is not None:
     for view in st_utils.submit_form(runtime, content, settings, prefs):

@@ -40,7 +40,7 @@ ACTIVE: frozenset[RunStatus] = frozenset({"queued", "running"})
 class RunRecord:
     run_id: int
     batch_id: int
-    request: RunRequestView
+    request: QueryRequest
     status: RunStatus
     submitted_wall: float  # time.time(), for display
     submitted_at: float  # time.monotonic()
@@ -63,8 +63,6 @@ class RunRecord:
         return max(0.0, end - self.started_at)
 
 
-# The request is stored as given; the alias keeps the record's field self-explanatory.
-RunRequestView = QueryRequest
 
 
 class RunBook:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ecc.errors import ErrorView
-from ecc.param_values import ParamValueError, parse_param_value, value_to_text
+from ecc.param_values import ParamValueError, parse_param_value
 from ecc.params import QueryParameter, merge_with_server, scan_parameters
 
 RawValue = str | bool | None
@@ -89,8 +89,3 @@ def _is_blank(param: QueryParameter, raw: RawValue) -> bool:
     # Spaces are a value for str (and untyped) parameters, as in ecc.param_values.
     text_like = param.type.name in ("std::str", "") or param.type.kind == "unknown"
     return raw == "" if text_like else not raw.strip()
-
-
-def raw_from_value(param: QueryParameter, value: object) -> RawValue:
-    """What to put back in the widget for a value (history, shared links)."""
-    return value_to_text(param, value)
