@@ -195,6 +195,7 @@ class ConsoleSettings:
     idle_threshold_s: float = 300.0
     max_running: int = 8  # concurrent queries per session; more queue
     max_batch: int = 20  # queries per submission
+    max_queued: int = 40  # queries a session may have waiting for a free slot; more are refused
     max_query_chars: int = 100_000
     max_args_chars: int = 65_536
     read_only: bool = True
@@ -218,6 +219,7 @@ _INT_SETTINGS = {
     "history_size": (1, 10_000),
     "max_running": (1, 256),
     "max_batch": (1, 100),
+    "max_queued": (1, 10_000),
     "max_query_chars": (10, 10_000_000),
     "max_args_chars": (10, 10_000_000),
 }
@@ -269,7 +271,16 @@ def load_settings(
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
                 raise SettingsError(f"[connections.gel] {key} must be a list of strings.")
             console[key] = tuple(v.strip().lower() for v in value if v.strip())
-    return ConsoleSettings(connection=_connection(section, environ), **console)
+    if "max_queued" not in console:  # by default a full submission can always wait
+        console["max_queued"] = max(ConsoleSettings.max_queued,
+                                    console.get("max_batch", ConsoleSettings.max_batch))
+    settings = ConsoleSettings(connection=_connection(section, environ), **console)
+    if settings.max_queued < settings.max_batch:
+        raise SettingsError(
+            f"[connections.gel] max_queued ({settings.max_queued}) must be at least max_batch "
+            f"({settings.max_batch}): otherwise a full submission could never be queued."
+        )
+    return settings
 
 
 def _number(key: str, value: Any, kind: type, lo: float, hi: float) -> Any:
