@@ -173,3 +173,16 @@ def test_max_queued_below_max_batch_is_a_settings_error() -> None:
     with console(max_batch=10, max_queued=5) as at:
         at.run()
         assert "max_queued (5) must be at least max_batch (10)" in texts(at)
+
+
+def test_a_result_cut_by_the_server_says_so_and_keeps_only_the_bound() -> None:
+    factory = FakeFactory()
+    with console(factory, max_kept_rows=5) as at:
+        at.run()
+        run_query(at, "select Movie {title}")
+        assert not at.exception
+        [client] = factory.built
+        assert client.stats.implicit_limits == [6]  # the rows kept, plus one to see "more"
+        assert "showing 5 of more than 5 rows" in texts(at)
+        assert "The result was cut" in texts(at)
+        assert len(at.dataframe[0].value) == 5
