@@ -3,17 +3,28 @@ Streamlit's Markdown elements (``st.caption``, ``st.info``, ...) as the literal 
 
 from __future__ import annotations
 
+import re
+
 # CommonMark lets every ASCII punctuation character be backslash-escaped, and every Markdown
 # construct that could turn text into something else starts with one of them: links and images
 # ``[`` ``!``, HTML and autolinks ``<``, emphasis ``*`` ``_``, code `````, headings ``#``,
-# tables ``|``, Streamlit's ``:red[...]`` directives ``:``, math ``$``, entities ``&``, and the
-# ``@`` ``.`` ``/`` that GitHub's autolinking of bare addresses and URLs needs.
+# tables ``|``, Streamlit's ``:red[...]`` directives ``:``, math ``$``, entities ``&``.
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+# Escapes do not stop GitHub's autolinking of bare addresses and URLs: Streamlit's Markdown
+# (remark-gfm) finds ``x@y.z``, ``http(s)://...`` and ``www.x`` in the text *after* parsing,
+# where the escapes are gone (seen in Chromium: an escaped address still became a mailto link).
+# An invisible WORD JOINER after ``@`` and ``://`` and before ``www``'s dot breaks those
+# patterns while the text looks the same.
+WORD_JOINER = "\u2060"
+_AUTOLINK_POINTS = re.compile(r"(?<=@)|(?<=://)|(?<=www)(?=\.)", re.IGNORECASE)
 
 
 def escape_markdown(text: str) -> str:
     """``text`` as one line of literal Markdown text: every ASCII punctuation character
     backslash-escaped, every run of whitespace (newlines included) folded into one space, so
-    nothing in it can start a block (heading, list, code block) or an inline construct."""
-    one_line = " ".join(text.split())
+    nothing in it can start a block (heading, list, code block) or an inline construct; and a
+    ``WORD_JOINER`` where GitHub's autolinking would otherwise turn it into a link (a copy of
+    the shown text holds those invisible characters)."""
+    one_line = _AUTOLINK_POINTS.sub(WORD_JOINER, " ".join(text.split()))
     return "".join("\\" + c if c in _ASCII_PUNCTUATION else c for c in one_line)

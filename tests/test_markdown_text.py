@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import string
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecc.markdown_text import escape_markdown
+from ecc.markdown_text import WORD_JOINER, escape_markdown
 
 
 def unescaped_markup(markdown: str) -> str | None:
@@ -27,7 +28,9 @@ def unescaped_markup(markdown: str) -> str | None:
 
 
 def unescape(markdown: str) -> str:
-    """What CommonMark shows for backslash escapes: the escaped character itself."""
+    """What CommonMark shows for backslash escapes (the escaped character itself), without the
+    invisible word joiners that break autolinking."""
+    markdown = markdown.replace(WORD_JOINER, "")
     out: list[str] = []
     i = 0
     while i < len(markdown):
@@ -43,8 +46,23 @@ def unescape(markdown: str) -> str:
 def test_links_images_and_html_are_escaped() -> None:
     text = "[x](https://evil.example) ![i](https://evil.example/i.png) <img src=x>"
     escaped = escape_markdown(text)
-    assert escaped == (r"\[x\]\(https\:\/\/evil\.example\) \!\[i\]\(https\:\/\/evil\.example"
-                       r"\/i\.png\) \<img src\=x\>")
+    assert escaped == (r"\[x\]\(https\:\/\/" "\u2060" r"evil\.example\) \!\[i\]\(https\:\/\/"
+                       "\u2060" r"evil\.example\/i\.png\) \<img src\=x\>")
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("ana@example.com", "ana\\@\u2060example\\.com"),
+        ("see https://evil.example/x", "see https\\:\\/\\/\u2060evil\\.example\\/x"),
+        ("HTTP://evil.example", "HTTP\\:\\/\\/\u2060evil\\.example"),
+        ("_www.evil.example", "\\_www\u2060\\.evil\\.example"),
+    ],
+)
+def test_addresses_and_urls_get_a_word_joiner_that_stops_autolinking(
+    text: str, escaped: str
+) -> None:
+    assert escape_markdown(text) == escaped
 
 
 def test_newlines_fold_so_no_block_can_start() -> None:
@@ -59,5 +77,5 @@ def test_plain_words_stay_as_they_are() -> None:
 def test_any_text_is_shown_as_itself_with_no_markup_left(text: str) -> None:
     escaped = escape_markdown(text)
     assert unescaped_markup(escaped) is None
-    assert unescape(escaped) == " ".join(text.split())
+    assert unescape(escaped) == " ".join(text.split()).replace(WORD_JOINER, "")
     assert "\n" not in escaped
