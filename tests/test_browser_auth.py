@@ -19,6 +19,7 @@ import pytest
 from ecc.markdown_text import WORD_JOINER
 from tests.browser_support import (
     PAGE_LOAD_TIMEOUT_MS,
+    REPO_ROOT,
     StreamlitServer,
     assert_no_traceback,
     free_loopback_port,
@@ -174,6 +175,8 @@ def test_a_user_not_on_the_allow_list_is_refused_and_their_address_stays_text(
     assert page.locator('a[href*="evil.example"], img').count() == 0
     notice = page.get_by_test_id("stAlert")
     assert notice.locator("a, img").count() == 0, notice.inner_html()
+    (REPO_ROOT / "artifacts").mkdir(exist_ok=True)
+    page.screenshot(path=str(REPO_ROOT / "artifacts" / "sign-in-refused.png"))
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
