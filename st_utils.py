@@ -22,7 +22,7 @@ import streamlit as st
 
 import st_comps
 from ecc import testing
-from ecc.access import access_decision
+from ecc.access import access_decision, require_sign_in_for_allow_list
 from ecc.arglang import render_named, render_positional
 from ecc.client import ClientOptions, QueryClient, create_gel_client
 from ecc.config import ConsoleSettings, SettingsError, load_settings
@@ -31,6 +31,7 @@ from ecc.errors import ConsoleInputError, ErrorView, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest
 from ecc.params import parameters_from_description
 from ecc.runs import RunBook, RunRecord
+from ecc.safe_text import escape_markdown
 from ecc.sessions import RuntimeLimits, SessionRegistry, SessionRuntime
 from ecc.typed_inputs import TypedInputs, argument_values, typed_inputs
 from st_data_structures import FormContent, UserPrefs
@@ -55,6 +56,7 @@ def read_settings() -> ConsoleSettings | SettingsProblem:
         section = {}
     try:
         settings = load_settings(dict(section), os.environ)
+        require_sign_in_for_allow_list(settings, auth_configured=auth_configured())
     except SettingsError as exc:
         return SettingsProblem(str(exc))
     if os.environ.get(TEST_FAKE_ENV) == "1" and not settings.fake_client:
@@ -189,6 +191,10 @@ def sign_in_gate(settings: ConsoleSettings) -> None:
     """With an ``[auth]`` section, only signed-in users on the allow-list get the console;
     without it, say plainly that the page is open to anyone who can reach it."""
     if not auth_configured():
+        if settings.allowed_emails or settings.allowed_domains:
+            # read_settings refuses this; the gate fails closed on its own all the same.
+            st.error("An allow-list is set but sign-in ([auth]) is not configured.", icon="🔒")
+            st.stop()
         st.sidebar.caption(
             "🔓 Sign-in is not configured: anyone who can reach this page can use it. "
             "Add an [auth] section to secrets to require sign-in."
@@ -199,14 +205,16 @@ def sign_in_gate(settings: ConsoleSettings) -> None:
     raw_email = user.get("email") if logged_in else None
     email = raw_email if isinstance(raw_email, str) else None
     decision = access_decision(logged_in, email, settings.allowed_emails,
-                               settings.allowed_domains)
+                               settings.allowed_domains,
+                               email_verified=user.get("email_verified") if logged_in else None)
+    # The e-mail (and so the reason) is whatever the identity provider says: hostile text.
     if decision.allowed:
         with st.sidebar:
-            st.caption(f"Signed in as {email}.")
+            st.caption(escape_markdown(f"Signed in as {email}." if email else "Signed in."))
             st.button("Sign out", on_click=st.logout, key="sign_out")
         return
     st.title("Gel query console")
-    st.info(decision.reason, icon="🔒")
+    st.info(escape_markdown(decision.reason), icon="🔒")
     if logged_in:
         st.button("Sign out", on_click=st.logout, key="sign_out")
     else:

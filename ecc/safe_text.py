@@ -1,32 +1,35 @@
 """Hostile text made safe for Streamlit's Markdown (st.markdown, st.error/info/warning,
 st.caption and widget labels all render GitHub-flavoured Markdown).
 
-Text from a user, a shared link or the server goes through ``escape_markdown`` before it is
-put into any of those. Invariant: the escaped text renders as the same characters, and as
-nothing else: no link, image, heading, list, table, emphasis, code, HTML, math, directive
-(``:red[...]``) or autolink.
-
-How: every ASCII punctuation character is backslash-escaped (CommonMark allows exactly
-those), which stops every construct that starts with punctuation. Autolink *literals*
-(``www.x.org``, ``https://x.org``, ``a@b.org``) need no punctuation to start, and remark-gfm
-finds them again in the text after escapes are resolved, so a zero-width joiner is put where
-each would begin (after ``www``, before ``://`` and before ``@``); it is invisible.
-Line breaks become spaces: one escaped string is one line of text.
+Text from a user, a shared link, the server or an identity provider goes through
+``escape_markdown`` before it is put into any of those. Invariant: the escaped text renders as
+its own characters (whitespace folded), and as nothing else: no link, image, heading, list,
+table, emphasis, code, HTML, math, directive (``:red[...]``) or autolink.
 """
 
 from __future__ import annotations
 
 import re
-import string
 
-_ESCAPED = {ord(c): "\\" + c for c in string.punctuation}
-_ZWJ = "\u2060"  # word joiner: invisible, not a word character, not whitespace
-_AUTOLINK_STARTS = re.compile(r"(?i)(www)(?=\.)|(?=://)|(?=@)")
-_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\v\f]+")
+# CommonMark lets every ASCII punctuation character be backslash-escaped, and every Markdown
+# construct that could turn text into something else starts with one of them: links and images
+# ``[`` ``!``, HTML and autolinks ``<``, emphasis ``*`` ``_``, code `````, headings ``#``,
+# tables ``|``, Streamlit's ``:red[...]`` directives ``:``, math ``$``, entities ``&``.
+_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+# Escapes do not stop GitHub's autolinking of bare addresses and URLs: Streamlit's Markdown
+# (remark-gfm) finds ``x@y.z``, ``http(s)://...`` and ``www.x`` in the text *after* parsing,
+# where the escapes are gone (seen in Chromium: an escaped address still became a mailto link).
+# An invisible WORD JOINER after ``@`` and ``://`` and before ``www``'s dot breaks those
+# patterns while the text looks the same (a copy of the shown text holds them).
+WORD_JOINER = "\u2060"
+_AUTOLINK_POINTS = re.compile(r"(?<=@)|(?<=://)|(?<=www)(?=\.)", re.IGNORECASE)
 
 
 def escape_markdown(text: object) -> str:
-    """``text`` as Markdown that shows exactly its characters (on one line)."""
-    plain = _LINE_BREAKS.sub(" ", str(text))
-    broken = _AUTOLINK_STARTS.sub(lambda m: (m.group(1) or "") + _ZWJ, plain)
-    return broken.translate(_ESCAPED)
+    """``text`` as one line of literal Markdown text: every ASCII punctuation character
+    backslash-escaped, every run of whitespace (newlines included) folded into one space, so
+    nothing in it can start a block (heading, list, code block) or an inline construct; and a
+    ``WORD_JOINER`` where GitHub's autolinking would otherwise turn it into a link."""
+    one_line = _AUTOLINK_POINTS.sub(WORD_JOINER, " ".join(str(text).split()))
+    return "".join("\\" + c if c in _ASCII_PUNCTUATION else c for c in one_line)

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
@@ -37,7 +36,7 @@ _MD = MarkdownIt("gfm-like", {"linkify": True})
 
 
 def one_line(text: str) -> str:
-    return re.sub(r"[\r\n]+", " ", text)
+    return " ".join(text.split())
 
 
 def structure_in(markdown: str) -> set[str]:
