@@ -18,7 +18,7 @@ def port() -> int:
 
 
 def test_an_unreachable_port_is_reported_within_the_connect_wait(port: int) -> None:
-    settings = load_settings({"host": "127.0.0.1", "port": port, "tls_security": "insecure",
+    settings = load_settings({"host": "127.0.0.1", "port": port,
                               "connect_wait_s": CONNECT_WAIT_S}, {})
     runtime = new_runtime(st_utils.client_factory(settings), settings.secret_values)
     try:
@@ -34,7 +34,7 @@ def test_an_unreachable_port_is_reported_within_the_connect_wait(port: int) -> N
 
 
 def test_after_a_failed_connection_the_session_keeps_answering_promptly(port: int) -> None:
-    settings = load_settings({"host": "127.0.0.1", "port": port, "tls_security": "insecure",
+    settings = load_settings({"host": "127.0.0.1", "port": port,
                               "connect_wait_s": CONNECT_WAIT_S}, {})
     runtime = new_runtime(st_utils.client_factory(settings), settings.secret_values)
     try:
