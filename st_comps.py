@@ -69,7 +69,9 @@ def render_error(view: ErrorView, *, key: str = "") -> None:
     if view.hint:
         st.caption(f"Hint: {view.hint}")
     if view.details:
-        st.caption(f"Details: {view.details}")
+        # Plain text: the server's or driver's words keep their lines and are never Markdown.
+        st.caption("Details:")
+        st.text(view.details)
     if view.retryable:
         st.caption("Retrying may help.")
 

@@ -149,6 +149,25 @@ def test_a_wrong_value_shows_the_settings_error_in_the_page() -> None:
         assert 'show_connection must be "full", "host" or "none"' in texts(at)
 
 
+def test_the_drivers_lines_show_as_plain_text_details() -> None:
+    refused = gel.errors.ClientConnectionFailedTemporarilyError(
+        "[Errno 111] Connect call failed ('127.0.0.1', 5699)\n\tAfter 29 attempts in 3.0 sec"
+        "\n\tIs the server running on host '127.0.0.1' and accepting \n\tTCP/IP connections "
+        "on port 5699?"
+    )
+    with console(FakeFactory(connect_error=refused), dsn=DSN) as at:
+        at.run()
+        at.button(key="test_connection").click().run()
+        assert not at.exception
+        assert "The server at 127.0.0.1:5699 did not answer within 3 s." in texts(at)
+        details = [el.value for el in at.text]
+        assert details == [
+            "[Errno 111] Connect call failed ('127.0.0.1', 5699)\nAfter 29 attempts in 3.0 sec\n"
+            "Is the server running on host '127.0.0.1' and accepting\n"
+            "TCP/IP connections on port 5699?"
+        ]
+
+
 def test_a_server_that_does_not_answer_is_said_in_the_consoles_words() -> None:
     refused = gel.errors.ClientConnectionFailedTemporarilyError()
     with console(FakeFactory(connect_error=refused), host="db.example.com", port=5757,
