@@ -14,6 +14,8 @@ What a real server does (../shared/gel-transcripts/, FACTS.md), and how these te
   so its proof is the refusal itself (raised before anything but a description was asked for).
 - ``sys::_sleep`` exists only on a server started in test mode; elsewhere a long count is the
   slow query.
+- A test cannot restart the server; a loopback relay in front of it can go away and come back
+  (``tests/live_support.TcpRelay``, itself tested offline against an echo server).
 """
 
 from __future__ import annotations
@@ -30,13 +32,14 @@ import pytest
 
 import st_utils
 from ecc.client import ClientOptions, QueryMethod, create_gel_client
-from ecc.config import ConsoleSettings, load_settings
+from ecc.config import ConnectionSettings, ConsoleSettings, Secret, load_settings
 from ecc.errors import ConsoleInputError, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest, execute
 from ecc.results import shape_result, table_data
 from ecc.runs import RunRecord
 from ecc.sessions import SessionRuntime
-from tests.live_support import closed_port, new_runtime, run_query
+from tests.conftest import wait_until
+from tests.live_support import TcpRelay, closed_port, new_runtime, relayed_dsn, run_query
 
 pytestmark = [
     pytest.mark.live,
@@ -403,5 +406,96 @@ def test_an_unreachable_port_is_reported_in_time_and_the_session_recovers() -> N
         record, _ = run_query(rt, "select 1")
         assert record.status == "done", record.error
         assert record.rows == 1
+    finally:
+        rt.close()
+
+
+# --- the server goes away mid-session and comes back --------------------------------------------
+@pytest.fixture
+def relay() -> Iterator[tuple[TcpRelay, ConsoleSettings]]:
+    """A relay between the console and the real server (the test cannot restart the server
+    itself: stopping the relay cuts every connection and refuses new ones, as a stopped server
+    does), and settings whose DSN goes through it."""
+    dsn = os.environ["GEL_DSN"]
+    address = ConnectionSettings(dsn=Secret(dsn)).address()
+    if address is None:
+        pytest.skip("GEL_DSN names no host (an instance name?): nothing to relay to")
+    host, _, port = address.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    relay = TcpRelay(host, int(port))
+    relay.start()
+    server_name = _env_option("TLS_SERVER_NAME") or host
+    settings = load_settings(
+        {"dsn": relayed_dsn(dsn, relay.port, server_name), "connect_wait_s": RESTART_WAIT_S,
+         **_env_connection_options()},
+        os.environ,
+    )
+    try:
+        yield relay, settings
+    finally:
+        relay.close()
+
+
+RESTART_WAIT_S = 1.0
+# An explicit DSN makes the driver ignore its whole environment (gel/con_utils.py): what the
+# environment adds to GEL_DSN is passed on explicitly, as the driver would have applied it.
+_ENV_OPTIONS = {"USER": "user", "PASSWORD": "password", "BRANCH": "branch",
+                "DATABASE": "database", "SECRET_KEY": "secret_key", "TLS_CA": "tls_ca",
+                "TLS_CA_FILE": "tls_ca_file", "CLIENT_TLS_SECURITY": "tls_security"}
+
+
+def _env_option(name: str) -> str | None:
+    return os.environ.get(f"GEL_{name}") or os.environ.get(f"EDGEDB_{name}") or None
+
+
+def _env_connection_options() -> dict[str, str]:
+    return {key: value for name, key in _ENV_OPTIONS.items() if (value := _env_option(name))}
+
+
+def test_a_server_restart_mid_session_is_reported_in_time_and_recovered_from(
+    relay: tuple[TcpRelay, ConsoleSettings],
+) -> None:
+    server, settings = relay
+    rt = new_runtime(st_utils.client_factory(settings), settings.secret_values)
+    try:
+        record, _ = run_query(rt, "select 1")
+        assert record.status == "done", record.error
+
+        server.stop()  # the server goes away: open connections are cut
+        record, elapsed = run_query(rt, "select 1")
+        assert record.status == "failed" and record.error is not None
+        assert record.error.kind == "connection", record.error
+        assert elapsed <= RESTART_WAIT_S + 1
+
+        server.start()  # and comes back: the same session answers, no reset, no reload
+        record, _ = run_query(rt, "select 1")
+        assert record.status == "done", record.error
+        assert rt.client_state == "created" and rt.loop.alive
+    finally:
+        rt.close()
+
+
+def test_a_query_running_when_the_server_goes_away_fails_cleanly(
+    relay: tuple[TcpRelay, ConsoleSettings], slow_query: str,
+) -> None:
+    server, settings = relay
+    rt = new_runtime(st_utils.client_factory(settings), settings.secret_values)
+    try:
+        policy = ExecutionPolicy(read_only=True, timeout_s=30)
+        submitted = rt.submit([QueryRequest(name="live", query=slow_query)], policy)
+        run_id = submitted.records[0].run_id
+        wait_until(lambda: (r := rt.book.get(run_id)) is not None and r.status == "running",
+                   timeout=10, what="the slow query is running")
+        server.stop()
+        # Bounded well below the query's own 30 s: the driver's retries of a transaction
+        # (a few attempts, each waiting connect_wait_s) are the most it may take.
+        submitted.future.result(timeout=15)
+        record = rt.book.get(run_id)
+        assert record is not None and record.status == "failed", record
+        assert record.error is not None and record.error.kind == "connection", record.error
+
+        server.start()
+        record, _ = run_query(rt, "select 1")
+        assert record.status == "done", record.error
     finally:
         rt.close()
