@@ -72,7 +72,9 @@ def render_error(view: ErrorView) -> None:
     if view.hint:
         st.caption(f"Hint: {escape_markdown(view.hint)}")
     if view.details:
-        st.caption(f"Details: {escape_markdown(view.details)}")
+        # Plain text: the server's or driver's words keep their lines and are never Markdown.
+        st.caption("Details:")
+        st.text(view.details)
     if view.retryable:
         st.caption("Retrying may help.")
 
@@ -356,12 +358,14 @@ def resources_panel(status: RuntimeStatus, totals: RegistryTotals) -> None:
     )
 
 
-def connection_summary(settings: ConsoleSettings) -> None:
-    summary = settings.connection.summary()
+def connection_summary(settings: ConsoleSettings, *, sign_in_required: bool = False) -> None:
+    mode = settings.shown_connection(sign_in_required)
+    summary = settings.connection.summary_shown(mode)
     if settings.fake_client:
         summary = {"client": "test fake (no database)", **summary}
     lines = "\n".join(f"- {key}: `{value}`" for key, value in summary.items())
-    st.markdown("**Connection**\n\n" + (lines or "- the driver's defaults"))
+    empty = "- the driver's defaults" if mode == "full" else "- server details not shown"
+    st.markdown("**Connection**\n\n" + (lines or empty))
     st.caption(
         f"Read-only: {'on' if settings.read_only else 'off (writes allowed)'} · query timeout "
         f"{settings.query_timeout_s:g} s · connect wait {settings.connect_wait_s:g} s · "

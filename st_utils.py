@@ -402,7 +402,7 @@ def _shown_records(runtime: SessionRuntime) -> list[RunRecord]:
 
 def sidebar(settings: ConsoleSettings, runtime: SessionRuntime) -> None:
     st.header("Console")
-    st_comps.connection_summary(settings)
+    st_comps.connection_summary(settings, sign_in_required=auth_configured())
     if st.button("Test connection", key="test_connection", icon="🔌"):
         outcome = test_connection(settings, runtime)
         if outcome is None:
@@ -437,9 +437,10 @@ def test_connection(settings: ConsoleSettings, runtime: SessionRuntime) -> Error
     try:
         runtime.call(probe, timeout=bound)
     except Exception as exc:
-        return error_view(exc, subject="Test connection", timeout_s=bound).scrubbed(
-            settings.secret_values
-        )
+        return error_view(
+            exc, subject="Test connection", timeout_s=bound,
+            server=settings.connection.address(), connect_wait_s=settings.connect_wait_s,
+        ).scrubbed(settings.secret_values)
     return None
 
 
