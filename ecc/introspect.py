@@ -1,0 +1,400 @@
+"""Reading the connected branch's schema from ``schema::`` introspection into a ``SchemaModel``.
+
+One query per part (modules, object types, scalar types, ...), all sent at once on the
+session's client: the pool runs them concurrently, so the read costs about one round trip of
+the slowest part. Each part stands alone: a part the role may not read (any server error)
+becomes a ``SchemaProblem`` and the other parts still show. A client-side failure (no
+connection, closed client) is the whole read's failure and is raised.
+
+The queries are the ones a real 5.8 server answered (``../shared/gel-transcripts/``), extended
+only with fields every server since 1.0 has (annotations, ``subjectexpr``, type-level
+constraints). Triggers and rewrites are asked in a part of their own that is skipped silently
+where the server does not know them (``InvalidReferenceError``).
+
+The builders read the driver's objects (``gel.Object``, ``gel.EnumValue``, lists) defensively:
+a missing field reads as empty, so an older or newer server's answer still builds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import gel.errors
+
+from ecc.client import QueryExecutor
+from ecc.schema import (
+    Alias,
+    Annotation,
+    Cardinality,
+    Constraint,
+    Function,
+    FunctionParam,
+    Global,
+    LinkProperty,
+    ObjectType,
+    Pointer,
+    ScalarType,
+    SchemaModel,
+    SchemaProblem,
+)
+
+MODULES_QUERY = "select schema::Module {name, builtin} order by .name"
+
+OBJECT_TYPES_QUERY = """\
+with module schema
+select ObjectType {
+  name, abstract, builtin, internal,
+  bases: {name} order by @index, ancestors: {name} order by @index,
+  annotations: {name, @value},
+  pointers: {
+    name, cardinality, required, readonly, expr, default,
+    target: {name},
+    constraints: {name, subjectexpr, params: {name, @value}},
+    annotations: {name, @value},
+    [is Link].properties: {name, target: {name}},
+    __type__: {name},
+  } order by .name,
+  constraints: {name, subjectexpr, params: {name, @value}},
+  indexes: {expr},
+  access_policies: {name},
+} filter not .builtin and not .from_alias and not .compound_type order by .name"""
+
+SCALAR_TYPES_QUERY = """\
+with module schema
+select ScalarType {
+  name, enum_values,
+  bases: {name} order by @index,
+  constraints: {name, subjectexpr, params: {name, @value}},
+  annotations: {name, @value},
+} filter not .builtin order by .name"""
+
+FUNCTIONS_QUERY = """\
+with module schema
+select Function {
+  name,
+  params: {name, kind, type: {name}, typemod, default} order by .num,
+  return_type: {name}, return_typemod,
+  annotations: {name, @value},
+} filter not .builtin order by .name"""
+
+ALIASES_QUERY = """\
+with module schema
+select Alias {name, expr, type: {name}} filter not .builtin order by .name"""
+
+GLOBALS_QUERY = """\
+with module schema
+select Global {name, target: {name}, required, cardinality, default, expr}
+filter not .builtin order by .name"""
+
+EXTENSIONS_QUERY = "select schema::Extension {name} order by .name"
+
+BUILTIN_FUNCTION_NAMES_QUERY = "select distinct (select schema::Function filter .builtin).name"
+
+TRIGGERS_QUERY = """\
+with module schema
+select ObjectType {
+  name,
+  triggers: {name},
+  pointers: {name, rewrites: {kind}} filter exists .rewrites,
+} filter not .builtin and (exists .triggers or exists .pointers.rewrites) order by .name"""
+
+# part name -> query; the order is the order problems are listed in.
+PARTS: dict[str, str] = {
+    "modules": MODULES_QUERY,
+    "object types": OBJECT_TYPES_QUERY,
+    "scalar types": SCALAR_TYPES_QUERY,
+    "functions": FUNCTIONS_QUERY,
+    "aliases": ALIASES_QUERY,
+    "globals": GLOBALS_QUERY,
+    "extensions": EXTENSIONS_QUERY,
+    "builtin function names": BUILTIN_FUNCTION_NAMES_QUERY,
+    "triggers and rewrites": TRIGGERS_QUERY,
+}
+# Parts a server may not have at all: "does not exist" there is an absence, not a problem.
+OPTIONAL_PARTS = frozenset({"triggers and rewrites"})
+
+# Pointers every object has; the explorer lists what the schema's author declared.
+IMPLICIT_POINTERS = frozenset({"__type__"})
+# Link properties every link has.
+IMPLICIT_LINK_PROPERTIES = frozenset({"source", "target"})
+
+
+@dataclass(frozen=True)
+class PartResult:
+    part: str
+    rows: list[Any] | None  # None when the part failed or was skipped
+    seconds: float
+    problem: SchemaProblem | None = None
+
+
+async def read_schema(client: QueryExecutor) -> SchemaModel:
+    """Every part at once on ``client``; timed; each unreadable part becomes a problem."""
+    started = time.perf_counter()
+    tasks = [asyncio.ensure_future(_read_part(client, part, query))
+             for part, query in PARTS.items()]
+    try:
+        results = await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return build_model({r.part: r.rows for r in results},
+                       problems=[r.problem for r in results if r.problem is not None],
+                       read_s=time.perf_counter() - started,
+                       part_s=[(r.part, r.seconds) for r in results])
+
+
+async def _read_part(client: QueryExecutor, part: str, query: str) -> PartResult:
+    started = time.perf_counter()
+    try:
+        rows = await client.query(query)
+    except gel.errors.ClientError:
+        raise  # no connection / closed client: the whole read failed, not this part
+    except gel.errors.EdgeDBError as exc:
+        elapsed = time.perf_counter() - started
+        if part in OPTIONAL_PARTS and isinstance(exc, gel.errors.InvalidReferenceError):
+            return PartResult(part, None, elapsed)
+        return PartResult(part, None, elapsed, SchemaProblem(part, problem_message(exc)))
+    return PartResult(part, list(rows), time.perf_counter() - started)
+
+
+def problem_message(exc: BaseException) -> str:
+    """The error's class and plain message (``args[0]``: no caret excerpt, no server context)."""
+    message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return f"{type(exc).__name__}: {message}"
+
+
+# --- builders: driver values -> model ---------------------------------------------------------
+
+
+def build_model(
+    parts: Mapping[str, list[Any] | None],
+    *,
+    problems: Iterable[SchemaProblem] = (),
+    read_s: float = 0.0,
+    part_s: Iterable[tuple[str, float]] = (),
+) -> SchemaModel:
+    """The model from each part's rows (``None``: not read). Pure: no I/O."""
+    module_rows = parts.get("modules") or []
+    modules = tuple(str(_get(m, "name", "")) for m in module_rows)
+    builtin_modules = tuple(str(_get(m, "name", "")) for m in module_rows
+                            if _get(m, "builtin", False))
+    extras = build_triggers_and_rewrites(parts.get("triggers and rewrites") or [])
+    object_types = tuple(
+        _with_extras(t, extras) for t in build_object_types(parts.get("object types") or [])
+    )
+    return SchemaModel(
+        modules=modules,
+        object_types=object_types,
+        scalar_types=build_scalar_types(parts.get("scalar types") or []),
+        functions=build_functions(parts.get("functions") or []),
+        aliases=build_aliases(parts.get("aliases") or []),
+        globals=build_globals(parts.get("globals") or []),
+        extensions=tuple(str(_get(e, "name", "")) for e in parts.get("extensions") or []),
+        builtin_function_names=tuple(sorted({str(n) for n in
+                                             parts.get("builtin function names") or []})),
+        problems=tuple(problems),
+        read_s=read_s,
+        builtin_modules=builtin_modules,
+        part_s=tuple(part_s),
+    )
+
+
+def _with_extras(t: ObjectType, extras: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]
+                 ) -> ObjectType:
+    found = extras.get(t.name)
+    if found is None:
+        return t
+    from dataclasses import replace
+
+    return replace(t, triggers=found[0], rewrites=found[1])
+
+
+def build_object_types(rows: Iterable[Any]) -> tuple[ObjectType, ...]:
+    return tuple(build_object_type(row) for row in rows)
+
+
+def build_object_type(row: Any) -> ObjectType:
+    return ObjectType(
+        name=str(_get(row, "name", "")),
+        abstract=bool(_get(row, "abstract", False)),
+        bases=_names(_get(row, "bases")),
+        ancestors=_names(_get(row, "ancestors")),
+        pointers=tuple(build_pointer(p) for p in _list(_get(row, "pointers"))
+                       if _get(p, "name") not in IMPLICIT_POINTERS),
+        annotations=build_annotations(_get(row, "annotations")),
+        indexes=tuple(str(_get(i, "expr", "")) for i in _list(_get(row, "indexes"))),
+        access_policies=_names(_get(row, "access_policies")),
+        constraints=build_constraints(_get(row, "constraints")),
+    )
+
+
+def build_pointer(row: Any) -> Pointer:
+    kind_name = str(_get(_get(row, "__type__"), "name", ""))
+    is_link = kind_name == "schema::Link"
+    link_props = tuple(
+        LinkProperty(str(_get(p, "name", "")), _target_name(p))
+        for p in _list(_get(row, "properties"))
+        if _get(p, "name") not in IMPLICIT_LINK_PROPERTIES
+    )
+    return Pointer(
+        name=str(_get(row, "name", "")),
+        kind="link" if is_link else "property",
+        target=_target_name(row),
+        cardinality=_cardinality(_get(row, "cardinality")),
+        required=bool(_get(row, "required", False)),
+        readonly=bool(_get(row, "readonly", False)),
+        computed=_optional_str(_get(row, "expr")),
+        default=_optional_str(_get(row, "default")),
+        constraints=build_constraints(_get(row, "constraints")),
+        link_properties=link_props,
+        annotations=build_annotations(_get(row, "annotations")),
+    )
+
+
+def build_constraints(rows: Any) -> tuple[Constraint, ...]:
+    out = []
+    for row in _list(rows):
+        params = tuple(
+            (str(_get(p, "name", "")), str(_link_property(p, "value") or ""))
+            for p in _list(_get(row, "params"))
+            # __subject__ is the constrained value itself, not an argument
+            if _get(p, "name") != "__subject__"
+        )
+        out.append(Constraint(str(_get(row, "name", "")), params,
+                              _optional_str(_get(row, "subjectexpr"))))
+    return tuple(out)
+
+
+def build_annotations(rows: Any) -> tuple[Annotation, ...]:
+    return tuple(Annotation(str(_get(r, "name", "")), str(_link_property(r, "value") or ""))
+                 for r in _list(rows))
+
+
+def build_scalar_types(rows: Iterable[Any]) -> tuple[ScalarType, ...]:
+    return tuple(
+        ScalarType(
+            name=str(_get(row, "name", "")),
+            bases=_names(_get(row, "bases")),
+            enum_values=tuple(str(v) for v in _list(_get(row, "enum_values"))),
+            constraints=build_constraints(_get(row, "constraints")),
+            annotations=build_annotations(_get(row, "annotations")),
+        )
+        for row in rows
+    )
+
+
+def build_functions(rows: Iterable[Any]) -> tuple[Function, ...]:
+    return tuple(
+        Function(
+            name=str(_get(row, "name", "")),
+            params=tuple(
+                FunctionParam(
+                    name=str(_get(p, "name", "")),
+                    type=_name_of(_get(p, "type")),
+                    kind=_label(_get(p, "kind"), "PositionalParam"),
+                    typemod=_label(_get(p, "typemod"), "SingletonType"),
+                    default=_optional_str(_get(p, "default")),
+                )
+                for p in _list(_get(row, "params"))
+            ),
+            return_type=_name_of(_get(row, "return_type")),
+            return_typemod=_label(_get(row, "return_typemod"), "SingletonType"),
+            annotations=build_annotations(_get(row, "annotations")),
+        )
+        for row in rows
+    )
+
+
+def build_aliases(rows: Iterable[Any]) -> tuple[Alias, ...]:
+    return tuple(Alias(str(_get(r, "name", "")), str(_get(r, "expr", "") or ""),
+                       _name_of(_get(r, "type"))) for r in rows)
+
+
+def build_globals(rows: Iterable[Any]) -> tuple[Global, ...]:
+    return tuple(
+        Global(
+            name=str(_get(r, "name", "")),
+            target=_target_name(r),
+            required=bool(_get(r, "required", False)),
+            cardinality=_cardinality(_get(r, "cardinality")),
+            default=_optional_str(_get(r, "default")),
+            computed=_optional_str(_get(r, "expr")),
+        )
+        for r in rows
+    )
+
+
+def build_triggers_and_rewrites(rows: Iterable[Any]
+                                ) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """type name -> (trigger names, "pointer: kind" rewrites)."""
+    out = {}
+    for row in rows:
+        rewrites = tuple(
+            f"{_get(p, 'name', '')}: {_label(_get(r, 'kind'), '?').lower()}"
+            for p in _list(_get(row, "pointers")) for r in _list(_get(p, "rewrites"))
+        )
+        out[str(_get(row, "name", ""))] = (_names(_get(row, "triggers")), rewrites)
+    return out
+
+
+# --- reading driver values defensively -------------------------------------------------------
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if obj is None:
+        return default
+    try:
+        value = getattr(obj, name)
+    except (AttributeError, KeyError):
+        return default
+    return default if value is None else value
+
+
+def _link_property(obj: Any, name: str) -> Any:
+    try:
+        return obj["@" + name]
+    except (KeyError, TypeError, IndexError, AttributeError):
+        return None
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+def _names(rows: Any) -> tuple[str, ...]:
+    return tuple(str(_get(r, "name", "")) for r in _list(rows))
+
+
+def _name_of(obj: Any) -> str:
+    return str(_get(obj, "name", ""))
+
+
+def _target_name(row: Any) -> str:
+    return _name_of(_get(row, "target"))
+
+
+def _label(value: Any, default: str) -> str:
+    if value is None:
+        return default
+    return str(getattr(value, "value", value))
+
+
+def _cardinality(value: Any) -> Cardinality:
+    return "multi" if _label(value, "One") == "Many" else "single"
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+__all__ = ["PARTS", "build_model", "read_schema"]
