@@ -40,6 +40,7 @@ from ecc.schema import (
     ScalarType,
     SchemaModel,
     SchemaProblem,
+    module_of,
 )
 
 MODULES_QUERY = "select schema::Module {name, builtin} order by .name"
@@ -188,13 +189,22 @@ def build_model(
     object_types = tuple(
         _with_extras(t, extras) for t in build_object_types(parts.get("object types") or [])
     )
+    scalar_types = build_scalar_types(parts.get("scalar types") or [])
+    functions = build_functions(parts.get("functions") or [])
+    aliases = build_aliases(parts.get("aliases") or [])
+    globals_ = build_globals(parts.get("globals") or [])
+    if parts.get("modules") is None:
+        # Modules unreadable: the other parts' names still say which modules exist.
+        named = [item.name for group in (object_types, scalar_types, functions, aliases,
+                                          globals_) for item in group]
+        modules = tuple(sorted({module_of(name) for name in named}))
     return SchemaModel(
         modules=modules,
         object_types=object_types,
-        scalar_types=build_scalar_types(parts.get("scalar types") or []),
-        functions=build_functions(parts.get("functions") or []),
-        aliases=build_aliases(parts.get("aliases") or []),
-        globals=build_globals(parts.get("globals") or []),
+        scalar_types=scalar_types,
+        functions=functions,
+        aliases=aliases,
+        globals=globals_,
         extensions=tuple(str(_get(e, "name", "")) for e in parts.get("extensions") or []),
         builtin_function_names=tuple(sorted({str(n) for n in
                                              parts.get("builtin function names") or []})),
