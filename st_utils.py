@@ -497,3 +497,152 @@ def run_again(runtime: SessionRuntime) -> None:
     st.session_state["shown_batch"] = submitted.records[0].batch_id
     st.session_state.pop("shown_run", None)
     wait_briefly(submitted.future, INLINE_WAIT_S)
+
+
+# --- schema explorer ------------------------------------------------------------------------
+SCHEMA_KEY = "schema_model"  # contract: the session's current ecc.schema.SchemaModel
+
+
+def ensure_schema_model(runtime: SessionRuntime, settings: ConsoleSettings,
+                        *, refresh: bool = False) -> Any:
+    """This session's schema model, read once from the server and kept in the session
+    (``st.session_state["schema_model"]``) until Refresh; or the read's error view."""
+    from ecc.errors import error_view
+    from ecc.introspect import read_schema
+    from ecc.schema import SchemaModel
+
+    state = st.session_state
+    if not refresh and state.get(SCHEMA_KEY) is not None:
+        return state[SCHEMA_KEY]
+    bound = settings.connect_wait_s + settings.connect_timeout_s + settings.query_timeout_s
+
+    async def read(client: QueryClient) -> object:
+        return await read_schema(client)
+
+    try:
+        model = runtime.call(read, timeout=bound)
+        if not isinstance(model, SchemaModel):
+            raise TypeError(f"the schema read returned {type(model).__name__}")
+    except Exception as exc:
+        state.pop(SCHEMA_KEY, None)
+        return error_view(exc, subject="Reading the schema", timeout_s=bound).scrubbed(
+            settings.secret_values)
+    state[SCHEMA_KEY] = model
+    state["schema_read_at"] = time.monotonic()
+    log.info("schema read in %.0f ms (%s)", model.read_s * 1000,
+             ", ".join(f"{k} {v}" for k, v in model.counts().items()))
+    return model
+
+
+def _refresh_schema() -> None:
+    st.session_state["schema_refresh"] = True
+
+
+def _query_this_type() -> None:
+    """Button callback (runs before the editor renders, so the text lands in it)."""
+    from ecc.schema_view import query_text
+
+    model = st.session_state.get(SCHEMA_KEY)
+    name = st.session_state.get("schema_type")
+    if model is None or not name or model.object_type(name) is None:
+        return
+    st.session_state["q_text_0"] = query_text(model, name)
+    st.session_state["schema_notice"] = name
+
+
+def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
+    """The schema explorer, drawn only when opened (a toggle: an expander's content would be
+    built on every rerun). Refresh re-reads; read-only consoles cannot change the schema, and
+    with writes allowed Refresh is the way to see DDL the console ran."""
+    import st_comps
+    from ecc import schema_view
+
+    if not st.toggle("Schema", key="show_schema"):
+        return
+    state = st.session_state
+    with st.container(border=True):
+        refresh = bool(state.pop("schema_refresh", False))
+        model = ensure_schema_model(runtime, settings, refresh=refresh)
+        top = st.columns([4, 1])
+        top[1].button("Refresh", key="schema_refresh_button", on_click=_refresh_schema,
+                      icon="🔄", help="Read the schema again (after a migration or DDL).")
+        if not hasattr(model, "object_types"):
+            st_comps.render_error(model)
+            return
+        read_at = state.get("schema_read_at")
+        with top[0]:
+            st_comps.schema_summary(model, time.monotonic() - read_at if read_at else None)
+        notice = state.pop("schema_notice", None)
+        if notice:
+            st.success("Put a query of this type into the first query tab; check it, then "
+                       "press Run.", icon="📝")
+        c1, c2, c3 = st.columns([2, 2, 1])
+        include_standard = c3.toggle("Standard modules", key="schema_standard",
+                                     help="std, sys, cfg, schema, math, cal, fts, extensions")
+        modules = schema_view.shown_modules(model, include_standard)
+        if state.get("schema_module") not in ("", *modules):
+            state["schema_module"] = ""
+        c1.selectbox("Module", ["", *modules], key="schema_module",
+                     format_func=lambda m: m or "All shown modules")
+        search_text = c2.text_input("Search", key="schema_search",
+                                    placeholder="name, type name or annotation")
+        view = schema_view.build_view(model, include_standard=include_standard,
+                                      module=state.get("schema_module") or "",
+                                      search_text=search_text or "")
+        st_comps.schema_matches(view)
+        section = st.segmented_control("Show", st_comps.SCHEMA_SECTIONS, key="schema_section",
+                                       default=st_comps.SCHEMA_SECTIONS[0],
+                                       label_visibility="collapsed") or \
+            st_comps.SCHEMA_SECTIONS[0]
+        if section == "Object types":
+            _schema_types(model, view)
+        elif section == "Scalar types":
+            st_comps.schema_scalars(view)
+        elif section == "Functions":
+            st_comps.schema_functions(view)
+        elif section == "Aliases & globals":
+            st_comps.schema_aliases_and_globals(view, model.extensions)
+        else:
+            _schema_graph(model, view)
+
+
+def _schema_types(model: Any, view: Any) -> None:
+    import st_comps
+
+    st_comps.schema_object_types(view)
+    names = [t.name for t in view.object_types]
+    if not names:
+        return
+    if st.session_state.get("schema_type") not in names:
+        st.session_state["schema_type"] = names[0]
+    st.selectbox("Type", names, key="schema_type")
+    chosen = model.object_type(st.session_state["schema_type"])
+    if chosen is not None:
+        st_comps.schema_type_details(model, chosen, _query_this_type)
+
+
+def _schema_graph(model: Any, view: Any) -> None:
+    import st_comps
+    from ecc import schema_view
+
+    scope = st.radio("Graph of", ["module", "one type and its neighbours"], horizontal=True,
+                     key="schema_graph_scope")
+    if scope == "module":
+        modules = [view.module] if view.module else list(view.modules)
+        if not modules:
+            st.caption("No module to draw.")
+            return
+        if st.session_state.get("schema_graph_module") not in modules:
+            st.session_state["schema_graph_module"] = modules[0]
+        module = st.selectbox("Module", modules, key="schema_graph_module")
+        dot = schema_view.module_graph(model, module)
+    else:
+        names = [t.name for t in view.object_types] or [t.name for t in model.object_types]
+        if not names:
+            st.caption("No object type to draw.")
+            return
+        if st.session_state.get("schema_graph_type") not in names:
+            st.session_state["schema_graph_type"] = names[0]
+        name = st.selectbox("Type", names, key="schema_graph_type")
+        dot = schema_view.type_graph(model, name)
+    st_comps.schema_graph(dot)

@@ -40,4 +40,5 @@ if content is not None:
         st_comps.render_error(view)
 
 st_utils.live_results(runtime, prefs)
+st_utils.schema_explorer(runtime, settings)
 st_utils.history_and_resources(runtime)
