@@ -273,14 +273,14 @@ def _demo_answers() -> dict[str, list[Any]]:
 # --- the demo schema (the transcripts' movie schema, plus the kinds it lacks) -----------------
 STANDARD_MODULE_NAMES = ("cal", "cfg", "ext", "fts", "math", "pg", "schema", "std", "std::enc",
                          "sys")
-BUILTIN_FUNCTION_NAMES = (
+BUILTIN_FUNCTION_NAMES = tuple(sorted((
     "std::array_agg", "std::array_join", "std::array_unpack", "std::assert_exists",
     "std::assert_single", "std::count", "std::datetime_current", "std::datetime_get",
     "std::enumerate", "std::exists", "std::len", "std::max", "std::min", "std::random",
     "std::re_match", "std::re_replace", "std::round", "std::str_lower", "std::str_split",
     "std::str_trim", "std::str_upper", "std::sum", "std::to_datetime", "std::to_str",
     "std::uuid_generate_v1mc", "math::mean", "math::stddev", "cal::to_local_date",
-)
+)))
 
 
 def _id_pointer() -> Pointer:
