@@ -251,7 +251,7 @@ def build_pointer(row: Any) -> Pointer:
         LinkProperty(str(_get(p, "name", "")), _target_name(p))
         for p in _list(_get(row, "properties"))
         if _get(p, "name") not in IMPLICIT_LINK_PROPERTIES
-    )
+    ) if is_link else ()
     return Pointer(
         name=str(_get(row, "name", "")),
         kind="link" if is_link else "property",
@@ -268,6 +268,8 @@ def build_pointer(row: Any) -> Pointer:
 
 
 def build_constraints(rows: Any) -> tuple[Constraint, ...]:
+    if not rows:
+        return ()
     out = []
     for row in _list(rows):
         params = tuple(
@@ -282,6 +284,8 @@ def build_constraints(rows: Any) -> tuple[Constraint, ...]:
 
 
 def build_annotations(rows: Any) -> tuple[Annotation, ...]:
+    if not rows:
+        return ()
     return tuple(Annotation(str(_get(r, "name", "")), str(_link_property(r, "value") or ""))
                  for r in _list(rows))
 
@@ -357,12 +361,8 @@ def build_triggers_and_rewrites(rows: Iterable[Any]
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if obj is None:
-        return default
-    try:
-        value = getattr(obj, name)
-    except (AttributeError, KeyError):
-        return default
+    # gel.Object raises AttributeError for a field the query did not ask for
+    value = getattr(obj, name, None)
     return default if value is None else value
 
 
@@ -373,11 +373,11 @@ def _link_property(obj: Any, name: str) -> Any:
         return None
 
 
-def _list(value: Any) -> list[Any]:
+def _list(value: Any) -> list[Any] | tuple[Any, ...]:
     if value is None:
-        return []
-    if isinstance(value, list | tuple):
-        return list(value)
+        return ()
+    if isinstance(value, (list, tuple)):  # a tuple of types: no union object per call
+        return value
     return [value]
 
 
