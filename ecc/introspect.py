@@ -245,25 +245,31 @@ def build_object_type(row: Any) -> ObjectType:
 
 
 def build_pointer(row: Any) -> Pointer:
-    kind_name = str(_get(_get(row, "__type__"), "name", ""))
-    is_link = kind_name == "schema::Link"
+    # The hot path of a large schema (one call per pointer): plain getattr, no helpers.
+    get = getattr
+    kind = get(get(row, "__type__", None), "name", None)
+    is_link = kind == "schema::Link"
     link_props = tuple(
         LinkProperty(str(_get(p, "name", "")), _target_name(p))
-        for p in _list(_get(row, "properties"))
+        for p in _list(get(row, "properties", None))
         if _get(p, "name") not in IMPLICIT_LINK_PROPERTIES
     ) if is_link else ()
+    expr = get(row, "expr", None)
+    default = get(row, "default", None)
+    constraints = get(row, "constraints", None)
+    annotations = get(row, "annotations", None)
     return Pointer(
-        name=str(_get(row, "name", "")),
-        kind="link" if is_link else "property",
-        target=_target_name(row),
-        cardinality=_cardinality(_get(row, "cardinality")),
-        required=bool(_get(row, "required", False)),
-        readonly=bool(_get(row, "readonly", False)),
-        computed=_optional_str(_get(row, "expr")),
-        default=_optional_str(_get(row, "default")),
-        constraints=build_constraints(_get(row, "constraints")),
-        link_properties=link_props,
-        annotations=build_annotations(_get(row, "annotations")),
+        str(get(row, "name", "")),
+        "link" if is_link else "property",
+        str(get(get(row, "target", None), "name", None) or ""),
+        _cardinality(get(row, "cardinality", None)),
+        bool(get(row, "required", False)),
+        bool(get(row, "readonly", False)),
+        None if expr is None else str(expr),
+        None if default is None else str(default),
+        build_constraints(constraints) if constraints else (),
+        link_props,
+        build_annotations(annotations) if annotations else (),
     )
 
 
@@ -400,7 +406,8 @@ def _label(value: Any, default: str) -> str:
 
 
 def _cardinality(value: Any) -> Cardinality:
-    return "multi" if _label(value, "One") == "Many" else "single"
+    return "multi" if value is not None and getattr(value, "value", value) == "Many" \
+        else "single"
 
 
 def _optional_str(value: Any) -> str | None:
