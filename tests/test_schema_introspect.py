@@ -82,6 +82,20 @@ def test_recorded_object_types_build_with_their_pointers() -> None:
 
 
 @needs_transcripts
+def test_recorded_pointers_agree_with_the_recorded_describe() -> None:
+    """The live test's comparison, on what the real server answered for Movie."""
+    from tests.test_live_schema import declared_pointers
+
+    movie = recorded_model().object_type("default::Movie")
+    assert movie is not None
+    text = rebuild_value(recorded("describe type as text"))
+    assert isinstance(text, str)
+    declared = declared_pointers(text)
+    assert declared["actors"] == "multi" and len(declared) == 12
+    assert {p.name: p.cardinality for p in movie.pointers} == declared
+
+
+@needs_transcripts
 def test_recorded_answer_drops_the_implicit_type_link() -> None:
     model = recorded_model()
     assert all(p.name != "__type__" for t in model.object_types for p in t.pointers)
