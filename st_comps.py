@@ -423,7 +423,12 @@ def schema_type_details(model: SchemaModel, t: ObjectType,
     st.dataframe({"": [k for k, _ in facts], "value": [v for _, v in facts]},
                  hide_index=True)
     if t.pointers:
-        st.dataframe(schema_view.pointer_columns(t), hide_index=True)
+        # Narrow columns for flags, room for type names and expressions; every row shown.
+        small = {name: st.column_config.Column(width="small")
+                 for name in ("kind", "cardinality", "required", "readonly")}
+        st.dataframe(schema_view.pointer_columns(t), hide_index=True, height="content",
+                     column_config={**small, "type": st.column_config.Column(width="medium"),
+                                    "constraints": st.column_config.Column(width="medium")})
     extras = [("constraint", schema_view.constraint_text(c)) for c in t.constraints]
     extras += [("index", expr) for expr in t.indexes]
     extras += [("access policy", name) for name in t.access_policies]
