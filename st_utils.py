@@ -514,7 +514,12 @@ def ensure_schema_model(runtime: SessionRuntime, settings: ConsoleSettings,
     state = st.session_state
     if not refresh and state.get(SCHEMA_KEY) is not None:
         return state[SCHEMA_KEY]
-    bound = settings.connect_wait_s + settings.connect_timeout_s + settings.query_timeout_s
+    if not refresh and state.get("schema_error") is not None:
+        # A failed read is retried on Refresh only: a page left open on a server that is
+        # down must not wait out the bound on every rerun.
+        return state["schema_error"]
+    bound = settings.connect_wait_s + settings.connect_timeout_s + \
+        min(settings.query_timeout_s, 30.0)
 
     async def read(client: QueryClient) -> object:
         return await read_schema(client)
@@ -525,8 +530,10 @@ def ensure_schema_model(runtime: SessionRuntime, settings: ConsoleSettings,
             raise TypeError(f"the schema read returned {type(model).__name__}")
     except Exception as exc:
         state.pop(SCHEMA_KEY, None)
-        return error_view(exc, subject="Reading the schema", timeout_s=bound).scrubbed(
-            settings.secret_values)
+        state["schema_error"] = error_view(exc, subject="Reading the schema", timeout_s=bound
+                                           ).scrubbed(settings.secret_values)
+        return state["schema_error"]
+    state.pop("schema_error", None)
     state[SCHEMA_KEY] = model
     state["schema_read_at"] = time.monotonic()
     log.info("schema read in %.0f ms (%s)", model.read_s * 1000,

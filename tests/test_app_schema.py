@@ -142,13 +142,30 @@ def test_a_refused_part_is_named_and_the_rest_shows() -> None:
         assert list(table_with(at, "type")["type"])[1] == "default::Movie"
 
 
-def test_no_server_shows_the_error_and_keeps_no_model() -> None:
-    refused = gel.errors.ClientConnectionFailedTemporarilyError("connection refused")
-    with console(FakeFactory(connect_error=refused)) as at:
+def test_no_server_shows_the_error_keeps_no_model_and_retries_on_refresh() -> None:
+    server = {"down": True}
+    schema = fake_schema.schema_responder()
+
+    def respond(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if server["down"]:
+            return gel.errors.ClientConnectionFailedTemporarilyError("connection refused")
+        return schema(query, args, kwargs)
+
+    factory = FakeFactory(responder=respond)
+    with console(factory) as at:
         open_schema(at)
-        assert any("Reading the schema" in e.value or "connection refused" in e.value
-                   for e in at.error)
+        assert any("connection refused" in e.value for e in at.error)
         assert "schema_model" not in at.session_state
+        attempts = introspection_calls(factory)
+        assert attempts >= 1
+        at.run()  # a rerun shows the same error without asking the server again
+        assert any("connection refused" in e.value for e in at.error)
+        assert introspection_calls(factory) == attempts
+        server["down"] = False
+        at.button(key="schema_refresh_button").click().run()
+        assert not at.exception
+        assert isinstance(at.session_state["schema_model"], SchemaModel)
+        assert not at.error
 
 
 def test_graph_of_the_module_and_of_one_type() -> None:
