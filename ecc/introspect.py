@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gel.errors
@@ -220,8 +220,6 @@ def _with_extras(t: ObjectType, extras: Mapping[str, tuple[tuple[str, ...], tupl
     found = extras.get(t.name)
     if found is None:
         return t
-    from dataclasses import replace
-
     return replace(t, triggers=found[0], rewrites=found[1])
 
 

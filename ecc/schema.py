@@ -183,8 +183,12 @@ class SchemaModel:
     read_s: float = 0.0  # how long the introspection took
     builtin_modules: tuple[str, ...] = ()  # modules the server reports as builtin
     part_s: tuple[tuple[str, float], ...] = ()  # (part, seconds) per introspection query
-    _by_name: dict[str, ObjectType] = field(default_factory=dict, compare=False, repr=False)
-    _scalars: dict[str, ScalarType] = field(default_factory=dict, compare=False, repr=False)
+    # Lookup caches, filled on first use. init=False: dataclasses.replace() must give the new
+    # model fresh ones, never the old model's index.
+    _by_name: dict[str, ObjectType] = field(default_factory=dict, compare=False, repr=False,
+                                            init=False)
+    _scalars: dict[str, ScalarType] = field(default_factory=dict, compare=False, repr=False,
+                                            init=False)
 
     def is_standard_module(self, module: str) -> bool:
         """Shipped by the server: by name (``cfg`` types say ``builtin: false``) or as the

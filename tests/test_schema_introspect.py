@@ -271,6 +271,14 @@ def test_a_short_name_two_user_modules_share_resolves_to_neither() -> None:
     assert model.object_type("b::Thing") is not None
 
 
+def test_a_replaced_model_never_shares_the_old_lookup() -> None:
+    model = SchemaModel(modules=("a",), object_types=(ObjectType("a::Old"),))
+    assert model.object_type("Old") is not None  # fills the cache
+    changed = dataclasses.replace(model, object_types=(ObjectType("a::New"),))
+    assert changed.object_type("Old") is None
+    assert changed.object_type("New") is not None
+
+
 def test_subtypes_and_counts() -> None:
     model = fake_schema.demo_schema()
     assert model.subtypes("default::Auditable") == ("default::Movie",)
