@@ -501,6 +501,8 @@ def run_again(runtime: SessionRuntime) -> None:
 
 # --- schema explorer ------------------------------------------------------------------------
 SCHEMA_KEY = "schema_model"  # contract: the session's current ecc.schema.SchemaModel
+LARGE_GRAPH_TYPES = 60  # a module graph with more types shows fewer properties per node
+LARGE_GRAPH_PROPERTIES = 4
 
 
 def ensure_schema_model(runtime: SessionRuntime, settings: ConsoleSettings,
@@ -642,7 +644,15 @@ def _schema_graph(model: Any, view: Any) -> None:
         if st.session_state.get("schema_graph_module") not in modules:
             st.session_state["schema_graph_module"] = modules[0]
         module = st.selectbox("Module", modules, key="schema_graph_module")
-        dot = schema_view.module_graph(model, module)
+        size = sum(1 for t in model.object_types if t.module == module)
+        if size > LARGE_GRAPH_TYPES:
+            st.caption(f"{size} types in this module: each node lists its first "
+                       f"{LARGE_GRAPH_PROPERTIES} properties. For a readable picture, draw "
+                       "one type and its neighbours.")
+        dot = schema_view.module_graph(
+            model, module,
+            max_properties=LARGE_GRAPH_PROPERTIES if size > LARGE_GRAPH_TYPES else
+            schema_view.MAX_NODE_PROPERTIES)
     else:
         names = [t.name for t in view.object_types] or [t.name for t in model.object_types]
         if not names:

@@ -203,3 +203,15 @@ def test_hostile_schema_text_is_escaped_in_the_page() -> None:
         assert not at.exception
         shown = [m.value for m in at.markdown if "phish" in m.value]
         assert shown and all("](http" not in s and "<b>" not in s for s in shown)
+
+
+def test_a_large_module_graph_lists_fewer_properties_per_node() -> None:
+    big = fake_schema.generated_schema(types=80, properties=8, modules=1)
+    with console(FakeFactory(responder=fake_schema.schema_responder(big))) as at:
+        open_schema(at)
+        at.segmented_control(key="schema_section").set_value("Graph").run()
+        assert not at.exception
+        assert "80 types in this module" in texts(at)
+        spec = at.get("graphviz_chart")[0].proto.spec
+        assert spec.count("[label=\"{") == 80
+        assert "… 4 more\\l" in spec  # 8 properties, the first 4 listed
