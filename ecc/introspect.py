@@ -7,9 +7,10 @@ becomes a ``SchemaProblem`` and the other parts still show. A client-side failur
 connection, closed client) is the whole read's failure and is raised.
 
 The queries are the ones a real 5.8 server answered (``../shared/gel-transcripts/``), extended
-only with fields every server since 1.0 has (annotations, ``subjectexpr``, type-level
-constraints). Triggers and rewrites are asked in a part of their own that is skipped silently
-where the server does not know them (``InvalidReferenceError``).
+with fields the ``schema`` module has had since 1.0 (pointer annotations, ``subjectexpr``,
+type-level constraints, base order). Should a server reject a field of an extended query, the
+part is read again with the basic query (``BASIC_QUERIES``). Triggers and rewrites are asked in
+a part of their own that is skipped silently where the server does not know them.
 
 The builders read the driver's objects (``gel.Object``, ``gel.EnumValue``, lists) defensively:
 a missing field reads as empty, so an older or newer server's answer still builds.
@@ -18,6 +19,7 @@ a missing field reads as empty, so an older or newer server's answer still build
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -103,6 +105,44 @@ select ObjectType {
   pointers: {name, rewrites: {kind}} filter exists .rewrites,
 } filter not .builtin and (exists .triggers or exists .pointers.rewrites) order by .name"""
 
+# The queries a real 5.8 server answered (../shared/gel-transcripts/): the fallback where a
+# server rejects a field the full query adds.
+BASIC_OBJECT_TYPES_QUERY = """\
+with module schema
+select ObjectType {
+  name, abstract, builtin, internal,
+  bases: {name}, ancestors: {name},
+  annotations: {name, @value},
+  pointers: {
+    name, cardinality, required, readonly, expr, default,
+    target: {name},
+    constraints: {name, params: {name, @value}},
+    [is Link].properties: {name, target: {name}},
+    __type__: {name},
+  } order by .name,
+  indexes: {expr},
+  access_policies: {name},
+} filter not .builtin order by .name"""
+
+BASIC_SCALAR_TYPES_QUERY = """\
+with module schema
+select ScalarType {name, enum_values, bases: {name}, constraints: {name}}
+filter not .builtin order by .name"""
+
+BASIC_FUNCTIONS_QUERY = """\
+with module schema
+select Function {name, params: {name, kind, type: {name}, typemod, default}, \
+return_type: {name}, return_typemod}
+filter not .builtin order by .name"""
+
+BASIC_QUERIES = {
+    "object types": BASIC_OBJECT_TYPES_QUERY,
+    "scalar types": BASIC_SCALAR_TYPES_QUERY,
+    "functions": BASIC_FUNCTIONS_QUERY,
+}
+
+log = logging.getLogger("ecc.introspect")
+
 # part name -> query; the order is the order problems are listed in.
 PARTS: dict[str, str] = {
     "modules": MODULES_QUERY,
@@ -153,7 +193,17 @@ async def read_schema(client: QueryExecutor) -> SchemaModel:
 async def _read_part(client: QueryExecutor, part: str, query: str) -> PartResult:
     started = time.perf_counter()
     try:
-        rows = await client.query(query)
+        try:
+            rows = await client.query(query)
+        except gel.errors.QueryError as exc:
+            basic = BASIC_QUERIES.get(part)
+            if basic is None or not _schema_mismatch(exc):
+                raise
+            # This server's schema:: lacks a field the full query asks for: the basic query
+            # (the one a 5.8 server answered) still gives the part, with fewer details.
+            log.info("schema part %r: %s; reading it with the basic query", part,
+                     problem_message(exc))
+            rows = await client.query(basic)
     except gel.errors.ClientError:
         raise  # no connection / closed client: the whole read failed, not this part
     except gel.errors.EdgeDBError as exc:
@@ -162,6 +212,12 @@ async def _read_part(client: QueryExecutor, part: str, query: str) -> PartResult
             return PartResult(part, None, elapsed)
         return PartResult(part, None, elapsed, SchemaProblem(part, problem_message(exc)))
     return PartResult(part, list(rows), time.perf_counter() - started)
+
+
+def _schema_mismatch(exc: gel.errors.QueryError) -> bool:
+    """The query named something this server's schema:: does not have (not a timeout)."""
+    return isinstance(exc, gel.errors.InvalidReferenceError | gel.errors.InvalidSyntaxError |
+                      gel.errors.InvalidTypeError)
 
 
 def problem_message(exc: BaseException) -> str:

@@ -118,6 +118,51 @@ def test_recorded_cfg_types_are_standard_although_not_builtin() -> None:
     assert model.is_standard_module(branch_config.module)
 
 
+@needs_transcripts
+@pytest.mark.parametrize(("label", "part"), sorted(
+    (label, part) for label, part in RECORDED_PARTS.items() if part in introspect.BASIC_QUERIES))
+def test_basic_queries_are_the_ones_a_real_server_answered(label: str, part: str) -> None:
+    assert introspect.BASIC_QUERIES[part].split() == recorded(label).query.split()
+
+
+@needs_transcripts
+def test_a_server_rejecting_a_full_query_is_read_with_the_basic_one() -> None:
+    basic = {q.strip(): p for p, q in introspect.BASIC_QUERIES.items()}
+    recorded_rows = {part: rebuild_value(recorded(label))
+                     for label, part in RECORDED_PARTS.items()}
+    full_queries = {introspect.PARTS[p].strip() for p in introspect.BASIC_QUERIES}
+
+    def older_server(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if query.strip() in full_queries:
+            return gel.errors.InvalidReferenceError(
+                "object type 'schema::Constraint' has no link or property 'subjectexpr'")
+        if query.strip() in basic:
+            return recorded_rows[basic[query.strip()]]
+        return fake_schema.schema_responder()(query, args, kwargs)
+
+    client = FakeClient(older_server)
+    model = run(read_schema(client))
+    assert model.problems == ()
+    movie = model.object_type("default::Movie")
+    assert movie is not None and movie.pointer("actors") is not None
+    assert model.scalar_type("default::Genre") is not None
+    sent = [query.strip() for _, query, _, _ in client.stats.calls]
+    assert set(basic) <= set(sent)
+
+
+def test_a_timeout_is_a_problem_not_a_reason_for_the_basic_query() -> None:
+    def slow(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if query == introspect.OBJECT_TYPES_QUERY:
+            return gel.errors.QueryTimeoutError("canceling statement due to statement timeout")
+        return fake_schema.schema_responder()(query, args, kwargs)
+
+    client = FakeClient(slow)
+    model = run(read_schema(client))
+    assert [p.part for p in model.problems] == ["object types"]
+    assert "QueryTimeoutError" in model.problems[0].message
+    assert introspect.BASIC_OBJECT_TYPES_QUERY not in [q for _, q, _, _ in client.stats.calls]
+
+
 def test_builders_read_missing_fields_as_empty() -> None:
     from gel.datatypes import datatypes as dt
 
