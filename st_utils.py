@@ -543,6 +543,33 @@ def ensure_schema_model(runtime: SessionRuntime, settings: ConsoleSettings,
     return model
 
 
+def ensure_standard_schema(runtime: SessionRuntime, settings: ConsoleSettings,
+                           model: Any) -> Any:
+    """``model`` with the standard library added (read once, when first asked for, and kept
+    as the session's model); or the read's error view (the model stays as it was)."""
+    from ecc.errors import error_view
+    from ecc.introspect import read_standard
+    from ecc.schema import SchemaModel
+
+    if model.standard_read:
+        return model
+    bound = settings.connect_wait_s + settings.connect_timeout_s + \
+        min(settings.query_timeout_s, 30.0)
+
+    async def read(client: QueryClient) -> object:
+        return await read_standard(client, model)
+
+    try:
+        merged = runtime.call(read, timeout=bound)
+        if not isinstance(merged, SchemaModel):
+            raise TypeError(f"the standard schema read returned {type(merged).__name__}")
+    except Exception as exc:
+        return error_view(exc, subject="Reading the standard library's schema",
+                          timeout_s=bound).scrubbed(settings.secret_values)
+    st.session_state[SCHEMA_KEY] = merged
+    return merged
+
+
 def _refresh_schema() -> None:
     st.session_state["schema_refresh"] = True
 
@@ -578,9 +605,6 @@ def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
         if not hasattr(model, "object_types"):
             st_comps.render_error(model)
             return
-        read_at = state.get("schema_read_at")
-        with top[0]:
-            st_comps.schema_summary(model, time.monotonic() - read_at if read_at else None)
         notice = state.pop("schema_notice", None)
         if notice:
             st.success("Put a query of this type into the first query tab; check it, then "
@@ -588,6 +612,15 @@ def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
         c1, c2, c3 = st.columns([2, 2, 1])
         include_standard = c3.toggle("Standard modules", key="schema_standard",
                                      help="std, sys, cfg, schema, math, cal, fts, extensions")
+        if include_standard:
+            merged = ensure_standard_schema(runtime, settings, model)
+            if hasattr(merged, "object_types"):
+                model = merged
+            else:
+                st_comps.render_error(merged)
+        read_at = state.get("schema_read_at")
+        with top[0]:  # drawn above the controls, filled once the model is complete
+            st_comps.schema_summary(model, time.monotonic() - read_at if read_at else None)
         modules = schema_view.shown_modules(model, include_standard)
         if state.get("schema_module") not in ("", *modules):
             state["schema_module"] = ""

@@ -161,14 +161,14 @@ def _pointer_row(owner: str, p: Pointer) -> Any:
     )
 
 
-def object_type_rows(model: SchemaModel) -> list[Any]:
+def object_type_rows(model: SchemaModel, builtin: bool = False) -> list[Any]:
     rows = []
     for t in sorted(model.object_types, key=lambda t: t.name):
         type_link = Pointer("__type__", "link", "schema::ObjectType", required=True,
                             readonly=True)
         pointers = sorted((*t.pointers, type_link), key=lambda p: p.name)
         rows.append(_object_type(
-            _id(t.name), t.name, t.abstract, False, False,
+            _id(t.name), t.name, t.abstract, builtin, False,
             [_ref(b) for b in t.bases], [_ref(a) for a in t.ancestors],
             _annotations(t.name, t.annotations), [_pointer_row(t.name, p) for p in pointers],
             _constraints(t.name, t.constraints),
@@ -197,8 +197,10 @@ def function_rows(model: SchemaModel) -> list[Any]:
     return rows
 
 
-def answers(model: SchemaModel) -> dict[str, list[Any]]:
-    """Part name -> the rows a server returns for that part's query."""
+def answers(model: SchemaModel, standard: SchemaModel | None = None) -> dict[str, list[Any]]:
+    """Part name -> the rows a server returns for that part's query; the standard parts come
+    from ``standard`` (default: a small standard library)."""
+    std = standard if standard is not None else demo_standard_schema()
     triggers = [
         _trigger_type(
             _id(t.name), t.name, [_named(_id(t.name, n), n) for n in t.triggers],
@@ -221,6 +223,9 @@ def answers(model: SchemaModel) -> dict[str, list[Any]]:
         "extensions": [_named(_id("ext", e), e) for e in model.extensions],
         "builtin function names": list(model.builtin_function_names),
         "triggers and rewrites": triggers,
+        "standard object types": object_type_rows(std, builtin=True),
+        "standard scalar types": scalar_type_rows(std),
+        "standard functions": function_rows(std),
     }
 
 
@@ -233,9 +238,9 @@ def schema_responder(
     """Answers ``ecc.introspect``'s queries from ``model`` (default: the demo schema);
     ``refuse`` names parts answered with the server's permission error."""
     rows = answers(model if model is not None else demo_schema())
-    by_query = {query.strip(): part for part, query in introspect.PARTS.items()}
+    by_query = {query.strip(): part for part, query in _all_parts().items()}
     refused = frozenset(refuse)
-    unknown = refused - set(introspect.PARTS)
+    unknown = refused - set(_all_parts())
     if unknown:
         raise ValueError(f"unknown schema parts to refuse: {sorted(unknown)}")
 
@@ -260,9 +265,13 @@ def introspection_answer(query: str) -> list[Any] | None:
     return None if part is None else _demo_answers()[part]
 
 
+def _all_parts() -> dict[str, str]:
+    return {**introspect.PARTS, **introspect.STANDARD_PARTS}
+
+
 @functools.cache
 def _demo_parts() -> dict[str, str]:
-    return {query.strip(): part for part, query in introspect.PARTS.items()}
+    return {query.strip(): part for part, query in _all_parts().items()}
 
 
 @functools.cache
@@ -381,6 +390,35 @@ def demo_schema() -> SchemaModel:
         extensions=(),
         builtin_function_names=BUILTIN_FUNCTION_NAMES,
     )
+
+
+@functools.cache
+def demo_standard_schema() -> SchemaModel:
+    """A small standard library: what the explorer lists under std, schema and cal."""
+    base_object = ObjectType("std::BaseObject", abstract=True, pointers=(_id_pointer(),))
+    std_object = ObjectType("std::Object", abstract=True, bases=("std::BaseObject",),
+                            ancestors=("std::BaseObject",), pointers=(_id_pointer(),),
+                            annotations=(Annotation("std::description",
+                                                    "Root object type of user types"),))
+    schema_module = ObjectType("schema::Module", bases=("schema::Object",),
+                               ancestors=("std::BaseObject", "schema::Object"),
+                               pointers=(_id_pointer(),
+                                         Pointer("name", "property", "std::str", required=True),
+                                         Pointer("builtin", "property", "std::bool",
+                                                 required=True, default="false")))
+    scalars = tuple(ScalarType(name, bases=("std::anyscalar",)) for name in (
+        "std::bool", "std::datetime", "std::float64", "std::int64", "std::str", "std::uuid",
+        "cal::local_date"))
+    str_param = (FunctionParam("str", "std::str"),)
+    functions = (
+        Function("std::count", (FunctionParam("s", "anytype", typemod="SetOfType"),),
+                 "std::int64"),
+        Function("std::len", str_param, "std::int64"),
+        Function("std::str_upper", str_param, "std::str",
+                 annotations=(Annotation("std::description", "Return an upper-case copy"),)),
+    )
+    return SchemaModel(object_types=(base_object, std_object, schema_module),
+                       scalar_types=scalars, functions=functions)
 
 
 def generated_schema(types: int = 500, properties: int = 20, modules: int = 5,

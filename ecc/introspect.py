@@ -155,6 +155,23 @@ PARTS: dict[str, str] = {
     "builtin function names": BUILTIN_FUNCTION_NAMES_QUERY,
     "triggers and rewrites": TRIGGERS_QUERY,
 }
+
+
+def _builtin_variant(query: str) -> str:
+    if query.count("filter not .builtin") != 1:
+        raise ValueError(f"no single user-items filter to turn around in {query!r}")
+    return query.replace("filter not .builtin", "filter .builtin")
+
+
+# The standard library's types and functions: read only when the explorer's "Standard modules"
+# is turned on (a few hundred functions), then merged into the model (``with_standard``).
+STANDARD_PARTS: dict[str, str] = {
+    f"standard {part}": _builtin_variant(PARTS[part])
+    for part in ("object types", "scalar types", "functions")
+}
+BASIC_QUERIES.update({f"standard {part}": _builtin_variant(BASIC_QUERIES[part])
+                      for part in ("object types", "scalar types", "functions")})
+
 # Parts a server may not have at all: "does not exist" there is an absence, not a problem.
 OPTIONAL_PARTS = frozenset({"triggers and rewrites"})
 
@@ -175,19 +192,55 @@ class PartResult:
 async def read_schema(client: QueryExecutor) -> SchemaModel:
     """Every part at once on ``client``; timed; each unreadable part becomes a problem."""
     started = time.perf_counter()
+    results = await _read_parts(client, PARTS)
+    return build_model({r.part: r.rows for r in results},
+                       problems=[r.problem for r in results if r.problem is not None],
+                       read_s=time.perf_counter() - started,
+                       part_s=[(r.part, r.seconds) for r in results])
+
+
+async def read_standard(client: QueryExecutor, model: SchemaModel) -> SchemaModel:
+    """``model`` with the standard library's object types, scalar types and functions."""
+    started = time.perf_counter()
+    results = await _read_parts(client, STANDARD_PARTS)
+    rows = {r.part: r.rows for r in results}
+    return with_standard(
+        model,
+        object_types=build_object_types(rows.get("standard object types") or []),
+        scalar_types=build_scalar_types(rows.get("standard scalar types") or []),
+        functions=build_functions(rows.get("standard functions") or []),
+        problems=[r.problem for r in results if r.problem is not None],
+        read_s=time.perf_counter() - started,
+    )
+
+
+def with_standard(model: SchemaModel, *, object_types: Iterable[ObjectType] = (),
+                  scalar_types: Iterable[ScalarType] = (), functions: Iterable[Function] = (),
+                  problems: Iterable[SchemaProblem] = (), read_s: float = 0.0) -> SchemaModel:
+    """The model with standard items added after the user ones (a name already there wins:
+    ``cfg`` types are read with the user parts, as the server reports them not builtin)."""
+    have = {t.name for t in model.object_types}
+    return replace(
+        model,
+        object_types=model.object_types + tuple(t for t in object_types if t.name not in have),
+        scalar_types=model.scalar_types + tuple(scalar_types),
+        functions=model.functions + tuple(functions),
+        problems=model.problems + tuple(problems),
+        standard_read=True,
+        standard_read_s=read_s,
+    )
+
+
+async def _read_parts(client: QueryExecutor, parts: Mapping[str, str]) -> list[PartResult]:
     tasks = [asyncio.ensure_future(_read_part(client, part, query))
-             for part, query in PARTS.items()]
+             for part, query in parts.items()]
     try:
-        results = await asyncio.gather(*tasks)
+        return list(await asyncio.gather(*tasks))
     except BaseException:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-    return build_model({r.part: r.rows for r in results},
-                       problems=[r.problem for r in results if r.problem is not None],
-                       read_s=time.perf_counter() - started,
-                       part_s=[(r.part, r.seconds) for r in results])
 
 
 async def _read_part(client: QueryExecutor, part: str, query: str) -> PartResult:
@@ -468,4 +521,4 @@ def _optional_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-__all__ = ["PARTS", "build_model", "read_schema"]
+__all__ = ["PARTS", "STANDARD_PARTS", "build_model", "read_schema", "read_standard"]

@@ -183,6 +183,8 @@ class SchemaModel:
     read_s: float = 0.0  # how long the introspection took
     builtin_modules: tuple[str, ...] = ()  # modules the server reports as builtin
     part_s: tuple[tuple[str, float], ...] = ()  # (part, seconds) per introspection query
+    standard_read: bool = False  # the standard library's types and functions are included
+    standard_read_s: float = 0.0
     # Lookup caches, filled on first use. init=False: dataclasses.replace() must give the new
     # model fresh ones, never the old model's index.
     _by_name: dict[str, ObjectType] = field(default_factory=dict, compare=False, repr=False,

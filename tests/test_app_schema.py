@@ -215,3 +215,29 @@ def test_a_large_module_graph_lists_fewer_properties_per_node() -> None:
         spec = at.get("graphviz_chart")[0].proto.spec
         assert spec.count("[label=\"{") == 80
         assert "… 4 more\\l" in spec  # 8 properties, the first 4 listed
+
+
+STANDARD = {query.strip() for query in introspect.STANDARD_PARTS.values()}
+
+
+def standard_calls(factory: FakeFactory) -> int:
+    return sum(1 for _, query, _, _ in factory.calls if query.strip() in STANDARD)
+
+
+def test_the_standard_library_is_read_only_when_asked_and_once() -> None:
+    factory = FakeFactory()
+    with console(factory) as at:
+        open_schema(at)
+        assert standard_calls(factory) == 0
+        at.toggle(key="schema_standard").set_value(True).run()
+        assert not at.exception
+        assert standard_calls(factory) == len(introspect.STANDARD_PARTS)
+        at.selectbox(key="schema_module").set_value("std").run()
+        assert list(table_with(at, "type")["type"]) == ["std::BaseObject", "std::Object"]
+        at.segmented_control(key="schema_section").set_value("Scalar types").run()
+        assert "std::str" in list(table_with(at, "scalar type")["scalar type"])
+        at.toggle(key="schema_standard").set_value(False).run()
+        assert list(table_with(at, "scalar type")["scalar type"]) == ["default::Genre"]
+        at.toggle(key="schema_standard").set_value(True).run()
+        assert standard_calls(factory) == len(introspect.STANDARD_PARTS)  # kept
+        assert at.session_state["schema_model"].standard_read

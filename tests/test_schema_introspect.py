@@ -127,10 +127,12 @@ def test_basic_queries_are_the_ones_a_real_server_answered(label: str, part: str
 
 @needs_transcripts
 def test_a_server_rejecting_a_full_query_is_read_with_the_basic_one() -> None:
-    basic = {q.strip(): p for p, q in introspect.BASIC_QUERIES.items()}
+    user_parts = [p for p in introspect.BASIC_QUERIES if p in introspect.PARTS]
+    assert user_parts == ["object types", "scalar types", "functions"]
+    basic = {introspect.BASIC_QUERIES[p].strip(): p for p in user_parts}
     recorded_rows = {part: rebuild_value(recorded(label))
                      for label, part in RECORDED_PARTS.items()}
-    full_queries = {introspect.PARTS[p].strip() for p in introspect.BASIC_QUERIES}
+    full_queries = {introspect.PARTS[p].strip() for p in user_parts}
 
     def older_server(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if query.strip() in full_queries:
@@ -349,3 +351,41 @@ def test_fake_enum_values_are_the_drivers_kind() -> None:
     cardinality = rows[0].pointers[0].cardinality
     assert isinstance(cardinality, gel.EnumValue)
     assert str(cardinality) in {"One", "Many"}
+
+
+# --- the standard library, read on demand ----------------------------------------------------
+
+
+def test_standard_parts_are_the_user_queries_turned_to_builtin() -> None:
+    for part, query in introspect.STANDARD_PARTS.items():
+        user = introspect.PARTS[part.removeprefix("standard ")]
+        assert query == user.replace("filter not .builtin", "filter .builtin")
+
+
+def test_read_standard_adds_std_items_after_the_users() -> None:
+    async def both() -> tuple[SchemaModel, SchemaModel]:
+        client = FakeClient()
+        model = await read_schema(client)
+        return model, await introspect.read_standard(client, model)
+
+    model, merged = run(both())
+    assert not model.standard_read and merged.standard_read
+    assert merged.object_types[:len(model.object_types)] == model.object_types
+    names = [t.name for t in merged.object_types]
+    assert "std::Object" in names and names.count("cfg::BranchConfig") == 1
+    assert "std::str" in [s.name for s in merged.scalar_types]
+    assert "std::len" in [f.name for f in merged.functions]
+    std_object = merged.object_type("Object")
+    assert std_object is not None and std_object.name == "std::Object"
+    movie = merged.object_type("Movie")
+    assert movie is not None and movie.name == "default::Movie"
+
+
+def test_a_refused_standard_part_is_a_problem_of_the_merged_model() -> None:
+    async def both() -> SchemaModel:
+        client = FakeClient(fake_schema.schema_responder(refuse=("standard functions",)))
+        return await introspect.read_standard(client, await read_schema(client))
+
+    merged = run(both())
+    assert [p.part for p in merged.problems] == ["standard functions"]
+    assert "std::Object" in [t.name for t in merged.object_types]
