@@ -621,6 +621,13 @@ def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
         read_at = state.get("schema_read_at")
         with top[0]:  # drawn above the controls, filled once the model is complete
             st_comps.schema_summary(model, time.monotonic() - read_at if read_at else None)
+            since = _runs_done_since(runtime, read_at) if not settings.read_only else 0
+            if since:
+                # The console does not read query text, and with writes allowed it does not
+                # ask the server to describe queries: it cannot tell which one was DDL.
+                st.info(f"{since} quer{'y' if since == 1 else 'ies'} ran since the schema was "
+                        "read, and writes are allowed: if one changed the schema, press "
+                        "Refresh.", icon="🔄")
         modules = schema_view.shown_modules(model, include_standard)
         if state.get("schema_module") not in ("", *modules):
             state["schema_module"] = ""
@@ -646,6 +653,13 @@ def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
             st_comps.schema_aliases_and_globals(view, model.extensions)
         else:
             _schema_graph(model, view)
+
+
+def _runs_done_since(runtime: SessionRuntime, since: float | None) -> int:
+    if since is None:
+        return 0
+    return sum(1 for r in runtime.book.newest_first()
+               if r.status == "done" and r.finished_at is not None and r.finished_at > since)
 
 
 def _schema_types(model: Any, view: Any) -> None:

@@ -241,3 +241,17 @@ def test_the_standard_library_is_read_only_when_asked_and_once() -> None:
         at.toggle(key="schema_standard").set_value(True).run()
         assert standard_calls(factory) == len(introspect.STANDARD_PARTS)  # kept
         assert at.session_state["schema_model"].standard_read
+
+
+@pytest.mark.parametrize(("read_only", "hint"), [(False, True), (True, False)])
+def test_runs_after_the_read_suggest_refresh_only_when_writes_are_allowed(
+    read_only: bool, hint: bool
+) -> None:
+    from tests.apptest_support import run_query
+
+    with console(FakeFactory(), read_only=read_only) as at:
+        open_schema(at)
+        assert "ran since the schema was read" not in texts(at)
+        run_query(at, "select 1")
+        assert not at.exception
+        assert ("1 query ran since the schema was read" in texts(at)) is hint
