@@ -12,11 +12,12 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from ecc import results
+from ecc import results, schema_view
 from ecc.config import ConsoleSettings
 from ecc.errors import ErrorView
 from ecc.runs import RunRecord
 from ecc.safe_text import escape_markdown
+from ecc.schema import ObjectType, SchemaModel, short_name
 from ecc.sessions import RegistryTotals, RuntimeStatus
 from ecc.typed_inputs import TypedInputs
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
@@ -376,3 +377,111 @@ def connection_summary(settings: ConsoleSettings, *, sign_in_required: bool = Fa
 
 def docs_links() -> None:
     st.markdown(" · ".join(f"[{label}]({url})" for label, url in DOCS_LINKS))
+
+
+# --- schema explorer --------------------------------------------------------------------------
+SCHEMA_SECTIONS = ("Object types", "Scalar types", "Functions", "Aliases & globals", "Graph")
+
+
+def schema_summary(model: SchemaModel, read_ago_s: float | None) -> None:
+    """Counts, how long the read took, and what could not be read (server text escaped)."""
+    counts = " · ".join(_counted(n, label) for label, n in model.counts().items())
+    ago = f" · read {format_elapsed(read_ago_s)} ago" if read_ago_s is not None else ""
+    st.caption(f"{counts} · introspection took {format_elapsed(model.read_s)}{ago}")
+    for problem in model.problems:
+        st.warning(f"Could not read the schema's {problem.part}: "
+                   f"{escape_markdown(problem.message)}. The rest is shown.",
+                   icon="🔒")
+
+
+def _counted(n: int, plural: str) -> str:
+    singular = {"aliases": "alias", "globals": "global"}.get(plural, plural.removesuffix("s"))
+    return f"{n} {plural if n != 1 else singular}"
+
+
+def schema_matches(view: schema_view.SchemaView) -> None:
+    """The search's matches, the matched part highlighted (everything else escaped)."""
+    if not view.search:
+        return
+    if not view.match_count:
+        st.caption("Nothing in the shown modules matches the search.")
+        return
+    more = view.match_count - len(view.matches)
+    st.caption(f"{view.match_count} match{'es' if view.match_count != 1 else ''}"
+               + (f" (first {len(view.matches)} listed)" if more > 0 else ""))
+    lines = [
+        f"- {m.kind} **{escape_markdown(m.where)}** {m.field}: "
+        f"{schema_view.highlight_markdown(m.text, m.start, m.end)}"
+        for m in view.matches
+    ]
+    with st.container(height=220 if len(lines) > 8 else "content"):
+        st.markdown("\n".join(lines))
+
+
+def schema_object_types(view: schema_view.SchemaView) -> None:
+    if not view.object_types:
+        st.caption("No object types here.")
+        return
+    st.dataframe(schema_view.object_type_columns(view.object_types), hide_index=True)
+
+
+def schema_type_details(model: SchemaModel, t: ObjectType,
+                        on_query: Callable[[], None]) -> None:
+    """One type: its fully qualified name (st.code has a copy button), bases, subtypes,
+    annotations, properties and links, and the rest of its definition."""
+    c1, c2 = st.columns([3, 1])
+    with c1:
+        st.code(t.name, language=None)
+    c2.button("Query this type", key="schema_query_type", on_click=on_query, icon="📝",
+              help="Puts a select of this type's properties into the first query tab.")
+    facts = [("abstract", "yes" if t.abstract else "no"),
+             ("extends", ", ".join(t.bases) or "—"),
+             ("subtypes", ", ".join(model.subtypes(t.name)) or "—")]
+    facts += [(short_name(a.name), a.value) for a in t.annotations]
+    st.dataframe({"": [k for k, _ in facts], "value": [v for _, v in facts]},
+                 hide_index=True)
+    if t.pointers:
+        # Narrow columns for flags, room for type names and expressions; every row shown.
+        small = {name: st.column_config.Column(width="small")
+                 for name in ("kind", "cardinality", "required", "readonly")}
+        st.dataframe(schema_view.pointer_columns(t), hide_index=True, height="content",
+                     column_config={**small, "type": st.column_config.Column(width="medium"),
+                                    "constraints": st.column_config.Column(width="medium")})
+    extras = [("constraint", schema_view.constraint_text(c)) for c in t.constraints]
+    extras += [("index", expr) for expr in t.indexes]
+    extras += [("access policy", name) for name in t.access_policies]
+    extras += [("trigger", name) for name in t.triggers]
+    extras += [("rewrite", name) for name in t.rewrites]
+    if extras:
+        st.dataframe({"kind": [k for k, _ in extras], "definition": [v for _, v in extras]},
+                     hide_index=True)
+
+
+def schema_scalars(view: schema_view.SchemaView) -> None:
+    if not view.scalar_types:
+        st.caption("No scalar types here.")
+        return
+    st.dataframe(schema_view.scalar_columns(view.scalar_types), hide_index=True)
+
+
+def schema_functions(view: schema_view.SchemaView) -> None:
+    if not view.functions:
+        st.caption("No user-defined functions here.")
+        return
+    st.dataframe(schema_view.function_columns(view.functions), hide_index=True)
+
+
+def schema_aliases_and_globals(view: schema_view.SchemaView, extensions: tuple[str, ...]
+                               ) -> None:
+    if view.aliases:
+        st.dataframe(schema_view.alias_columns(view.aliases), hide_index=True)
+    if view.globals:
+        st.dataframe(schema_view.global_columns(view.globals), hide_index=True)
+    if not (view.aliases or view.globals):
+        st.caption("No aliases or globals here.")
+    st.caption("Extensions of this branch:")
+    st.text(", ".join(extensions) if extensions else "none")
+
+
+def schema_graph(dot: str) -> None:
+    st.graphviz_chart(dot, width="stretch")

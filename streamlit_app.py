@@ -42,4 +42,5 @@ for view in errors:
     st_comps.render_error(view)
 
 st_utils.live_results(runtime, prefs)
+st_utils.schema_explorer(runtime, settings)
 st_utils.history_and_resources(runtime)

@@ -380,8 +380,14 @@ _SELECT_LITERAL = re.compile(r"^\s*select\s+(-?\d+|'[^'\\]*')\s*;?\s*$", re.I)
 
 
 def demo_responder(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """A tiny server: movies, literals, sleeps, and the errors a real server gives."""
+    """A tiny server: movies, literals, sleeps, the schema's introspection (``fake_schema``),
+    and the errors a real server gives."""
     text = query.strip()
+    from ecc.fake_schema import introspection_answer
+
+    schema_rows = introspection_answer(text)
+    if schema_rows is not None:
+        return schema_rows
     if SLEEP_RE.search(text):
         return [True]
     literal = _SELECT_LITERAL.match(text)
