@@ -1,0 +1,558 @@
+"""Query plans from ``analyze``: the server's JSON read into a typed model, and data for views.
+
+An ``analyze <query>`` (EdgeDB/Gel >= 3) executes the query and answers one JSON string:
+``buffers`` (the query text), ``coarse_grained`` and ``fine_grained`` plan trees, and more
+(``config_vals``, ``arguments``, ``version``, ``debug_info``) that the views do not need.
+
+- coarse nodes: ``{actual_total_time, actual_loops, actual_rows, plan_rows, relations,
+  contexts?, children: [{kind, name, node}]}``; a child is reached through a pointer (``name``);
+- fine groups: ``{contexts?, pipeline: [plan nodes], subplans: [groups]}``. A pipeline is a
+  chain: each plan node feeds the one before it (``pipeline[i + 1]`` is the child of
+  ``pipeline[i]``) and the group's subplans hang under its last plan node. Plan nodes carry
+  ``plan_type`` and ``properties`` (``relation_name``, ``alias``, ...).
+
+Times follow PostgreSQL: ``actual_total_time`` is milliseconds *per loop* and includes the
+node's children, so a node's total is ``actual_total_time × actual_loops`` and its self time is
+its total minus its children's totals (never below zero: the server rounds to microseconds).
+
+Trees are flat tuples in preorder (``nodes[0]`` is the root) with parent and child indices:
+built without recursion, so a plan of any depth reads without hitting Python's recursion limit.
+Anything unexpected gives an ``UnreadablePlan`` carrying the raw answer, never an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Grain = Literal["coarse", "fine"]
+
+MAX_PROPERTY_CHARS = 120  # a property's value in a tooltip (filters can be long SQL)
+_CHAR_PX = 7.0  # rough width of one label character in the flame graph, in pixels
+
+
+@dataclass(frozen=True)
+class TextSpan:
+    """A span of the query text a node came from (``buffers[buffer_idx][start:end]``)."""
+
+    buffer_idx: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class PlanNode:
+    index: int  # position in ``PlanTree.nodes`` (preorder)
+    parent: int | None
+    depth: int
+    children: tuple[int, ...]
+    node_type: str  # fine: the PostgreSQL node ("SeqScan"); coarse: "query" or "pointer"
+    label: str
+    relation: str | None
+    alias: str | None
+    planned_rows: float | None
+    actual_rows: float | None  # per loop, as PostgreSQL reports it
+    loops: int
+    total_ms: float  # per-loop time × loops, children included
+    self_ms: float
+    contexts: tuple[TextSpan, ...]
+    properties: tuple[tuple[str, str], ...]  # the server's "important" properties
+
+
+@dataclass(frozen=True)
+class PlanTree:
+    grain: Grain
+    nodes: tuple[PlanNode, ...]
+
+    @property
+    def root(self) -> PlanNode:
+        return self.nodes[0]
+
+    @property
+    def total_ms(self) -> float:
+        return self.nodes[0].total_ms
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    buffers: tuple[str, ...]
+    coarse: PlanTree
+    fine: PlanTree
+    version: str | None
+
+    def tree(self, grain: Grain) -> PlanTree:
+        return self.coarse if grain == "coarse" else self.fine
+
+
+@dataclass(frozen=True)
+class UnreadablePlan:
+    """An answer the console cannot read (another server version's format, or not a plan)."""
+
+    reason: str
+    raw: str  # the answer as the server sent it (JSON text when it was text)
+
+    def parsed(self) -> object | None:
+        """The raw answer as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.raw)
+        except (ValueError, RecursionError):
+            return None
+
+
+class _Unreadable(Exception):
+    """Internal: the reason a plan cannot be read; ``read_plan`` turns it into a value."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def is_analyze_query(query: str) -> bool:
+    """Whether ``query`` is an ``analyze`` statement (its first word, any case)."""
+    words = query.lstrip().split(None, 1)
+    return bool(words) and words[0].lower() == "analyze"
+
+
+def analyze_text(query: str) -> str:
+    """``query`` as an ``analyze`` statement (unchanged when it already is one)."""
+    return query if is_analyze_query(query) else f"analyze {query.strip()}"
+
+
+def plan_text(value: object) -> str | None:
+    """The plan's JSON text in a result value, whichever driver method fetched it.
+
+    ``query_single`` gives the string itself, ``query`` a one-item list of it, and the JSON
+    methods the same wrapped once more as JSON (the server's JSON of a ``str``).
+    """
+    for _ in range(3):
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        if not isinstance(value, str):
+            return None
+        try:
+            inner = json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+        if isinstance(inner, dict):
+            return value
+        value = inner
+    return None
+
+
+def read_plan(value: object) -> QueryPlan | UnreadablePlan:
+    """The plan in an ``analyze`` answer (see ``plan_text``), or why it cannot be read."""
+    raw = _raw_text(value)
+    text = plan_text(value)
+    if text is None:
+        return UnreadablePlan("The answer is not the JSON object an analyze returns.", raw)
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return UnreadablePlan("The answer is not JSON the console can read.", raw)
+    try:
+        return _read_document(document)
+    except _Unreadable as exc:
+        return UnreadablePlan(str(exc), text)
+    except RecursionError:
+        return UnreadablePlan("The plan is nested too deeply to read.", text)
+
+
+def _raw_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (ValueError, TypeError, RecursionError):
+        return repr(value)
+
+
+def _read_document(document: Mapping[str, Any]) -> QueryPlan:
+    buffers = document.get("buffers")
+    if not isinstance(buffers, list) or not all(isinstance(b, str) for b in buffers):
+        raise _Unreadable("The plan has no 'buffers' (the query text) as a list of strings.")
+    coarse = document.get("coarse_grained")
+    fine = document.get("fine_grained")
+    if not isinstance(coarse, dict) or not isinstance(fine, dict):
+        raise _Unreadable("The plan has no 'coarse_grained' and 'fine_grained' trees.")
+    version = document.get("version")
+    return QueryPlan(
+        buffers=tuple(buffers),
+        coarse=_read_coarse(coarse),
+        fine=_read_fine(fine),
+        version=version if isinstance(version, str) else None,
+    )
+
+
+def _number(node: Mapping[str, Any], key: str, where: str, *, required: bool) -> float | None:
+    value = node.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _Unreadable(f"A {where} node has no number '{key}'.")
+    return float(value)
+
+
+def _timing(node: Mapping[str, Any], where: str) -> tuple[float, int]:
+    per_loop = _number(node, "actual_total_time", where, required=True) or 0.0
+    loops = int(_number(node, "actual_loops", where, required=True) or 0)
+    return per_loop * loops, loops
+
+
+def _contexts(raw: object) -> tuple[TextSpan, ...]:
+    if not isinstance(raw, list):
+        return ()
+    spans = []
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        start, end, idx = item.get("start"), item.get("end"), item.get("buffer_idx", 0)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, idx)):
+            continue
+        text = item.get("text")
+        spans.append(TextSpan(idx, start, end, text if isinstance(text, str) else ""))
+    return tuple(spans)
+
+
+@dataclass
+class _Draft:
+    """A node while its tree is being read (children are filled in as they are met)."""
+
+    parent: int | None
+    depth: int
+    node_type: str
+    label: str
+    relation: str | None
+    alias: str | None
+    planned_rows: float | None
+    actual_rows: float | None
+    loops: int
+    total_ms: float
+    contexts: tuple[TextSpan, ...]
+    properties: tuple[tuple[str, str], ...]
+    children: list[int]
+
+
+def _freeze(grain: Grain, drafts: list[_Draft]) -> PlanTree:
+    nodes = []
+    for index, d in enumerate(drafts):
+        children_ms = sum(drafts[c].total_ms for c in d.children)
+        nodes.append(
+            PlanNode(
+                index=index, parent=d.parent, depth=d.depth, children=tuple(d.children),
+                node_type=d.node_type, label=d.label, relation=d.relation, alias=d.alias,
+                planned_rows=d.planned_rows, actual_rows=d.actual_rows, loops=d.loops,
+                total_ms=d.total_ms, self_ms=max(0.0, d.total_ms - children_ms),
+                contexts=d.contexts, properties=d.properties,
+            )
+        )
+    return PlanTree(grain, tuple(nodes))
+
+
+def _add(drafts: list[_Draft], draft: _Draft) -> int:
+    index = len(drafts)
+    drafts.append(draft)
+    if draft.parent is not None:
+        drafts[draft.parent].children.append(index)
+    return index
+
+
+def _read_coarse(root: Mapping[str, Any]) -> PlanTree:
+    drafts: list[_Draft] = []
+    # (node json, parent index, depth, pointer name or None for the root)
+    stack: list[tuple[Any, int | None, int, str | None]] = [(root, None, 0, None)]
+    while stack:
+        node, parent, depth, pointer = stack.pop()
+        if not isinstance(node, dict):
+            raise _Unreadable("A coarse plan node is not an object.")
+        total, loops = _timing(node, "coarse")
+        relations = node.get("relations")
+        names = [r for r in relations if isinstance(r, str)] if isinstance(relations, list) else []
+        relation = ", ".join(names) or None
+        label = pointer if pointer is not None else (relation or "query")
+        if pointer is not None and relation:
+            label = f"{pointer} ({relation})"
+        index = _add(drafts, _Draft(
+            parent=parent, depth=depth, node_type="pointer" if pointer is not None else "query",
+            label=label, relation=relation, alias=None,
+            planned_rows=_number(node, "plan_rows", "coarse", required=False),
+            actual_rows=_number(node, "actual_rows", "coarse", required=False),
+            loops=loops, total_ms=total, contexts=_contexts(node.get("contexts")),
+            properties=(), children=[],
+        ))
+        children = node.get("children", [])
+        if not isinstance(children, list):
+            raise _Unreadable("A coarse plan node's 'children' is not a list.")
+        for child in reversed(children):
+            if not isinstance(child, dict) or "node" not in child:
+                raise _Unreadable("A coarse plan child has no 'node'.")
+            name = child.get("name")
+            stack.append((child["node"], index, depth + 1, str(name) if name else "child"))
+    return _freeze("coarse", drafts)
+
+
+def _properties(node: Mapping[str, Any]) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """All properties by title, and the important ones for display (texts cut short)."""
+    every: dict[str, str] = {}
+    important: list[tuple[str, str]] = []
+    raw = node.get("properties")
+    for item in raw if isinstance(raw, list) else ():
+        if not isinstance(item, dict) or not isinstance(item.get("title"), str):
+            continue
+        value = item.get("value")
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        if item.get("type") == "kB":
+            text = f"{text} kB"
+        every[item["title"]] = text
+        if item.get("important"):
+            important.append((item["title"], _cut(text, MAX_PROPERTY_CHARS)))
+    return every, tuple(important)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _read_fine(root: Mapping[str, Any]) -> PlanTree:
+    drafts: list[_Draft] = []
+    stack: list[tuple[Any, int | None, int]] = [(root, None, 0)]
+    while stack:
+        group, parent, depth = stack.pop()
+        if not isinstance(group, dict):
+            raise _Unreadable("A fine-grained plan group is not an object.")
+        pipeline = group.get("pipeline")
+        if not isinstance(pipeline, list) or not pipeline:
+            raise _Unreadable("A fine-grained plan group has no 'pipeline' of plan nodes.")
+        contexts = _contexts(group.get("contexts"))
+        for node in pipeline:
+            if not isinstance(node, dict) or not isinstance(node.get("plan_type"), str):
+                raise _Unreadable("A fine-grained plan node has no 'plan_type'.")
+            total, loops = _timing(node, "fine-grained")
+            every, important = _properties(node)
+            relation = every.get("relation_name")
+            node_type = node["plan_type"]
+            parent = _add(drafts, _Draft(
+                parent=parent, depth=depth, node_type=node_type,
+                label=f"{node_type} {relation}" if relation else node_type,
+                relation=relation, alias=every.get("alias"),
+                planned_rows=_number(node, "plan_rows", "fine-grained", required=False),
+                actual_rows=_number(node, "actual_rows", "fine-grained", required=False),
+                loops=loops, total_ms=total, contexts=contexts, properties=important,
+                children=[],
+            ))
+            depth += 1
+        subplans = group.get("subplans", [])
+        if not isinstance(subplans, list):
+            raise _Unreadable("A fine-grained plan group's 'subplans' is not a list.")
+        stack.extend((sub, parent, depth) for sub in reversed(subplans))
+    return _freeze("fine", drafts)
+
+
+# ---------------------------------------------------------------------------------------------
+# The query text of a node
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """Where a node's EdgeQL fragment is in the query text (1-based line and column)."""
+
+    buffer: str
+    start: int
+    end: int
+    line: int
+    column: int
+    inherited: bool  # the node has no span of its own; this is its nearest ancestor's
+
+    @property
+    def fragment(self) -> str:
+        return self.buffer[self.start : self.end]
+
+
+def highlight(plan: QueryPlan, tree: PlanTree, index: int) -> Highlight | None:
+    """The fragment of the query text node ``index`` came from: its own span, else its
+    nearest ancestor's; None when no node on the way up has one (or it points nowhere)."""
+    if not 0 <= index < len(tree.nodes):
+        return None
+    current: int | None = index
+    while current is not None:
+        node = tree.nodes[current]
+        for span in node.contexts:
+            if 0 <= span.buffer_idx < len(plan.buffers):
+                buffer = plan.buffers[span.buffer_idx]
+                start = max(0, min(span.start, len(buffer)))
+                end = max(start, min(span.end, len(buffer)))
+                if end > start:
+                    line = buffer.count("\n", 0, start) + 1
+                    column = start - (buffer.rfind("\n", 0, start) + 1) + 1
+                    return Highlight(buffer, start, end, line, column, current != index)
+        current = node.parent
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Views: flame graph rectangles and the tree table
+
+
+@dataclass(frozen=True)
+class FlameRect:
+    node: int
+    x0: float  # share of the root's total time, 0..1
+    x1: float
+    depth: int
+    label: str
+    shown_label: str  # the label cut to fit its rectangle (empty when too narrow)
+    total_ms: float
+    self_ms: float
+    share_pct: float
+    actual_rows: float | None
+    planned_rows: float | None
+    loops: int
+
+
+def flame_rects(tree: PlanTree, width_px: float = 1000.0) -> list[FlameRect]:
+    """One rectangle per node: width is its share of the root's time, children side by side
+    under their parent from its left edge (squeezed to fit when the server's rounding makes
+    them add up to more than the parent). Zero-time trees split widths equally."""
+    nodes = tree.nodes
+    extent: list[tuple[float, float]] = [(0.0, 1.0)] * len(nodes)
+    root_ms = tree.total_ms
+    for node in nodes:  # preorder: a parent's extent is known before its children's
+        if not node.children:
+            continue
+        x0, x1 = extent[node.index]
+        room = x1 - x0
+        weights = [nodes[c].total_ms for c in node.children]
+        total = sum(weights)
+        if total <= 0 or root_ms <= 0:
+            widths = [room / len(weights)] * len(weights) if total <= 0 else \
+                [room * w / total for w in weights]
+        else:
+            scale = min(1.0, room / (total / root_ms))
+            widths = [w / root_ms * scale for w in weights]
+        left = x0
+        for child, width in zip(node.children, widths, strict=True):
+            extent[child] = (left, left + width)
+            left += width
+    rects = []
+    for node in nodes:
+        x0, x1 = extent[node.index]
+        fits = int((x1 - x0) * width_px / _CHAR_PX) - 1
+        shown = node.label if len(node.label) <= fits else (
+            node.label[: fits - 1] + "…" if fits >= 4 else "")
+        rects.append(FlameRect(
+            node=node.index, x0=x0, x1=x1, depth=node.depth, label=node.label,
+            shown_label=shown, total_ms=node.total_ms, self_ms=node.self_ms,
+            share_pct=100.0 * node.total_ms / root_ms if root_ms > 0 else 0.0,
+            actual_rows=node.actual_rows, planned_rows=node.planned_rows, loops=node.loops,
+        ))
+    return rects
+
+
+def flame_spec(rects: Sequence[FlameRect], *, icicle: bool, selected: int | None = None,
+               height_per_level: int = 28) -> dict[str, Any]:
+    """A Vega-Lite spec of the rectangles: a flame graph (root at the bottom) or an icicle
+    (root on top); hover shows the figures; clicking a node selects it (param ``node``)."""
+    values = [
+        {
+            "node": r.node, "x0": r.x0, "x1": r.x1, "y0": r.depth, "y1": r.depth + 1,
+            "label": r.label, "shown": r.shown_label, "total_ms": round(r.total_ms, 3),
+            "self_ms": round(r.self_ms, 3), "share": round(r.share_pct, 1),
+            "rows": r.actual_rows, "planned": r.planned_rows, "loops": r.loops,
+            "selected": r.node == selected,
+        }
+        for r in rects
+    ]
+    levels = max((r.depth for r in rects), default=0) + 1
+    y_scale = {"domain": [0, levels], "reverse": not icicle, "nice": False, "zero": True}
+    x = {"field": "x0", "type": "quantitative", "axis": None,
+         "scale": {"domain": [0, 1], "nice": False}}
+    y = {"field": "y0", "type": "quantitative", "axis": None, "scale": y_scale}
+    tooltip = [
+        {"field": "label", "title": "node"},
+        {"field": "total_ms", "title": "total ms"},
+        {"field": "self_ms", "title": "self ms"},
+        {"field": "share", "title": "% of time"},
+        {"field": "rows", "title": "rows (actual, per loop)"},
+        {"field": "planned", "title": "rows (planned)"},
+        {"field": "loops", "title": "loops"},
+    ]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": values},
+        "height": max(60, levels * height_per_level),
+        "layer": [
+            {
+                "params": [{"name": "node", "select": {"type": "point", "fields": ["node"]}}],
+                "mark": {"type": "rect", "stroke": "white", "strokeWidth": 1, "cursor": "pointer"},
+                "encoding": {
+                    "x": x, "x2": {"field": "x1"}, "y": y, "y2": {"field": "y1"},
+                    "color": {"field": "self_ms", "type": "quantitative", "title": "self ms",
+                              "scale": {"scheme": "orangered"}, "legend": None},
+                    "stroke": {"condition": {"test": "datum.selected", "value": "black"},
+                               "value": "white"},
+                    "strokeWidth": {"condition": {"test": "datum.selected", "value": 3},
+                                    "value": 1},
+                    "tooltip": tooltip,
+                },
+            },
+            {
+                "mark": {"type": "text", "align": "left", "baseline": "middle", "dx": 4,
+                         "fontSize": 11},
+                "transform": [{"calculate": "(datum.y0 + datum.y1) / 2", "as": "ym"}],
+                "encoding": {
+                    "x": x, "y": {"field": "ym", "type": "quantitative", "axis": None,
+                                  "scale": y_scale},
+                    "text": {"field": "shown"}, "tooltip": tooltip,
+                },
+            },
+        ],
+    }
+
+
+TREE_COLUMNS = ("node", "relation", "alias", "rows planned", "rows actual", "loops",
+                "self ms", "total ms", "% of time")
+
+
+def tree_table(tree: PlanTree) -> dict[str, list[object]]:
+    """Columns for st.dataframe: one row per node in preorder, the node indented by depth."""
+    root_ms = tree.total_ms
+    nodes = tree.nodes
+    return {
+        "node": [("   " * n.depth + ("└ " if n.depth else "") + n.label) for n in nodes],
+        "relation": [n.relation for n in nodes],
+        "alias": [n.alias for n in nodes],
+        "rows planned": [n.planned_rows for n in nodes],
+        "rows actual": [n.actual_rows for n in nodes],
+        "loops": [n.loops for n in nodes],
+        "self ms": [round(n.self_ms, 3) for n in nodes],
+        "total ms": [round(n.total_ms, 3) for n in nodes],
+        "% of time": [round(100 * n.total_ms / root_ms, 1) if root_ms > 0 else 0.0
+                      for n in nodes],
+    }
+
+
+def node_choices(tree: PlanTree) -> Iterator[tuple[int, str]]:
+    """(index, a short label) per node, for a picker."""
+    for n in tree.nodes:
+        yield n.index, f"{'· ' * n.depth}{n.label} — {n.total_ms:.3f} ms"
+
+
+def selected_node(event: object, tree: PlanTree) -> int | None:
+    """The node a Vega-Lite point selection (param ``node``) picked, if any and valid."""
+    selection = getattr(event, "selection", None)
+    if selection is None and isinstance(event, Mapping):
+        selection = event.get("selection")
+    if not isinstance(selection, Mapping):
+        return None
+    points = selection.get("node")
+    if not isinstance(points, list) or not points or not isinstance(points[0], Mapping):
+        return None
+    index = points[0].get("node")
+    if isinstance(index, float) and index.is_integer():
+        index = int(index)
+    if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(tree.nodes):
+        return index
+    return None
