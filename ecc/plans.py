@@ -26,7 +26,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 Grain = Literal["coarse", "fine"]
 
@@ -202,6 +202,10 @@ def _timing(node: Mapping[str, Any], where: str) -> tuple[float, int]:
     return per_loop * loops, loops
 
 
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _contexts(raw: object) -> tuple[TextSpan, ...]:
     if not isinstance(raw, list):
         return ()
@@ -210,7 +214,7 @@ def _contexts(raw: object) -> tuple[TextSpan, ...]:
         if not isinstance(item, dict):
             continue
         start, end, idx = item.get("start"), item.get("end"), item.get("buffer_idx", 0)
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, idx)):
+        if not (_is_int(start) and _is_int(end) and _is_int(idx)):
             continue
         text = item.get("text")
         spans.append(TextSpan(idx, start, end, text if isinstance(text, str) else ""))
@@ -415,7 +419,8 @@ class FlameRect:
 def flame_rects(tree: PlanTree, width_px: float = 1000.0) -> list[FlameRect]:
     """One rectangle per node: width is its share of the root's time, children side by side
     under their parent from its left edge (squeezed to fit when the server's rounding makes
-    them add up to more than the parent). Zero-time trees split widths equally."""
+    them add up to more than the parent). A plan that took no measurable time at all splits
+    widths equally, so its shape still shows."""
     nodes = tree.nodes
     extent: list[tuple[float, float]] = [(0.0, 1.0)] * len(nodes)
     root_ms = tree.total_ms
@@ -426,9 +431,10 @@ def flame_rects(tree: PlanTree, width_px: float = 1000.0) -> list[FlameRect]:
         room = x1 - x0
         weights = [nodes[c].total_ms for c in node.children]
         total = sum(weights)
-        if total <= 0 or root_ms <= 0:
-            widths = [room / len(weights)] * len(weights) if total <= 0 else \
-                [room * w / total for w in weights]
+        if root_ms <= 0:  # nothing took measurable time: show the shape, equal widths
+            widths = [room / len(weights)] * len(weights)
+        elif total <= 0:
+            widths = [0.0] * len(weights)
         else:
             scale = min(1.0, room / (total / root_ms))
             widths = [w / root_ms * scale for w in weights]
