@@ -148,8 +148,8 @@ def test_tree_table_has_one_indented_row_per_node() -> None:
     assert tuple(table) == plans.TREE_COLUMNS
     assert len(table["node"]) == len(plan.fine.nodes)
     assert table["node"][0] == "Sort"
-    assert table["node"][5].strip().endswith("IndexScan Person")
-    assert table["node"][5].startswith("   " * 4)
+    assert str(table["node"][5]).strip().endswith("IndexScan Person")
+    assert str(table["node"][5]).startswith("   " * 4)
     assert table["loops"][5] == 44
     assert table["% of time"][0] == 100.0
 
@@ -249,7 +249,7 @@ def test_a_chain_deeper_than_the_recursion_limit_reads() -> None:
     plan = _read(text)
     assert len(plan.fine.nodes) == depth
     assert plans.flame_rects(plan.fine)[-1].depth == depth - 1
-    assert plans.tree_table(plan.fine)["node"][-1].strip().endswith("Result")
+    assert str(plans.tree_table(plan.fine)["node"][-1]).strip().endswith("Result")
 
 
 def test_analyze_text_and_detection() -> None:
