@@ -202,6 +202,8 @@ def submit_form(runtime: SessionRuntime, content: Any, settings: ConsoleSettings
     if typed_errors:
         return [e.scrubbed(settings.secret_values) for e in typed_errors]
     share_link(content)
+    if content.analyze:
+        content = analyzed(content)
     drafts = content.drafts()[: settings.max_batch]
     requests, errors = build_requests(drafts, limits)
     if errors:
@@ -213,6 +215,17 @@ def submit_form(runtime: SessionRuntime, content: Any, settings: ConsoleSettings
         st.session_state["loop_notice"] = True
     wait_briefly(submitted.future, INLINE_WAIT_S)
     return []
+
+
+def analyzed(content: Any) -> Any:
+    """The form's queries as ``analyze <query>``: sent through the same checks and guard."""
+    from dataclasses import replace
+
+    from ecc.plans import analyze_text
+
+    return replace(content, tabs=tuple(
+        replace(tab, text=analyze_text(tab.text)) if tab.text.strip() else tab
+        for tab in content.tabs))
 
 
 def _with_typed_values(runtime: SessionRuntime, content: Any, settings: ConsoleSettings
@@ -382,7 +395,8 @@ def sidebar(settings: ConsoleSettings, runtime: SessionRuntime) -> None:
                     key="pref_row_limit")
     st.number_input("Query timeout (s)", min_value=0.1, max_value=settings.query_timeout_s,
                     key="pref_timeout_s", help="At most the administrator's query_timeout_s.")
-    st.radio("Result view", ["table", "json", "text"], key="pref_view", horizontal=True)
+    st.radio("Result view", ["table", "json", "text", "chart"], key="pref_view",
+             horizontal=True)
     st.number_input("Queries per submission (tabs)", min_value=1, max_value=settings.max_batch,
                     key="tab_count")
     st.divider()

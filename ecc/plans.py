@@ -396,6 +396,24 @@ def highlight(plan: QueryPlan, tree: PlanTree, index: int) -> Highlight | None:
     return None
 
 
+def marked_excerpt(mark: Highlight, context_lines: int = 2) -> str:
+    """The lines around a highlight with ``^`` under the fragment (like an error's caret
+    excerpt): plain text for ``st.code``, so nothing of the query is ever read as Markdown."""
+    lines = mark.buffer.split("\n")
+    first = mark.buffer.count("\n", 0, mark.start)
+    last = mark.buffer.count("\n", 0, max(mark.start, mark.end - 1))
+    out: list[str] = []
+    offset = sum(len(line) + 1 for line in lines[: max(0, first - context_lines)])
+    for number in range(max(0, first - context_lines), min(len(lines), last + context_lines + 1)):
+        line = lines[number]
+        out.append(line)
+        lo, hi = max(mark.start - offset, 0), min(mark.end - offset, len(line))
+        if first <= number <= last and hi > lo:
+            out.append(" " * lo + "^" * (hi - lo))
+        offset += len(line) + 1
+    return "\n".join(out)
+
+
 # ---------------------------------------------------------------------------------------------
 # Views: flame graph rectangles and the tree table
 
