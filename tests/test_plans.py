@@ -268,3 +268,42 @@ def test_the_fake_plan_reads_like_a_real_one() -> None:
     hl = plans.highlight(plan, plan.coarse, 1)
     assert hl is not None and hl.fragment == "actors"
     assert plan.fine.root.total_ms > 0
+
+
+@needs_transcripts
+def test_the_fake_plan_has_the_recorded_format() -> None:
+    """The fake server's answer uses the keys a real server's answer uses, at every level."""
+    recorded = json.loads(_answer("analyze nested shape"))
+    fake = json.loads(fake_plan_json(
+        "analyze select Movie {title, actors: {name}} filter .release_year > 2000 order by .title"))
+    assert set(fake) == set(recorded)
+
+    def fine_keys(group: dict[str, Any]) -> tuple[set[str], set[str], set[str]]:
+        groups, nodes, props = set(group), set(), set()
+        for node in group["pipeline"]:
+            nodes |= set(node)
+            props |= {k for p in node["properties"] for k in p}
+        for sub in group["subplans"]:
+            g, n, p = fine_keys(sub)
+            groups, nodes, props = groups | g, nodes | n, props | p
+        return groups, nodes, props
+
+    assert all(a <= b for a, b in zip(fine_keys(fake["fine_grained"]),
+                                      fine_keys(recorded["fine_grained"]), strict=True))
+    fake_child = fake["coarse_grained"]["children"][0]
+    recorded_child = recorded["coarse_grained"]["children"][0]
+    assert set(fake_child) == set(recorded_child)
+    assert set(fake_child["node"]) == set(recorded_child["node"])
+    assert set(fake["coarse_grained"]) == set(recorded["coarse_grained"])
+
+
+def test_marked_excerpt_puts_carets_under_the_fragment() -> None:
+    buffer = "analyze select Movie {\n  title,\n  actors: {name}\n}"
+    start = buffer.index("actors")
+    mark = plans.Highlight(buffer, start, start + 6, 3, 3, False)
+    excerpt = plans.marked_excerpt(mark, context_lines=0).split("\n")
+    assert excerpt == ["  actors: {name}", "  ^^^^^^"]
+    spanning = plans.Highlight(buffer, buffer.index("Movie"), buffer.index("title") + 5, 1, 16,
+                               False)
+    lines = plans.marked_excerpt(spanning, context_lines=0).split("\n")
+    assert lines[1] == " " * 15 + "^" * 7 and lines[3] == "^" * 7
