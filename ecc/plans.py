@@ -476,7 +476,7 @@ def flame_rects(tree: PlanTree, width_px: float = 1000.0) -> list[FlameRect]:
 
 
 def flame_spec(rects: Sequence[FlameRect], *, icicle: bool, selected: int | None = None,
-               height_per_level: int = 28) -> dict[str, Any]:
+               height_per_level: int = 32) -> dict[str, Any]:
     """A Vega-Lite spec of the rectangles: a flame graph (root at the bottom) or an icicle
     (root on top); hover shows the figures; clicking a node selects it (param ``node``)."""
     values = [
@@ -490,7 +490,8 @@ def flame_spec(rects: Sequence[FlameRect], *, icicle: bool, selected: int | None
         for r in rects
     ]
     levels = max((r.depth for r in rects), default=0) + 1
-    y_scale = {"domain": [0, levels], "reverse": not icicle, "nice": False, "zero": True}
+    # Vega-Lite draws y upwards: the root (depth 0) is at the bottom unless reversed.
+    y_scale = {"domain": [0, levels], "reverse": icicle, "nice": False, "zero": True}
     x = {"field": "x0", "type": "quantitative", "axis": None,
          "scale": {"domain": [0, 1], "nice": False}}
     y = {"field": "y0", "type": "quantitative", "axis": None, "scale": y_scale}
@@ -506,7 +507,7 @@ def flame_spec(rects: Sequence[FlameRect], *, icicle: bool, selected: int | None
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "data": {"values": values},
-        "height": max(60, levels * height_per_level),
+        "height": max(80, levels * height_per_level),
         "layer": [
             {
                 "params": [{"name": "node", "select": {"type": "point", "fields": ["node"]}}],
@@ -514,7 +515,8 @@ def flame_spec(rects: Sequence[FlameRect], *, icicle: bool, selected: int | None
                 "encoding": {
                     "x": x, "x2": {"field": "x1"}, "y": y, "y2": {"field": "y1"},
                     "color": {"field": "self_ms", "type": "quantitative", "title": "self ms",
-                              "scale": {"scheme": "orangered"}, "legend": None},
+                              # light to warm: black labels stay readable on every node
+                              "scale": {"range": ["#fff5dc", "#f4a259"]}, "legend": None},
                     "stroke": {"condition": {"test": "datum.selected", "value": "black"},
                                "value": "white"},
                     "strokeWidth": {"condition": {"test": "datum.selected", "value": 3},

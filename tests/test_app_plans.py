@@ -101,7 +101,7 @@ def test_the_fine_plan_and_the_tree_table_are_a_click_away() -> None:
         assert table["node"].iloc[0] == "Sort"
         at.button_group(key="plan_1_style").set_value("icicle").run()
         (spec,) = specs(at)
-        assert spec["layer"][0]["encoding"]["y"]["scale"]["reverse"] is False
+        assert spec["layer"][0]["encoding"]["y"]["scale"]["reverse"] is True  # root on top
 
 
 def test_the_analyze_button_runs_analyze_of_the_query() -> None:

@@ -135,9 +135,9 @@ def test_flame_spec_carries_tooltips_and_a_point_selection() -> None:
     assert rect_layer["params"][0]["select"] == {"type": "point", "fields": ["node"]}
     titles = {t["title"] for t in rect_layer["encoding"]["tooltip"]}
     assert {"total ms", "self ms", "loops", "rows (actual, per loop)"} <= titles
-    assert rect_layer["encoding"]["y"]["scale"]["reverse"] is True  # flame: root at bottom
+    assert rect_layer["encoding"]["y"]["scale"]["reverse"] is False  # flame: root at bottom
     icicle = plans.flame_spec(plans.flame_rects(plan.fine), icicle=True)
-    assert icicle["layer"][0]["encoding"]["y"]["scale"]["reverse"] is False
+    assert icicle["layer"][0]["encoding"]["y"]["scale"]["reverse"] is True
     assert [v["selected"] for v in spec["data"]["values"]].index(True) == 2
 
 
