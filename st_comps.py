@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -20,6 +21,8 @@ from ecc.runs import RunPhases, RunRecord
 from ecc.sessions import RegistryTotals, RuntimeStatus
 from ecc.typed_inputs import TypedInputs
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
+
+T = TypeVar("T")
 
 DOCS_LINKS = (
     ("EdgeQL overview", "https://docs.geldata.com/reference/edgeql"),
@@ -408,7 +411,7 @@ def result_chart(record: RunRecord, result: results.ShapedResult, prefs: UserPre
     """The chart view: pickers for chart type, x, y and colour (per run), then the chart."""
     from ecc import charts
 
-    model = charts.chart_model(result)
+    model = _per_run("chart_models", record, lambda: charts.chart_model(result))
     if not model.chartable:
         st.info("Nothing to chart: this result has no numeric or date/time column. "
                 "Here is its table.", icon="📊")
@@ -447,6 +450,23 @@ def result_chart(record: RunRecord, result: results.ShapedResult, prefs: UserPre
     _chart_notes(model.notes)
 
 
+_PER_RUN_KEPT = 8  # results whose chart model / plan a session keeps between reruns
+
+
+def _per_run(name: str, record: RunRecord, build: Callable[[], T]) -> T:
+    """``build()`` once per run and session: a rerun (every poll of the results) reuses it.
+    A finished run's result never changes; the submission time is in the key because run
+    ids start again at 1 when a session's runtime is rebuilt."""
+    cache: dict[tuple[int, float], Any] = st.session_state.setdefault(f"ecc_{name}", {})
+    key = (record.run_id, record.submitted_wall)
+    if key not in cache:
+        if len(cache) >= _PER_RUN_KEPT:
+            cache.pop(next(iter(cache)))
+        cache[key] = build()
+    value: T = cache[key]
+    return value
+
+
 def _chart_notes(notes: tuple[str, ...]) -> None:
     if notes:
         # Notes name result columns: server text, so escaped.
@@ -462,7 +482,7 @@ def plan_view(record: RunRecord, result: results.ShapedResult) -> None:
     fine plan; selecting a node shows the EdgeQL fragment it came from."""
     from ecc import plans
 
-    plan = plans.read_plan(result.value)
+    plan = _per_run("plans", record, lambda: plans.read_plan(result.value))
     if isinstance(plan, plans.UnreadablePlan):
         st.warning("This analyze answer is in a format the console cannot read (another "
                    "server version?). Here it is as JSON.", icon="🧭")

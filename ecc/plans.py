@@ -23,10 +23,9 @@ Anything unexpected gives an ``UnreadablePlan`` carrying the raw answer, never a
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeGuard
+from typing import Any, Literal, NamedTuple, TypeGuard
 
 Grain = Literal["coarse", "fine"]
 
@@ -44,9 +43,11 @@ class TextSpan:
     text: str
 
 
-@dataclass(frozen=True)
-class PlanNode:
-    index: int  # position in ``PlanTree.nodes`` (preorder)
+class PlanNode(NamedTuple):
+    """One node of a plan tree. A NamedTuple: plans have thousands of nodes, and a tuple is
+    several times cheaper to build than a frozen dataclass."""
+
+    number: int  # position in ``PlanTree.nodes`` (preorder)
     parent: int | None
     depth: int
     children: tuple[int, ...]
@@ -122,8 +123,9 @@ def analyze_text(query: str) -> str:
     return query if is_analyze_query(query) else f"analyze {query.strip()}"
 
 
-def plan_text(value: object) -> str | None:
-    """The plan's JSON text in a result value, whichever driver method fetched it.
+def plan_document(value: object) -> tuple[str, dict[str, Any]] | None:
+    """The plan's JSON text and its parsed object in a result value, whichever driver method
+    fetched it, or None.
 
     ``query_single`` gives the string itself, ``query`` a one-item list of it, and the JSON
     methods the same wrapped once more as JSON (the server's JSON of a ``str``).
@@ -138,21 +140,18 @@ def plan_text(value: object) -> str | None:
         except (ValueError, RecursionError):
             return None
         if isinstance(inner, dict):
-            return value
+            return value, inner
         value = inner
     return None
 
 
 def read_plan(value: object) -> QueryPlan | UnreadablePlan:
-    """The plan in an ``analyze`` answer (see ``plan_text``), or why it cannot be read."""
-    raw = _raw_text(value)
-    text = plan_text(value)
-    if text is None:
-        return UnreadablePlan("The answer is not the JSON object an analyze returns.", raw)
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError):
-        return UnreadablePlan("The answer is not JSON the console can read.", raw)
+    """The plan in an ``analyze`` answer (see ``plan_document``), or why it cannot be read."""
+    found = plan_document(value)
+    if found is None:
+        return UnreadablePlan("The answer is not the JSON object an analyze returns.",
+                              _raw_text(value))
+    text, document = found
     try:
         return _read_document(document)
     except _Unreadable as exc:
@@ -187,19 +186,30 @@ def _read_document(document: Mapping[str, Any]) -> QueryPlan:
     )
 
 
-def _number(node: Mapping[str, Any], key: str, where: str, *, required: bool) -> float | None:
-    value = node.get(key)
-    if value is None and not required:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _Unreadable(f"A {where} node has no number '{key}'.")
-    return float(value)
+_NUMBER_TYPES = frozenset({int, float})  # exact types: bool is an int; JSON gives only these
 
 
-def _timing(node: Mapping[str, Any], where: str) -> tuple[float, int]:
-    per_loop = _number(node, "actual_total_time", where, required=True) or 0.0
-    loops = int(_number(node, "actual_loops", where, required=True) or 0)
-    return per_loop * loops, loops
+def _finite(value: Any) -> bool:
+    return type(value) in _NUMBER_TYPES and value - value == 0  # inf - inf and nan are nan
+
+
+def _figures(node: Mapping[str, Any], where: str
+             ) -> tuple[float, int, float | None, float | None]:
+    """(total ms, loops, planned rows, actual rows) of a node; timings are required.
+    One function for the four numbers: it runs once per node of plans of thousands."""
+    get = node.get
+    figures: tuple[Any, Any, Any, Any] = (get("actual_total_time"), get("actual_loops"),
+                                          get("plan_rows"), get("actual_rows"))
+    per_loop, loops, planned, actual = figures
+    if not _finite(per_loop):
+        raise _Unreadable(f"A {where} node has no number 'actual_total_time'.")
+    if not _finite(loops):
+        raise _Unreadable(f"A {where} node has no number 'actual_loops'.")
+    for key, value in (("plan_rows", planned), ("actual_rows", actual)):
+        if value is not None and not _finite(value):
+            raise _Unreadable(f"A {where} node has no number '{key}'.")
+    return (per_loop * loops, int(loops), None if planned is None else float(planned),
+            None if actual is None else float(actual))
 
 
 def _is_int(value: object) -> TypeGuard[int]:
@@ -221,71 +231,58 @@ def _contexts(raw: object) -> tuple[TextSpan, ...]:
     return tuple(spans)
 
 
-@dataclass
-class _Draft:
-    """A node while its tree is being read (children are filled in as they are met)."""
-
-    parent: int | None
-    depth: int
-    node_type: str
-    label: str
-    relation: str | None
-    alias: str | None
-    planned_rows: float | None
-    actual_rows: float | None
-    loops: int
-    total_ms: float
-    contexts: tuple[TextSpan, ...]
-    properties: tuple[tuple[str, str], ...]
-    children: list[int]
+# A node while its tree is read: (parent, depth, node_type, label, relation, alias,
+# planned_rows, actual_rows, loops, total_ms, contexts, properties); children kept apart.
+_Draft = tuple[int | None, int, str, str, str | None, str | None, float | None, float | None,
+               int, float, tuple[TextSpan, ...], tuple[tuple[str, str], ...]]
 
 
-def _freeze(grain: Grain, drafts: list[_Draft]) -> PlanTree:
-    nodes = []
-    for index, d in enumerate(drafts):
-        children_ms = sum(drafts[c].total_ms for c in d.children)
-        nodes.append(
-            PlanNode(
-                index=index, parent=d.parent, depth=d.depth, children=tuple(d.children),
-                node_type=d.node_type, label=d.label, relation=d.relation, alias=d.alias,
-                planned_rows=d.planned_rows, actual_rows=d.actual_rows, loops=d.loops,
-                total_ms=d.total_ms, self_ms=max(0.0, d.total_ms - children_ms),
-                contexts=d.contexts, properties=d.properties,
-            )
-        )
-    return PlanTree(grain, tuple(nodes))
+class _Builder:
+    """Collects a tree's nodes in preorder, then freezes them with children and self times."""
 
+    def __init__(self) -> None:
+        self.drafts: list[_Draft] = []
+        self.children: list[list[int]] = []
 
-def _add(drafts: list[_Draft], draft: _Draft) -> int:
-    index = len(drafts)
-    drafts.append(draft)
-    if draft.parent is not None:
-        drafts[draft.parent].children.append(index)
-    return index
+    def add(self, draft: _Draft) -> int:
+        index = len(self.drafts)
+        self.drafts.append(draft)
+        self.children.append([])
+        parent = draft[0]
+        if parent is not None:
+            self.children[parent].append(index)
+        return index
+
+    def freeze(self, grain: Grain) -> PlanTree:
+        drafts, children = self.drafts, self.children
+        nodes = []
+        for index, d in enumerate(drafts):
+            kids = children[index]
+            total = d[9]
+            self_ms = total - sum(drafts[c][9] for c in kids) if kids else total
+            nodes.append(PlanNode(index, d[0], d[1], tuple(kids), d[2], d[3], d[4], d[5], d[6],
+                                  d[7], d[8], total, max(0.0, self_ms), d[10], d[11]))
+        return PlanTree(grain, tuple(nodes))
 
 
 def _read_coarse(root: Mapping[str, Any]) -> PlanTree:
-    drafts: list[_Draft] = []
+    tree = _Builder()
     # (node json, parent index, depth, pointer name or None for the root)
     stack: list[tuple[Any, int | None, int, str | None]] = [(root, None, 0, None)]
     while stack:
         node, parent, depth, pointer = stack.pop()
         if not isinstance(node, dict):
             raise _Unreadable("A coarse plan node is not an object.")
-        total, loops = _timing(node, "coarse")
+        total, loops, planned, actual = _figures(node, "coarse")
         relations = node.get("relations")
         names = [r for r in relations if isinstance(r, str)] if isinstance(relations, list) else []
         relation = ", ".join(names) or None
         label = pointer if pointer is not None else (relation or "query")
         if pointer is not None and relation:
             label = f"{pointer} ({relation})"
-        index = _add(drafts, _Draft(
-            parent=parent, depth=depth, node_type="pointer" if pointer is not None else "query",
-            label=label, relation=relation, alias=None,
-            planned_rows=_number(node, "plan_rows", "coarse", required=False),
-            actual_rows=_number(node, "actual_rows", "coarse", required=False),
-            loops=loops, total_ms=total, contexts=_contexts(node.get("contexts")),
-            properties=(), children=[],
+        index = tree.add((
+            parent, depth, "pointer" if pointer is not None else "query", label, relation, None,
+            planned, actual, loops, total, _contexts(node.get("contexts")), (),
         ))
         children = node.get("children", [])
         if not isinstance(children, list):
@@ -295,7 +292,7 @@ def _read_coarse(root: Mapping[str, Any]) -> PlanTree:
                 raise _Unreadable("A coarse plan child has no 'node'.")
             name = child.get("name")
             stack.append((child["node"], index, depth + 1, str(name) if name else "child"))
-    return _freeze("coarse", drafts)
+    return tree.freeze("coarse")
 
 
 def _properties(node: Mapping[str, Any]) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
@@ -321,7 +318,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _read_fine(root: Mapping[str, Any]) -> PlanTree:
-    drafts: list[_Draft] = []
+    tree = _Builder()
     stack: list[tuple[Any, int | None, int]] = [(root, None, 0)]
     while stack:
         group, parent, depth = stack.pop()
@@ -334,25 +331,21 @@ def _read_fine(root: Mapping[str, Any]) -> PlanTree:
         for node in pipeline:
             if not isinstance(node, dict) or not isinstance(node.get("plan_type"), str):
                 raise _Unreadable("A fine-grained plan node has no 'plan_type'.")
-            total, loops = _timing(node, "fine-grained")
+            total, loops, planned, actual = _figures(node, "fine-grained")
             every, important = _properties(node)
             relation = every.get("relation_name")
             node_type = node["plan_type"]
-            parent = _add(drafts, _Draft(
-                parent=parent, depth=depth, node_type=node_type,
-                label=f"{node_type} {relation}" if relation else node_type,
-                relation=relation, alias=every.get("alias"),
-                planned_rows=_number(node, "plan_rows", "fine-grained", required=False),
-                actual_rows=_number(node, "actual_rows", "fine-grained", required=False),
-                loops=loops, total_ms=total, contexts=contexts, properties=important,
-                children=[],
+            parent = tree.add((
+                parent, depth, node_type, f"{node_type} {relation}" if relation else node_type,
+                relation, every.get("alias"), planned, actual, loops, total, contexts,
+                important,
             ))
             depth += 1
         subplans = group.get("subplans", [])
         if not isinstance(subplans, list):
             raise _Unreadable("A fine-grained plan group's 'subplans' is not a list.")
         stack.extend((sub, parent, depth) for sub in reversed(subplans))
-    return _freeze("fine", drafts)
+    return tree.freeze("fine")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -418,8 +411,7 @@ def marked_excerpt(mark: Highlight, context_lines: int = 2) -> str:
 # Views: flame graph rectangles and the tree table
 
 
-@dataclass(frozen=True)
-class FlameRect:
+class FlameRect(NamedTuple):
     node: int
     x0: float  # share of the root's total time, 0..1
     x1: float
@@ -445,7 +437,7 @@ def flame_rects(tree: PlanTree, width_px: float = 1000.0) -> list[FlameRect]:
     for node in nodes:  # preorder: a parent's extent is known before its children's
         if not node.children:
             continue
-        x0, x1 = extent[node.index]
+        x0, x1 = extent[node.number]
         room = x1 - x0
         weights = [nodes[c].total_ms for c in node.children]
         total = sum(weights)
@@ -462,12 +454,12 @@ def flame_rects(tree: PlanTree, width_px: float = 1000.0) -> list[FlameRect]:
             left += width
     rects = []
     for node in nodes:
-        x0, x1 = extent[node.index]
+        x0, x1 = extent[node.number]
         fits = int((x1 - x0) * width_px / _CHAR_PX) - 1
         shown = node.label if len(node.label) <= fits else (
             node.label[: fits - 1] + "…" if fits >= 4 else "")
         rects.append(FlameRect(
-            node=node.index, x0=x0, x1=x1, depth=node.depth, label=node.label,
+            node=node.number, x0=x0, x1=x1, depth=node.depth, label=node.label,
             shown_label=shown, total_ms=node.total_ms, self_ms=node.self_ms,
             share_pct=100.0 * node.total_ms / root_ms if root_ms > 0 else 0.0,
             actual_rows=node.actual_rows, planned_rows=node.planned_rows, loops=node.loops,
@@ -563,7 +555,7 @@ def tree_table(tree: PlanTree) -> dict[str, list[object]]:
 def node_choices(tree: PlanTree) -> Iterator[tuple[int, str]]:
     """(index, a short label) per node, for a picker."""
     for n in tree.nodes:
-        yield n.index, f"{'· ' * n.depth}{n.label} — {n.total_ms:.3f} ms"
+        yield n.number, f"{'· ' * n.depth}{n.label} — {n.total_ms:.3f} ms"
 
 
 def selected_node(event: object, tree: PlanTree) -> int | None:

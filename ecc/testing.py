@@ -499,6 +499,28 @@ def fake_plan_json(query: str) -> str:
     return json.dumps(document)
 
 
+def synthetic_plan_json(nodes: int, fanout: int = 4) -> str:
+    """An analyze answer whose coarse and fine trees have ``nodes`` nodes each (a
+    breadth-first tree of ``fanout`` children per node): for tests and benchmarks of size."""
+    groups: list[dict[str, Any]] = []
+    coarse: list[dict[str, Any]] = []
+    query = "analyze select T0"
+    for i in range(nodes):
+        timing = {"actual_total_time": 1000.0 / (i + 1), "actual_loops": 1,
+                  "actual_rows": i, "plan_rows": i + 1}
+        groups.append({"contexts": [_span(query, 15, 17)], "subplans": [],
+                       "pipeline": [{**_plan_node("SeqScan", 0.0, 1, i, i + 1, f"T{i}"),
+                                     **timing}]})
+        coarse.append({**timing, "relations": [f"T{i}"], "children": []})
+        if i:
+            parent = (i - 1) // fanout
+            groups[parent]["subplans"].append(groups[i])
+            coarse[parent]["children"].append(
+                {"kind": "pointer", "name": f"p{i}", "node": coarse[i]})
+    return json.dumps({"buffers": [query], "coarse_grained": coarse[0],
+                       "fine_grained": groups[0], "version": "synthetic"})
+
+
 def _attach_position(err: gel.errors.EdgeDBError, query: str, start: int, end: int) -> None:
     """Set the fields the real driver reads its position properties from."""
     from gel.errors import _base as fields

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ecc import plans
-from ecc.testing import fake_plan_json
+from ecc.testing import fake_plan_json, synthetic_plan_json
 from tests.transcripts import MISSING_REASON, load_cases
 
 ANALYZE_CASES = [c for c in load_cases() if c.label.startswith("analyze") and c.ok]
@@ -49,7 +49,7 @@ def test_every_recorded_answer_reads_into_both_trees(case: Any) -> None:
             assert node.self_ms >= 0
             assert node.self_ms <= node.total_ms + 1e-9
             for child in node.children:
-                assert tree.nodes[child].parent == node.index
+                assert tree.nodes[child].parent == node.number
                 assert tree.nodes[child].depth == node.depth + 1
         # every span the server gave points at its own text in the buffer
         for node in tree.nodes:
@@ -118,7 +118,7 @@ def test_flame_rectangles_nest_inside_their_parents() -> None:
     assert rects[0].x0 == 0 and rects[0].x1 == 1
     by_node = {r.node: r for r in rects}
     for node in plan.fine.nodes:
-        rect = by_node[node.index]
+        rect = by_node[node.number]
         assert rect.depth == node.depth
         if node.parent is not None:
             parent = by_node[node.parent]
@@ -198,29 +198,8 @@ def test_an_unreadable_plan_gives_back_its_json() -> None:
     assert plans.UnreadablePlan("x", "not json").parsed() is None
 
 
-def synthetic_plan(nodes: int, fanout: int = 4) -> str:
-    """A fine and a coarse tree of ``nodes`` nodes each, breadth-first with ``fanout``."""
-    groups: list[dict[str, Any]] = []
-    coarse: list[dict[str, Any]] = []
-    for i in range(nodes):
-        timing = {"actual_total_time": 1000.0 / (i + 1), "actual_loops": 1,
-                  "actual_rows": i, "plan_rows": i + 1}
-        groups.append({"contexts": [{"start": 0, "end": 7, "buffer_idx": 0, "text": "analyze"}],
-                       "pipeline": [{**timing, "plan_type": "SeqScan", "properties": [
-                           {"title": "relation_name", "value": f"T{i}", "type": "relation",
-                            "important": True}]}], "subplans": []})
-        coarse.append({**timing, "relations": [f"T{i}"], "children": []})
-        if i:
-            parent = (i - 1) // fanout
-            groups[parent]["subplans"].append(groups[i])
-            coarse[parent]["children"].append({"kind": "pointer", "name": f"p{i}",
-                                               "node": coarse[i]})
-    return json.dumps({"buffers": ["analyze select T0"], "coarse_grained": coarse[0],
-                       "fine_grained": groups[0], "version": "synthetic"})
-
-
 def test_a_5000_node_plan_reads_and_lays_out() -> None:
-    plan = _read(synthetic_plan(5000))
+    plan = _read(synthetic_plan_json(5000))
     assert len(plan.fine.nodes) == len(plan.coarse.nodes) == 5000
     rects = plans.flame_rects(plan.fine)
     assert len(rects) == 5000
