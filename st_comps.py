@@ -16,7 +16,7 @@ import streamlit as st
 from ecc import results
 from ecc.config import ConsoleSettings
 from ecc.errors import ErrorView
-from ecc.plans import is_analyze_query
+from ecc.plans import is_analyze_query, plan_document
 from ecc.runs import RunPhases, RunRecord
 from ecc.sessions import RegistryTotals, RuntimeStatus
 from ecc.typed_inputs import TypedInputs
@@ -249,8 +249,11 @@ def render_record(record: RunRecord, prefs: UserPrefs, now: float) -> None:
 
 def _render_result(record: RunRecord, result: results.ShapedResult, prefs: UserPrefs) -> None:
     view = prefs.view
-    if is_analyze_query(record.request.query) and view != "text":
+    analyze = is_analyze_query(record.request.query)
+    if analyze and view in ("table", "chart"):
         plan_view(record, result)
+    elif analyze and view == "json" and (found := plan_document(result.value)) is not None:
+        st.json(found[1], expanded=1)  # the whole answer, parsed (not one long string)
     elif view == "chart":
         result_chart(record, result, prefs)
     elif view == "json":

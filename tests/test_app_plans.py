@@ -161,3 +161,32 @@ def test_history_json_carries_the_phases() -> None:
     (row,) = json.loads(st_comps.history_json([record]))
     assert row["phases_s"] == {"queued": 0.01, "describe": 0.02, "server": 0.1,
                                "shaping": 0.001}
+
+
+def test_the_json_view_of_an_analyze_shows_the_whole_answer_parsed() -> None:
+    with console(FakeFactory()) as at:
+        at.run()
+        at.radio(key="pref_view").set_value("json").run()
+        run_query(at, NESTED)
+        assert not at.exception
+        assert not specs(at)
+        document = json.loads(at.json[0].value)
+        assert document["buffers"] == [NESTED]
+        assert "coarse_grained" in document
+
+
+def test_analyze_with_typed_parameters_sends_them_with_the_analyze() -> None:
+    factory = FakeFactory()
+    with console(factory) as at:
+        at.run()
+        query = "select Movie {title} filter .release_year > <int64>$year"
+        at.text_area(key="q_text_0").input(query)
+        next(b for b in at.button if b.label == "Run").click().run()
+        at.text_input(key="p_0_year").input("2000")
+        next(b for b in at.button if b.label == "Analyze").click().run()
+        assert not at.exception
+        method, sent, args, kwargs = factory.calls[-1]
+        assert (method, args) == ("query", ())
+        assert sent == "analyze " + query
+        assert kwargs == {"year": 2000}
+        assert at.selectbox(key=f"plan_{len(factory.calls)}_coarse_node")
