@@ -30,6 +30,7 @@ from typing import Any, Literal, NamedTuple, TypeGuard
 Grain = Literal["coarse", "fine"]
 
 MAX_PROPERTY_CHARS = 120  # a property's value in a tooltip (filters can be long SQL)
+MAX_FLAME_HEIGHT_PX = 1200
 _CHAR_PX = 7.0  # rough width of one label character in the flame graph, in pixels
 
 
@@ -499,7 +500,8 @@ def flame_spec(rects: Sequence[FlameRect], *, icicle: bool, selected: int | None
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "data": {"values": values},
-        "height": max(80, levels * height_per_level),
+        # deep plans get thinner rows rather than a chart taller than any screen
+        "height": min(max(80, levels * height_per_level), MAX_FLAME_HEIGHT_PX),
         "layer": [
             {
                 "params": [{"name": "node", "select": {"type": "point", "fields": ["node"]}}],

@@ -229,6 +229,8 @@ def test_a_chain_deeper_than_the_recursion_limit_reads() -> None:
     assert len(plan.fine.nodes) == depth
     assert plans.flame_rects(plan.fine)[-1].depth == depth - 1
     assert str(plans.tree_table(plan.fine)["node"][-1]).strip().endswith("Result")
+    spec = plans.flame_spec(plans.flame_rects(plan.fine), icicle=True)
+    assert spec["height"] == plans.MAX_FLAME_HEIGHT_PX
 
 
 def test_analyze_text_and_detection() -> None:
