@@ -23,7 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import ClassVar, Literal
 
 import gel.errors
 
@@ -46,8 +46,9 @@ class RunPhases:
     execute_s: float | None = None  # the server's work, connection acquisition included
     shape_s: float | None = None  # keeping rows for display (shape_result)
 
-    LABELS = (("queued_s", "queued"), ("describe_s", "describe"), ("execute_s", "server"),
-              ("shape_s", "shaping"))
+    LABELS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("queued_s", "queued"), ("describe_s", "describe"), ("execute_s", "server"),
+        ("shape_s", "shaping"))
 
     def items(self) -> list[tuple[str, float]]:
         """(label, seconds) of the phases recorded, in order."""
