@@ -394,7 +394,7 @@ def escape_markdown(text: str) -> str:
 
 
 def phases_suffix(phases: RunPhases) -> str:
-    """`` · queued 0 ms · describe 3 ms · server 120 ms · shaping 1 ms`` (empty if none)."""
+    """`` · ⏱ queued 0 ms / describe 3 ms / server 120 ms / shaping 1 ms`` (empty if none)."""
     items = phases.items()
     if not items:
         return ""

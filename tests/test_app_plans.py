@@ -190,3 +190,28 @@ def test_analyze_with_typed_parameters_sends_them_with_the_analyze() -> None:
         assert sent == "analyze " + query
         assert kwargs == {"year": 2000}
         assert at.selectbox(key=f"plan_{len(factory.calls)}_coarse_node")
+
+
+def test_column_names_in_chart_notes_are_never_read_as_markdown() -> None:
+    import uuid
+
+    from gel.datatypes import datatypes as dt
+
+    hostile = "[click](http://evil) **x** :red[y]"
+    row = dt.create_object_factory(id={"property", "implicit"}, **{hostile: "property",
+                                                                     "n": "property"})
+    rows = [row(uuid.UUID(int=1), [1], 1), row(uuid.UUID(int=2), [2], 2)]
+    factory = FakeFactory(responder={"select Hostile": rows})
+    with console(factory) as at:
+        chart_view(at)
+        run_query(at, "select Hostile")
+        assert not at.exception
+        note = next(c.value for c in at.caption if "nested values" in c.value)
+        assert "\\[click\\]\\(http\\:" in note and "\\*\\*x\\*\\*" in note
+        assert "\\:red\\[y\\]" in note
+
+
+def test_escape_markdown_leaves_no_markup() -> None:
+    import st_comps
+
+    assert st_comps.escape_markdown("a_b*c`d<e>\nf") == "a\\_b\\*c\\`d\\<e\\> f"
