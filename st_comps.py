@@ -522,7 +522,7 @@ def plan_view(record: RunRecord, result: results.ShapedResult) -> None:
         spec = plans.flame_spec(plans.flame_rects(tree), icicle=style == "icicle",
                                 selected=current)
         st.vega_lite_chart(spec, width="stretch", key=chart_key, on_select="rerun",
-                           selection_mode="node")
+                           selection_mode=["node", "node_label"])
     labels = dict(plans.node_choices(tree))
     st.session_state[node_key] = current  # the picker's value (no index=: state holds it)
     st.selectbox("Node", list(labels), key=node_key, format_func=labels.__getitem__)

@@ -471,7 +471,8 @@ def flame_rects(tree: PlanTree, width_px: float = 1000.0) -> list[FlameRect]:
 def flame_spec(rects: Sequence[FlameRect], *, icicle: bool, selected: int | None = None,
                height_per_level: int = 32) -> dict[str, Any]:
     """A Vega-Lite spec of the rectangles: a flame graph (root at the bottom) or an icicle
-    (root on top); hover shows the figures; clicking a node selects it (param ``node``)."""
+    (root on top); hover shows the figures; clicking a node selects it (param ``node``, or
+    ``node_label`` when the click lands on its label)."""
     values = [
         {
             "node": r.node, "x0": r.x0, "x1": r.x1, "y0": r.depth, "y1": r.depth + 1,
@@ -519,8 +520,11 @@ def flame_spec(rects: Sequence[FlameRect], *, icicle: bool, selected: int | None
                 },
             },
             {
+                # Labels cover part of their node: a click on one selects the node too.
+                "params": [{"name": "node_label",
+                            "select": {"type": "point", "fields": ["node"]}}],
                 "mark": {"type": "text", "align": "left", "baseline": "middle", "dx": 4,
-                         "fontSize": 11},
+                         "fontSize": 11, "cursor": "pointer"},
                 "transform": [{"calculate": "(datum.y0 + datum.y1) / 2", "as": "ym"}],
                 "encoding": {
                     "x": x, "y": {"field": "ym", "type": "quantitative", "axis": None,
@@ -561,13 +565,13 @@ def node_choices(tree: PlanTree) -> Iterator[tuple[int, str]]:
 
 
 def selected_node(event: object, tree: PlanTree) -> int | None:
-    """The node a Vega-Lite point selection (param ``node``) picked, if any and valid."""
+    """The node a Vega-Lite point selection (``node`` or ``node_label``) picked, if any."""
     selection = getattr(event, "selection", None)
     if selection is None and isinstance(event, Mapping):
         selection = event.get("selection")
     if not isinstance(selection, Mapping):
         return None
-    points = selection.get("node")
+    points = selection.get("node") or selection.get("node_label")
     if not isinstance(points, list) or not points or not isinstance(points[0], Mapping):
         return None
     index = points[0].get("node")

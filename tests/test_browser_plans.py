@@ -132,11 +132,16 @@ def test_clicking_a_plan_node_marks_its_fragment(open_page: OpenPage) -> None:
     expect(chart).to_be_visible(timeout=RESULT_TIMEOUT_MS)
     wait_until_idle(page)
     expect(page.get_by_text("Movie: line 1, column 16")).to_be_visible()
-    plan_node(chart, "actors (Actors, Movie.actors)").click()
+    plan_node(chart, "actors (Actors, Movie.actors)").click()  # its rectangle's middle
     expect(page.get_by_text(re.compile(r"actors .*line 1, column 30"))).to_be_visible(
         timeout=RESULT_TIMEOUT_MS)
     excerpt = page.get_by_test_id("stCode").filter(has_text="analyze select Movie")
     expect(excerpt).to_contain_text(re.compile(r"\n\s{29}\^{6}"))
+    wait_until_idle(page)
+    # A click on a node's label selects the node as well.
+    label = plan_chart(page).locator('text[aria-label*="shown: Movie"]')
+    label.click()
+    expect(page.get_by_text("Movie: line 1, column 16")).to_be_visible(timeout=RESULT_TIMEOUT_MS)
     wait_until_idle(page)
     page.get_by_text("Tree table", exact=True).click()
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=RESULT_TIMEOUT_MS)

@@ -158,6 +158,8 @@ def test_selected_node_reads_a_vega_point_selection() -> None:
     tree = _read(fake_plan_json("analyze select Movie {title, actors: {name}}")).fine
     assert plans.selected_node({"selection": {"node": [{"node": 2}]}}, tree) == 2
     assert plans.selected_node({"selection": {"node": [{"node": 2.0}]}}, tree) == 2
+    assert plans.selected_node({"selection": {"node": [], "node_label": [{"node": 1}]}},
+                               tree) == 1
     assert plans.selected_node({"selection": {"node": []}}, tree) is None
     assert plans.selected_node({"selection": {"node": [{"node": 999}]}}, tree) is None
     assert plans.selected_node(None, tree) is None
