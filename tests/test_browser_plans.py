@@ -144,7 +144,16 @@ def test_clicking_a_plan_node_marks_its_fragment(open_page: OpenPage) -> None:
     expect(page.get_by_text("Movie: line 1, column 16")).to_be_visible(timeout=RESULT_TIMEOUT_MS)
     wait_until_idle(page)
     page.get_by_text("Tree table", exact=True).click()
-    expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+    table = page.get_by_test_id("stDataFrame").first
+    expect(table).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+    wait_until_idle(page)
+    # Picking a row of the tree table selects its node: the row marker of the second row.
+    box = table.bounding_box()
+    assert box is not None
+    row_height = 35  # glide-data-grid's default row (and header) height
+    page.mouse.click(box["x"] + 15, box["y"] + row_height * 1.5 + row_height)
+    expect(page.get_by_text(re.compile(r"actors .*line 1, column 30"))).to_be_visible(
+        timeout=RESULT_TIMEOUT_MS)
     wait_until_idle(page)
     screenshot(page, "plan-tree.png")
 
