@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from ecc import results
+from ecc import plans, results
 from ecc.config import ConsoleSettings
 from ecc.errors import ErrorView
 from ecc.plans import is_analyze_query, plan_document
@@ -483,8 +483,6 @@ _PLAN_VIEWS = {"flame": "Flame graph", "icicle": "Icicle", "tree": "Tree table"}
 def plan_view(record: RunRecord, result: results.ShapedResult) -> None:
     """An ``analyze`` answer: flame graph / icicle / tree table of the coarse (default) or
     fine plan; selecting a node shows the EdgeQL fragment it came from."""
-    from ecc import plans
-
     plan = _per_run("plans", record, lambda: plans.read_plan(result.value))
     if isinstance(plan, plans.UnreadablePlan):
         st.warning("This analyze answer is in a format the console cannot read (another "
@@ -536,14 +534,12 @@ def plan_view(record: RunRecord, result: results.ShapedResult) -> None:
     st.code(plans.marked_excerpt(mark), language=None)
 
 
-def _follow_plan_selection(chart_key: str, node_key: str, tree: object, style: str) -> None:
+def _follow_plan_selection(chart_key: str, node_key: str, tree: plans.PlanTree,
+                           style: str) -> None:
     """A node clicked in the chart (or a row picked in the table) becomes the picked node.
 
     Runs before the node picker is drawn, so setting its state is allowed; a selection is
     followed once (``_seen``), so picking another node in the picker afterwards wins."""
-    from ecc import plans
-
-    assert isinstance(tree, plans.PlanTree)
     state = st.session_state
     event = state.get(chart_key)
     if style == "tree":
