@@ -30,6 +30,7 @@ from ecc.drafts import DraftLimits, build_requests
 from ecc.errors import ConsoleInputError, ErrorView, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest
 from ecc.params import parameters_from_description
+from ecc.plans import analyze_text
 from ecc.runs import RunBook, RunRecord
 from ecc.safe_text import escape_markdown
 from ecc.sessions import RuntimeLimits, SessionRegistry, SessionRuntime
@@ -235,6 +236,8 @@ def submit_form(runtime: SessionRuntime, content: FormContent, settings: Console
     if typed_errors:
         return [e.scrubbed(settings.secret_values) for e in typed_errors]
     share_link(content)
+    if content.analyze:
+        content = analyzed(content)
     drafts = content.drafts()[: settings.max_batch]
     requests, errors = build_requests(drafts, limits)
     if errors:
@@ -257,6 +260,13 @@ def queue_requests(runtime: SessionRuntime, requests: list[QueryRequest],
         state["loop_notice"] = True
     wait_briefly(submitted.future, INLINE_WAIT_S)
     return []
+
+
+def analyzed(content: FormContent) -> FormContent:
+    """The form's queries as ``analyze <query>``: sent through the same checks and guard."""
+    return replace(content, tabs=tuple(
+        replace(tab, text=analyze_text(tab.text)) if tab.text.strip() else tab
+        for tab in content.tabs))
 
 
 def _with_typed_values(runtime: SessionRuntime, content: FormContent,
@@ -419,7 +429,8 @@ def sidebar(settings: ConsoleSettings, runtime: SessionRuntime) -> None:
                     key="pref_row_limit")
     st.number_input("Query timeout (s)", min_value=0.1, max_value=settings.query_timeout_s,
                     key="pref_timeout_s", help="At most the administrator's query_timeout_s.")
-    st.radio("Result view", ["table", "json", "text"], key="pref_view", horizontal=True)
+    st.radio("Result view", ["table", "json", "text", "chart"], key="pref_view",
+             horizontal=True)
     st.number_input("Queries per submission (tabs)", min_value=1, max_value=settings.max_batch,
                     key="tab_count")
     st.divider()
