@@ -12,10 +12,13 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from ecc import results
+import st_editor
+from ecc import editor_sync, results
 from ecc.config import ConsoleSettings
 from ecc.errors import ErrorView
+from ecc.params import scan_parameters
 from ecc.runs import RunRecord
+from ecc.schema import SchemaModel
 from ecc.sessions import RegistryTotals, RuntimeStatus
 from ecc.typed_inputs import TypedInputs
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
@@ -77,21 +80,33 @@ def render_error(view: ErrorView, *, key: str = "") -> None:
 InputsFor = Callable[[str], TypedInputs]
 
 
-def query_form(tab_count: int, inputs_for: InputsFor) -> FormContent | None:
-    """The query form. Returns its content when submitted (button or Ctrl/Cmd+Enter)."""
-    with st.form("query_form", enter_to_submit=False, border=False):
-        containers = st.tabs([f"Query {i + 1}" for i in range(tab_count)]) if tab_count > 1 \
-            else [st.container()]
-        tabs: list[QueryTabContent] = []
-        for index, box in enumerate(containers):
-            with box:
-                tabs.append(_query_tab(index, inputs_for))
-        submitted = st.form_submit_button("Run", type="primary", shortcut="Ctrl+Enter",
-                                          icon="▶️")
-    return FormContent(tabs=tuple(tabs)) if submitted else None
+def query_form(tab_count: int, inputs_for: InputsFor, *, max_query_chars: int = 100_000,
+               schema: SchemaModel | None = None) -> FormContent | None:
+    """The query editors (one per tab) and the Run button; no ``st.form``, so typed inputs
+    and the argument-language fields follow the text as it is typed. Returns the content
+    when Run is pressed (button, or Ctrl/Cmd+Enter in an editor): the only way a query is
+    sent."""
+    containers = st.tabs([f"Query {i + 1}" for i in range(tab_count)]) if tab_count > 1 \
+        else [st.container()]
+    tabs: list[QueryTabContent] = []
+    for index, box in enumerate(containers):
+        with box:
+            tabs.append(_query_tab(index, tab_count, inputs_for, max_query_chars, schema))
+    clicked = st.button("Run", type="primary", icon="▶️", key="run_queries",
+                        help="Or Ctrl/Cmd+Enter in the editor.")
+    requested = editor_sync.take_run_request(st.session_state)
+    if not (clicked or requested):
+        return None
+    too_long = [i for i, tab in enumerate(tabs, start=1) if len(tab.text) > max_query_chars]
+    if too_long:
+        st.error(f"Nothing was run: query {', '.join(map(str, too_long))} is longer than "
+                 f"{max_query_chars:,} characters (max_query_chars).", icon="✂️")
+        return None
+    return FormContent(tabs=tuple(tabs))
 
 
-def _query_tab(index: int, inputs_for: InputsFor) -> QueryTabContent:
+def _query_tab(index: int, tab_count: int, inputs_for: InputsFor, max_query_chars: int,
+               schema: SchemaModel | None) -> QueryTabContent:
     # Defaults go into session state, never as value=: history and shared links set these
     # keys too, and a widget may not get both.
     default = QueryTabContent()
@@ -105,18 +120,27 @@ def _query_tab(index: int, inputs_for: InputsFor) -> QueryTabContent:
         format_func=lambda m: {"typed": "Typed inputs", "text": "Argument language (advanced)"}[m],
         label_visibility="collapsed",
     ) or "typed"
-    text = st.text_area(
-        "EdgeQL",
-        key=f"q_text_{index}",
-        height=140,
-        placeholder="select Movie { title, release_year } filter .release_year > <int64>$0",
-        help="Ctrl/Cmd+Enter runs the form.",
-    )
+    text = state.get(f"q_text_{index}")
+    text = text if isinstance(text, str) else ""
     args_text, kwargs_text = default.args_text, default.kwargs_text
     raw_params: dict[str, str | bool | None] = {}
-    if mode == "typed":
-        raw_params = typed_parameter_inputs(index, inputs_for(text or ""))
+    inputs: TypedInputs | None = None
+    if len(text) > max_query_chars:
+        params: list[str] = []
+    elif mode == "typed":
+        inputs = inputs_for(text)
+        params = [p.name for p in inputs.parameters]
     else:
+        params = [p.name for p in scan_parameters(text).parameters]
+    st_editor.query_editor(
+        st_editor.editor_data(index, tab_count, params, schema, max_query_chars), index)
+    if len(text) > max_query_chars:
+        st.error(f"This query is {len(text):,} characters long; the limit is "
+                 f"{max_query_chars:,} (max_query_chars). Shorten it: it will not run.",
+                 icon="✂️")
+    elif inputs is not None:
+        raw_params = typed_parameter_inputs(index, inputs)
+    elif mode == "text":
         args_text, kwargs_text = _argument_text_areas(index)
     c1, c2 = st.columns([3, 1])
     cardinality = c1.radio(
@@ -127,7 +151,7 @@ def _query_tab(index: int, inputs_for: InputsFor) -> QueryTabContent:
     )
     as_json = c2.toggle("JSON", key=f"q_json_{index}")
     return QueryTabContent(
-        text=text or "",
+        text=text,
         args_text=args_text or "",
         kwargs_text=kwargs_text or "",
         cardinality=str(cardinality),
