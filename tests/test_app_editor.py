@@ -9,6 +9,8 @@ load leaves it) and ``ecc.editor_sync``'s run request for Ctrl/Cmd+Enter. The br
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ecc import editor_sync
@@ -96,7 +98,10 @@ def test_ctrl_enter_in_the_editor_runs_through_the_run_request() -> None:
     with console(factory) as at:
         at.run()
         # What the editor's run callback leaves behind (AppTest cannot press the keys).
-        editor_sync.on_editor_run(at.session_state, 0, {"text": "select 42"})
+        left_behind: dict[str, Any] = {}
+        editor_sync.on_editor_run(left_behind, 0, {"text": "select 42"})
+        for key, value in left_behind.items():
+            at.session_state[key] = value
         at.run()
         assert not at.exception
         assert factory.calls[-1][1] == "select 42"
