@@ -8,6 +8,8 @@ text did not change (another widget moved), which reuses the cached description.
 
 from __future__ import annotations
 
+import functools
+
 from bench.common import fake_console, median_ms, report, timed
 
 BASE = "select Movie { title, release_year } filter .release_year > <int64>$year"
@@ -24,7 +26,7 @@ def typing_rerun_median(runs: int = 40) -> float:
             at.session_state["q_text_0"] = f"{BASE} and .title = <str>$t{i}"
             at.run()
 
-        samples = [timed(lambda i=i: keystroke_pause(i)) for i in range(runs)]
+        samples = [timed(functools.partial(keystroke_pause, i)) for i in range(runs)]
         assert not at.exception
         assert at.text_input(key=f"p_0_t{runs - 1}")  # the last text's input is there
     return median_ms(samples)
