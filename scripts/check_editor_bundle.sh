@@ -8,7 +8,9 @@ if ! npm ci --no-audit --no-fund --loglevel=error >/dev/null; then
   echo "editor bundle: npm ci failed (no registry?); the bundle check did not run" >&2
   exit 0
 fi
-built="$(mktemp -d)/editor.js"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+built="$scratch/editor.js"
 node build.mjs "$built"
 if ! cmp -s "$built" dist/editor.js; then
   echo "editor bundle: dist/editor.js differs from a fresh build of src/ with the lockfile." >&2
