@@ -79,8 +79,11 @@ def editor_data(index: int, tab_count: int, params: list[str], model: SchemaMode
     seed = editor_sync.seed_for_render(st.session_state, index)
     completion = _schema_completion(model)
     completion["params"] = [f"${name}" for name in dict.fromkeys(params)]
+    # An over-long text (a 1 MB paste) is not echoed back on every rerun, only when it is
+    # replaced; the editor keeps its own document meanwhile.
+    echo = seed.replaced or len(seed.text) <= max_chars
     return {
-        "text": seed.text,
+        "text": seed.text if echo else None,
         "version": seed.version,
         "label": "EdgeQL" if tab_count == 1 else f"EdgeQL, query {index + 1}",
         "placeholder": PLACEHOLDER,

@@ -49,6 +49,7 @@ class Seed:
 
     text: str
     version: int
+    replaced: bool = False  # the version is new on this run (first render, or a write)
 
 
 def reported_value(component_state: object, name: str) -> Any:
@@ -87,10 +88,13 @@ def seed_for_render(state: State, index: int) -> Seed:
     text = state.get(text_key(index))
     text = text if isinstance(text, str) else ""
     version = state.get(_version_key(index))
+    replaced = True
     if not isinstance(version, int):
         version = 1
     elif text != state.get(_synced_key(index)):
         version += 1  # written from elsewhere: the editor shows it, once
+    else:
+        replaced = False
     state[_version_key(index)] = version
     state[_synced_key(index)] = text
-    return Seed(text, version)
+    return Seed(text, version, replaced)

@@ -92,9 +92,11 @@ class Editor {
         placeholderExt(data.placeholder || ""),
       ])});
     }
-    if (data.version !== this.version) {
+    // A new version replaces the document (null text: Python did not echo an over-long
+    // text back; the document stays).
+    if (data.version !== this.version && typeof data.text === "string") {
       this.version = data.version;
-      const text = typeof data.text === "string" ? data.text : "";
+      const text = data.text;
       if (text !== this.view.state.doc.toString()) {
         this.view.dispatch({changes: {from: 0, to: this.view.state.doc.length, insert: text}});
       }
