@@ -279,3 +279,29 @@ def test_a_huge_paste_stays_responsive_and_is_refused_with_a_message(
     expect(page.get_by_text(re.compile(r"Nothing was run"))).to_be_visible(
         timeout=RESULT_TIMEOUT_MS)
     expect(history_count(page)).to_have_text("History (0)")
+
+
+def _luminance(css_color: str) -> float:
+    channels = [float(c) for c in re.findall(r"[\d.]+", css_color)[:3]]
+    red, green, blue = channels
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_editor_follows_streamlits_theme(server: StreamlitServer, browser: Browser,
+                                             scheme: str) -> None:
+    context = browser.new_context(viewport=VIEWPORT, color_scheme=scheme)  # type: ignore[arg-type]
+    try:
+        page = context.new_page()
+        open_console(page, server.url)
+        query_box(page).fill("select 'x'")
+        background = query_box(page).evaluate(
+            "e => getComputedStyle(e.closest('.eq-editor')).backgroundColor")
+        text = query_box(page).evaluate("e => getComputedStyle(e).color")
+        if scheme == "dark":
+            assert _luminance(background) < 0.3 < _luminance(text), (background, text)
+        else:
+            assert _luminance(background) > 0.7 > _luminance(text), (background, text)
+        assert_no_traceback(page)
+    finally:
+        context.close()
