@@ -93,6 +93,8 @@ export function completionContext(text, index) {
         if (owner && owner.kind === "ident" && owner.rtype) {
           type = owner.rtype;
           link = owner.ptr || null;
+        } else if (prev.kind === "ident" && prev.text.toLowerCase() === "set") {
+          type = frame.subject; // `update Movie filter ... set { ... }`
         }
       }
       frames.push({type, link, subject: type || frame.elem || frame.subject, elem: null,

@@ -70,7 +70,9 @@ class Editor {
   }
 
   completionData() {
-    return {...(this.data.completion || {}), keywords: this.data.language?.keywords || []};
+    const lang = this.data.language || {};
+    return {...(this.data.completion || {}), keywords: lang.keywords || [],
+      builtin_types: lang.builtin_types || []};
   }
 
   update(component) {
