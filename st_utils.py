@@ -474,7 +474,11 @@ def load_into_form(runtime: SessionRuntime) -> None:
     record = runtime.book.get(run_id) if run_id is not None else None
     if record is None:
         return
-    request = record.request
+    _fill_form(record.request)
+
+
+def _fill_form(request: Any) -> None:
+    """Put a request back into the first tab (editor text, arguments, method)."""
     state = st.session_state
     state["tab_count"] = 1
     state["q_mode_0"] = "text"  # the request's arguments are kept as argument-language text
@@ -493,6 +497,7 @@ def run_again(runtime: SessionRuntime) -> None:
     settings = read_settings()
     if record is None or isinstance(settings, SettingsProblem):
         return
+    _fill_form(record.request)  # the editor shows what runs again
     submitted = runtime.submit([record.request], execution_policy(settings, user_prefs(settings)))
     st.session_state["shown_batch"] = submitted.records[0].batch_id
     st.session_state.pop("shown_run", None)

@@ -19,6 +19,7 @@ from tests.apptest_support import (
     FakeFactory,
     console,
     editor_data,
+    run_query,
     set_query_text,
     submit,
     texts,
@@ -145,3 +146,17 @@ def test_each_tab_has_its_own_editor() -> None:
         at.run()
         assert editor_data(at, 0)["label"] == "EdgeQL, query 1"
         assert editor_data(at, 1)["text"] == "select 2"
+
+
+def test_run_again_puts_the_rerun_query_into_the_editor() -> None:
+    factory = FakeFactory()
+    with console(factory) as at:
+        run_query(at, "select 5")
+        set_query_text(at, "select 6")  # typed since, not run
+        version = editor_data(at)["version"]
+        at.toggle(key="show_history").set_value(True).run()
+        at.selectbox(key="history_run").set_value(1)
+        at.button(key="history_rerun").click().run()
+        assert [c[1] for c in factory.calls] == ["select 5", "select 5"]
+        assert editor_data(at)["text"] == "select 5"
+        assert editor_data(at)["version"] == version + 1
