@@ -103,7 +103,8 @@ def test_typing_a_type_name_offers_it(open_page: OpenPage) -> None:
     expect(option).to_be_visible()
     expect(option).to_have_attribute("aria-selected", "true")
     # CodeMirror ignores Enter for 75 ms after the list opens (its interactionDelay, against
-    # accidental accepts): a key that fast would insert a newline, as it should.
+    # accidental accepts): a key that fast would insert a newline, as it should. A bounded
+    # pause, not a wait for a condition: no DOM state tells the delay is over.
     page.wait_for_timeout(150)
     page.keyboard.press("Enter")
     expect(query_box(page)).to_have_text("select Movie")
@@ -118,8 +119,15 @@ def test_inside_a_shape_the_types_properties_are_offered(open_page: OpenPage) ->
 
 def test_nested_shape_of_a_link_offers_the_targets_properties(open_page: OpenPage) -> None:
     page = open_page()
-    type_in_editor(page, "select Movie { actors: { na")
+    type_in_editor(page, "select Movie { act")
+    option = completions(page).filter(has_text="actors").first
+    expect(option).to_have_attribute("aria-selected", "true")
+    page.wait_for_timeout(150)  # CodeMirror's interactionDelay (see above)
+    page.keyboard.press("Enter")  # a link in a select shape completes to `actors: {  }`
+    expect(query_box(page)).to_have_text("select Movie { actors: {  }}")
+    page.keyboard.type("na", delay=15)  # the cursor sits inside the new braces
     expect(completions(page).filter(has_text="name").first).to_be_visible()
+    expect(completions(page).filter(has_text="title")).to_have_count(0)
 
 
 def test_after_a_link_at_sign_offers_its_link_properties(open_page: OpenPage) -> None:

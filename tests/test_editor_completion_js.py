@@ -33,7 +33,9 @@ const out = cases.map((text) => {
     state: {sliceDoc: (from, to) => text.slice(from, to)}};
   const result = source(context);
   return result ? {from: result.from, labels: result.options.map((o) => o.label),
-    details: Object.fromEntries(result.options.map((o) => [o.label, o.detail || ""]))} : null;
+    details: Object.fromEntries(result.options.map((o) => [o.label, o.detail || ""])),
+    applies: Object.fromEntries(result.options.map((o) => [o.label,
+      typeof o.apply === "function" ? "shape" : o.apply || null]))} : null;
 });
 process.stdout.write(JSON.stringify(out));
 """
@@ -87,6 +89,23 @@ def test_a_path_after_a_dot_offers_the_subjects_pointers() -> None:
 def test_insert_and_update_shapes_offer_the_types_pointers() -> None:
     assert "title" in labels("insert Movie { ti")
     assert "title" in labels("update Movie filter .title = 'x' set { ti")
+
+
+def applies(text: str) -> dict[str, object]:
+    result = offered(text)[0]
+    assert result is not None, f"nothing offered for {text!r}"
+    value = result["applies"]
+    assert isinstance(value, dict)
+    return value
+
+
+def test_pointers_complete_as_the_statement_needs_them() -> None:
+    select = applies("select Movie { ti")
+    assert select["title"] is None and select["actors"] == "shape"  # `actors: {  }`
+    assert applies("select Movie { actors: { na")["name"] is None
+    assert applies("insert Movie { ti")["title"] == "title := "
+    assert applies("update Movie set { ti")["actors"] == "actors := "
+    assert applies("insert Movie { director := (select Person { na")["name"] is None
 
 
 def test_a_filter_on_a_nested_shape_refers_to_the_link_target() -> None:

@@ -61,7 +61,7 @@ function pathOwner(base, frame, index) {
 export function completionContext(text, index) {
   const start = Math.max(0, text.length - SCAN_CHARS);
   const tokens = tokenize(text.slice(start));
-  const frames = [{type: null, link: null, subject: null, elem: null}];
+  const frames = [{type: null, link: null, subject: null, elem: null, stmt: null}];
   let prev = null;
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i];
@@ -83,6 +83,7 @@ export function completionContext(text, index) {
             && tok.rtype) {
           frame.subject = tok.rtype;
           frame.elem = null;
+          frame.stmt = before.text.toLowerCase();
         }
       }
     } else if (tok.text === "{" || tok.text === "(" || tok.text === "[") {
@@ -97,8 +98,15 @@ export function completionContext(text, index) {
           type = frame.subject; // `update Movie filter ... set { ... }`
         }
       }
+      // A shape's statement decides how a pointer completes: `name` / `link: {}` in a
+      // select, `name := ` in an insert or update (nested shapes of a select stay select).
+      let stmt = frame.type ? frame.stmt : null;
+      if (tok.text === "{" && type && !stmt) {
+        const keyword = prev && prev.text.toLowerCase() === "set" ? "update" : frame.stmt;
+        stmt = keyword === "insert" || keyword === "update" ? keyword : "select";
+      }
       frames.push({type, link, subject: type || frame.elem || frame.subject, elem: null,
-        open: tok.text});
+        open: tok.text, stmt: type ? stmt : null});
     } else if (tok.text === "}" || tok.text === ")" || tok.text === "]") {
       if (frames.length > 1) {
         const closed = frames.pop();
@@ -121,10 +129,22 @@ function option(label, type, detail, boost) {
   return o;
 }
 
-function pointerOptions(index, type) {
-  return (index.objects[type] || []).map((p) =>
-    option(p.name, p.kind === "link" ? "property" : "variable",
-      `${p.card === "multi" ? "multi " : ""}${p.kind} → ${p.target}`));
+// In a select shape a link completes to `name: {}` with the cursor inside the braces (as
+// the Gel web UI does); in an insert or update shape every pointer completes to `name := `.
+function linkShapeApply(view, completion, from, to) {
+  const insert = `${completion.label}: {  }`;
+  view.dispatch({changes: {from, to, insert},
+    selection: {anchor: from + completion.label.length + 4}, userEvent: "input.complete"});
+}
+
+function pointerOptions(index, type, stmt) {
+  return (index.objects[type] || []).map((p) => {
+    const o = option(p.name, p.kind === "link" ? "property" : "variable",
+      `${p.card === "multi" ? "multi " : ""}${p.kind} → ${p.target}`);
+    if (stmt === "insert" || stmt === "update") o.apply = `${p.name} := `;
+    else if (stmt === "select" && p.kind === "link") o.apply = linkShapeApply;
+    return o;
+  });
 }
 
 function linkPropOptions(index, link) {
@@ -185,7 +205,8 @@ export function edgeqlCompletionSource(getData) {
       return {from: wordFrom, options, validFor: /^\w*$/};
     }
     if (frame.type && last && (last.text === "{" || last.text === ",")) {
-      return {from: wordFrom, options: pointerOptions(index, frame.type), validFor: /^\w*$/};
+      return {from: wordFrom, options: pointerOptions(index, frame.type, frame.stmt),
+        validFor: /^\w*$/};
     }
     const options = [
       ...(data.keywords || []).map((k) => option(k, "keyword")),
