@@ -79,11 +79,11 @@ def editor_data(index: int, tab_count: int, params: list[str], model: SchemaMode
     seed = editor_sync.seed_for_render(st.session_state, index)
     completion = _schema_completion(model)
     completion["params"] = [f"${name}" for name in dict.fromkeys(params)]
-    # An over-long text (a 1 MB paste) is not echoed back on every rerun, only when it is
-    # replaced; the editor keeps its own document meanwhile.
-    echo = seed.replaced or len(seed.text) <= max_chars
+    seen = editor_sync.reported_value(st.session_state.get(editor_sync.editor_key(index)),
+                                      "seen")
     return {
-        "text": seed.text if echo else None,
+        "id": editor_sync.editor_key(index),
+        "text": editor_sync.text_to_send(seed, seen),
         "version": seed.version,
         "label": "EdgeQL" if tab_count == 1 else f"EdgeQL, query {index + 1}",
         "placeholder": PLACEHOLDER,
@@ -101,4 +101,9 @@ def query_editor(data: dict[str, Any], index: int) -> None:
         data=data,
         on_text_change=functools.partial(_on_text, index),
         on_run_change=functools.partial(_on_run, index),
+        on_seen_change=_acknowledged,
     )
+
+
+def _acknowledged() -> None:
+    """The editor shows a version (state value ``seen``); read at the next render."""

@@ -9,6 +9,9 @@ sends carries a new ``version``. The rules, over a plain mapping (session state)
   text. Typing wins from then on.
 - At render, a tab text that differs from the synced text was written by someone else: the
   version goes up once, so the editor shows it once; later typing wins again.
+- The text travels to the browser only until the editor acknowledges its version (the
+  component state value ``seen``). While the user types, the component's data stays the
+  same, so Streamlit sends a reference to the cached element instead of the bundle again.
 
 Nothing here imports Streamlit; ``st_editor`` calls these from callbacks and at render.
 """
@@ -49,7 +52,6 @@ class Seed:
 
     text: str
     version: int
-    replaced: bool = False  # the version is new on this run (first render, or a write)
 
 
 def reported_value(component_state: object, name: str) -> Any:
@@ -80,21 +82,20 @@ def take_run_request(state: State) -> bool:
 
 
 def seed_for_render(state: State, index: int) -> Seed:
-    """The text and version to send to tab ``index``'s editor on this run.
-
-    The text is always the current one (an editor mounted anew, e.g. when the tab layout
-    changes, starts from it); the editor replaces a document it already has only when the
-    version is new to it."""
+    """The current text of tab ``index`` and the version the editor should show."""
     text = state.get(text_key(index))
     text = text if isinstance(text, str) else ""
     version = state.get(_version_key(index))
-    replaced = True
     if not isinstance(version, int):
         version = 1
     elif text != state.get(_synced_key(index)):
         version += 1  # written from elsewhere: the editor shows it, once
-    else:
-        replaced = False
     state[_version_key(index)] = version
     state[_synced_key(index)] = text
-    return Seed(text, version, replaced)
+    return Seed(text, version)
+
+
+def text_to_send(seed: Seed, seen: object) -> str | None:
+    """The text for the component's data: until the editor has acknowledged this version
+    (``seen``), else None (the editor keeps its document, across remounts too)."""
+    return seed.text if seen != seed.version else None

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.browser_support import (
+    REPO_ROOT,
     RESULT_TIMEOUT_MS,
     VIEWPORT,
     StreamlitServer,
@@ -313,3 +314,37 @@ def test_the_editor_follows_streamlits_theme(server: StreamlitServer, browser: B
         assert_no_traceback(page)
     finally:
         context.close()
+
+
+def test_typing_does_not_send_the_editor_bundle_again(open_page: OpenPage) -> None:
+    """While typing, the component's data stays the same once the editor has acknowledged
+    its version, so each rerun sends a reference to the cached element, not the bundle."""
+    page = open_page()
+    received: list[int] = []
+    page.on("websocket", lambda ws: ws.on(
+        "framereceived", lambda payload: received.append(len(payload))))
+    page.reload()
+    open_console(page, page.url)
+    type_in_editor(page, "select 1")
+    wait_until_idle(page)
+    bundle = (REPO_ROOT / "frontend" / "edgeql_editor" / "dist" / "editor.js").stat().st_size
+    assert sum(received) > bundle  # the first render did carry it
+    received.clear()
+    for step in range(3):
+        page.keyboard.type(f" + {step}")
+        expect(page.get_by_text("History (0)")).to_be_visible()
+        page.wait_for_timeout(400)  # past the editor's 300 ms pause: one rerun per step
+        wait_until_idle(page)
+    assert len(received) >= 3, "typing caused no reruns"
+    assert sum(received) < bundle / 4, f"{sum(received)} bytes received while typing"
+
+
+def test_the_text_survives_a_change_of_the_tab_layout(open_page: OpenPage) -> None:
+    page = open_page()
+    type_in_editor(page, "select 5")
+    wait_until_idle(page)
+    tabs = page.get_by_test_id("stSidebar").get_by_label("Queries per submission (tabs)")
+    tabs.fill("2")
+    tabs.press("Enter")
+    first = page.get_by_label("EdgeQL, query 1", exact=True)
+    expect(first).to_have_text("select 5", timeout=RESULT_TIMEOUT_MS)

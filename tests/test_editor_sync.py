@@ -11,8 +11,8 @@ from ecc.editor_sync import Seed, on_editor_run, on_editor_text, seed_for_render
 
 def test_the_first_render_sends_the_current_text_as_version_one() -> None:
     state: dict[str, Any] = {"q_text_0": "select 1"}
-    assert seed_for_render(state, 0) == Seed("select 1", 1, replaced=True)
-    assert seed_for_render({}, 3) == Seed("", 1, replaced=True)
+    assert seed_for_render(state, 0) == Seed("select 1", 1)
+    assert seed_for_render({}, 3) == Seed("", 1)
 
 
 def test_typing_updates_the_tab_text_and_never_bumps_the_version() -> None:
@@ -28,10 +28,17 @@ def test_an_external_write_wins_once_then_typing_wins_again() -> None:
     state: dict[str, Any] = {"q_text_0": "select 1"}
     seed_for_render(state, 0)
     state["q_text_0"] = "select Movie"  # history "Load into form", in a callback
-    assert seed_for_render(state, 0) == Seed("select Movie", 2, replaced=True)
+    assert seed_for_render(state, 0) == Seed("select Movie", 2)
     assert seed_for_render(state, 0) == Seed("select Movie", 2)  # once, not every rerun
     on_editor_text(state, 0, "select Movie {")
     assert seed_for_render(state, 0) == Seed("select Movie {", 2)
+
+
+def test_the_text_travels_until_the_editor_acknowledges_its_version() -> None:
+    seed = Seed("select 1", 3)
+    assert editor_sync.text_to_send(seed, None) == "select 1"  # a new editor
+    assert editor_sync.text_to_send(seed, 2) == "select 1"  # an older version on screen
+    assert editor_sync.text_to_send(seed, 3) is None  # shown: the data stays the same
 
 
 def test_tabs_are_independent() -> None:
@@ -40,7 +47,7 @@ def test_tabs_are_independent() -> None:
     seed_for_render(state, 1)
     state["q_text_1"] = "c"
     assert seed_for_render(state, 0) == Seed("a", 1)
-    assert seed_for_render(state, 1) == Seed("c", 2, replaced=True)
+    assert seed_for_render(state, 1) == Seed("c", 2)
 
 
 def test_a_run_from_the_editor_carries_its_text_and_is_taken_once() -> None:

@@ -1,8 +1,9 @@
 // The console's EdgeQL editor as a Streamlit components-v2 module: a thin adapter between
 // CodeMirror 6 and the data Python sends (ecc/completions.py builds it).
 //
-// data: {text, version, label, placeholder, debounce_ms, max_chars, language, completion}
-// state value `text`: the document, sent after a pause in typing and on blur.
+// data: {id, text, version, label, placeholder, debounce_ms, max_chars, language, completion}
+// state values: `text`, the document, sent after a pause in typing and on blur; `seen`, the
+//   version the editor shows (Python stops sending the text once it is acknowledged).
 // trigger value `run`: {text}, on Ctrl/Cmd+Enter.
 // Python bumps `version` when something else (history, a shared link, the schema explorer)
 // wrote the text; only then does the editor replace its document.
@@ -17,6 +18,9 @@ import {edgeqlLanguage, edgeqlHighlighter} from "./edgeql.js";
 import {edgeqlCompletionSource} from "./complete.js";
 
 const editors = new WeakMap();
+// The document of each editor (by its Python key) outlives a remount (e.g. the tab layout
+// changes): a new editor for a version it already showed takes the document from here.
+const documents = new Map();
 
 class Editor {
   constructor(root) {
@@ -25,6 +29,7 @@ class Editor {
     this.data = {};
     this.version = null;
     this.sent = null;
+    this.seen = null;
     this.timer = null;
     this.language = new Compartment();
     this.chrome = new Compartment();
@@ -63,7 +68,7 @@ class Editor {
       this.language.of([]),
       this.chrome.of([]),
       EditorView.updateListener.of((update) => {
-        if (update.docChanged) { this.showLength(); this.schedule(); }
+        if (update.docChanged) { this.keep(); this.showLength(); this.schedule(); }
       }),
       EditorView.domEventHandlers({blur: () => { this.flush(); }}),
     ];
@@ -94,18 +99,48 @@ class Editor {
         placeholderExt(data.placeholder || ""),
       ])});
     }
-    // A new version replaces the document (null text: Python did not echo an over-long
-    // text back; the document stays).
-    if (data.version !== this.version && typeof data.text === "string") {
-      this.version = data.version;
-      const text = data.text;
-      if (text !== this.view.state.doc.toString()) {
-        this.view.dispatch({changes: {from: 0, to: this.view.state.doc.length, insert: text}});
+    // A new version with its text replaces the document.
+    if (typeof data.text === "string" && data.version !== this.version) {
+      this.replace(data.text, data.version);
+    } else if (this.version === null) {
+      // A new editor without text: the same editor before a remount showed this version.
+      const kept = documents.get(data.id);
+      if (kept && kept.version === data.version) {
+        this.version = data.version;
+        this.sent = kept.sent;
+        this.seen = data.version;
+        this.view.dispatch({changes: {from: 0, to: this.view.state.doc.length,
+          insert: kept.doc}});  // unsent typing from before the remount goes out debounced
+      } else {
+        this.setState("seen", null); // unknown here: ask Python for the text again
       }
-      clearTimeout(this.timer);
-      this.send(text);
     }
     this.showLength();
+  }
+
+  replace(text, version) {
+    this.version = version;
+    if (text !== this.view.state.doc.toString()) {
+      this.view.dispatch({changes: {from: 0, to: this.view.state.doc.length, insert: text}});
+    }
+    clearTimeout(this.timer);
+    this.keep();
+    this.send(text);
+    if (this.seen !== version) {
+      this.seen = version;
+      this.setState("seen", version);
+    }
+  }
+
+  keep() {
+    if (this.data.id) {
+      documents.set(this.data.id, {doc: this.view.state.doc, version: this.version,
+        sent: this.sent});
+    }
+  }
+
+  setState(name, value) {
+    if (this.api) this.api.setStateValue(name, value);
   }
 
   showLength() {
@@ -126,6 +161,7 @@ class Editor {
   send(text) {
     if (text === this.sent || !this.api) return;
     this.sent = text;
+    this.keep();
     this.api.setStateValue("text", text);
   }
 
