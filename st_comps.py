@@ -16,7 +16,6 @@ import st_editor
 from ecc import editor_sync, results
 from ecc.config import ConsoleSettings
 from ecc.errors import ErrorView
-from ecc.params import scan_parameters
 from ecc.runs import RunRecord
 from ecc.schema import SchemaModel
 from ecc.sessions import RegistryTotals, RuntimeStatus
@@ -131,7 +130,7 @@ def _query_tab(index: int, tab_count: int, inputs_for: InputsFor, max_query_char
         inputs = inputs_for(text)
         params = [p.name for p in inputs.parameters]
     else:
-        params = [p.name for p in scan_parameters(text).parameters]
+        params = st_editor.parameter_names(index, text)
     st_editor.query_editor(
         st_editor.editor_data(index, tab_count, params, schema, max_query_chars), index)
     if len(text) > max_query_chars:

@@ -157,3 +157,12 @@ def test_run_again_puts_the_rerun_query_into_the_editor() -> None:
         assert [c[1] for c in factory.calls] == ["select 5", "select 5"]
         assert editor_data(at)["text"] == "select 5"
         assert editor_data(at)["version"] == version + 1
+
+
+def test_argument_language_mode_offers_the_texts_parameters_for_completion() -> None:
+    with console(FakeFactory()) as at:
+        at.session_state["q_mode_0"] = "text"
+        set_query_text(at, "select (<str>$title, <int64>$year)")
+        assert editor_data(at)["completion"]["params"] == ["$title", "$year"]
+        set_query_text(at, "select <str>$name")
+        assert editor_data(at)["completion"]["params"] == ["$name"]
