@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from ecc import plans, results, schema_view
+import st_editor
+from ecc import editor_sync, plans, results, schema_view
 from ecc.config import ConsoleSettings
 from ecc.errors import ErrorView
 from ecc.plans import is_analyze_query, plan_document
@@ -87,29 +88,38 @@ def render_error(view: ErrorView) -> None:
 InputsFor = Callable[[str], TypedInputs]
 
 
-def query_form(tab_count: int, inputs_for: InputsFor) -> FormContent | None:
-    """The query form. Returns its content when submitted (button or Ctrl/Cmd+Enter)."""
-    with st.form("query_form", enter_to_submit=False, border=False):
-        containers = st.tabs([f"Query {i + 1}" for i in range(tab_count)]) if tab_count > 1 \
-            else [st.container()]
-        tabs: list[QueryTabContent] = []
-        for index, box in enumerate(containers):
-            with box:
-                tabs.append(_query_tab(index, inputs_for))
-        run_col, analyze_col, _ = st.columns([1, 1, 6])
-        with run_col:
-            submitted = st.form_submit_button("Run", type="primary", shortcut="Ctrl+Enter",
-                                              icon="▶️")
-        with analyze_col:
-            analyze = st.form_submit_button(
-                "Analyze", icon="🔬", help="Runs `analyze` of the query: its plan, with the "
-                "time each part took (the query itself runs, under the same read-only rules).")
-    if not (submitted or analyze):
+def query_form(tab_count: int, inputs_for: InputsFor, *, max_query_chars: int = 100_000,
+               schema: SchemaModel | None = None) -> FormContent | None:
+    """The query editors (one per tab) and the Run button; no ``st.form``, so typed inputs
+    and the argument-language fields follow the text as it is typed. Returns the content
+    when Run is pressed (button, or Ctrl/Cmd+Enter in an editor): the only way a query is
+    sent."""
+    containers = st.tabs([f"Query {i + 1}" for i in range(tab_count)]) if tab_count > 1 \
+        else [st.container()]
+    tabs: list[QueryTabContent] = []
+    for index, box in enumerate(containers):
+        with box:
+            tabs.append(_query_tab(index, tab_count, inputs_for, max_query_chars, schema))
+    run_col, analyze_col, _ = st.columns([1, 1, 6])
+    clicked = run_col.button("Run", type="primary", icon="▶️", key="run_queries",
+                             help="Or Ctrl/Cmd+Enter in the editor.")
+    analyze = analyze_col.button(
+        "Analyze", icon="🔬", key="analyze_queries", help="Runs `analyze` of the query: its "
+        "plan, with the time each part took (the query itself runs, under the same read-only "
+        "rules).")
+    requested = editor_sync.take_run_request(st.session_state)
+    if not (clicked or requested or analyze):
         return None
-    return FormContent(tabs=tuple(tabs), analyze=bool(analyze) and not submitted)
+    too_long = [i for i, tab in enumerate(tabs, start=1) if len(tab.text) > max_query_chars]
+    if too_long:
+        st.error(f"Nothing was run: query {', '.join(map(str, too_long))} is longer than "
+                 f"{max_query_chars:,} characters (max_query_chars).", icon="✂️")
+        return None
+    return FormContent(tabs=tuple(tabs), analyze=analyze and not (clicked or requested))
 
 
-def _query_tab(index: int, inputs_for: InputsFor) -> QueryTabContent:
+def _query_tab(index: int, tab_count: int, inputs_for: InputsFor, max_query_chars: int,
+               schema: SchemaModel | None) -> QueryTabContent:
     # Defaults go into session state, never as value=: history and shared links set these
     # keys too, and a widget may not get both.
     default = QueryTabContent()
@@ -123,18 +133,27 @@ def _query_tab(index: int, inputs_for: InputsFor) -> QueryTabContent:
         format_func=lambda m: {"typed": "Typed inputs", "text": "Argument language (advanced)"}[m],
         label_visibility="collapsed",
     ) or "typed"
-    text = st.text_area(
-        "EdgeQL",
-        key=f"q_text_{index}",
-        height=140,
-        placeholder="select Movie { title, release_year } filter .release_year > <int64>$0",
-        help="Ctrl/Cmd+Enter runs the form.",
-    )
+    text = state.get(f"q_text_{index}")
+    text = text if isinstance(text, str) else ""
     args_text, kwargs_text = default.args_text, default.kwargs_text
     raw_params: dict[str, str | bool | None] = {}
-    if mode == "typed":
-        raw_params = typed_parameter_inputs(index, inputs_for(text or ""))
+    inputs: TypedInputs | None = None
+    if len(text) > max_query_chars:
+        params: list[str] = []
+    elif mode == "typed":
+        inputs = inputs_for(text)
+        params = [p.name for p in inputs.parameters]
     else:
+        params = st_editor.parameter_names(index, text)
+    st_editor.query_editor(
+        st_editor.editor_data(index, tab_count, params, schema, max_query_chars), index)
+    if len(text) > max_query_chars:
+        st.error(f"This query is {len(text):,} characters long; the limit is "
+                 f"{max_query_chars:,} (max_query_chars). Shorten it: it will not run.",
+                 icon="✂️")
+    elif inputs is not None:
+        raw_params = typed_parameter_inputs(index, inputs)
+    elif mode == "text":
         args_text, kwargs_text = _argument_text_areas(index)
     c1, c2 = st.columns([3, 1])
     cardinality = c1.radio(
@@ -145,7 +164,7 @@ def _query_tab(index: int, inputs_for: InputsFor) -> QueryTabContent:
     )
     as_json = c2.toggle("JSON", key=f"q_json_{index}")
     return QueryTabContent(
-        text=text or "",
+        text=text,
         args_text=args_text or "",
         kwargs_text=kwargs_text or "",
         cardinality=str(cardinality),

@@ -520,7 +520,11 @@ def load_into_form() -> None:
     record = book.get(run_id) if isinstance(book, RunBook) and run_id is not None else None
     if record is None:
         return
-    request = record.request
+    _fill_form(record.request)
+
+
+def _fill_form(request: Any) -> None:
+    """Put a request back into the first tab (editor text, arguments, method)."""
     state = st.session_state
     state["tab_count"] = 1
     state["q_mode_0"] = "text"  # the request's arguments are kept as argument-language text
@@ -542,6 +546,7 @@ def run_again() -> None:
     record = runtime.book.get(run_id)
     if record is None:
         return
+    _fill_form(record.request)  # the editor shows what runs again
     # Shown by the page in the run this callback precedes (a callback cannot draw).
     st.session_state["action_errors"] = queue_requests(
         runtime, [record.request], settings, user_prefs(settings)

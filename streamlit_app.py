@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import st_comps
+import st_editor
 import st_utils
 
 st.set_page_config(page_title="Gel query console", page_icon="🔎", layout="wide")
@@ -33,7 +34,8 @@ if st_utils.load_shared_link():
     st.info("Loaded a shared query into the form. Check it, then press Run.", icon="🔗")
 tab_count = int(st.session_state.get("tab_count", 1))
 content = st_comps.query_form(
-    tab_count, inputs_for=lambda text: st_utils.typed_inputs_for(runtime, text, ready)
+    tab_count, inputs_for=lambda text: st_utils.typed_inputs_for(runtime, text, ready),
+    max_query_chars=settings.max_query_chars, schema=st_editor.schema_for_completion(settings),
 )
 errors = st.session_state.pop("action_errors", [])  # from a button callback
 if content is not None:

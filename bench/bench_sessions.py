@@ -28,7 +28,7 @@ def main() -> bool:
         warm = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
         warm.secrets["connections"] = {"gel": {"fake_client": True}}
         warm.run()
-        warm.text_area(key="q_text_0").input("select Movie {title}")
+        warm.session_state["q_text_0"] = "select Movie {title}"
         next(b for b in warm.button if b.label == "Run").click().run()
         testing.use_fake(lambda: testing.FakeClient(latency_s=1.0))
         for _ in range(8):
@@ -37,7 +37,7 @@ def main() -> bool:
             at.session_state["tab_count"] = 5
             at.run()
             for tab in range(5):
-                at.text_area(key=f"q_text_{tab}").input(f"select {tab}")
+                at.session_state[f"q_text_{tab}"] = f"select {tab}"
             sessions.append(at)
         start = time.perf_counter()
         for at in sessions:

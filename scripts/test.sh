@@ -14,6 +14,9 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+if command -v npm >/dev/null 2>&1; then
+  echo "== editor bundle"; bash scripts/check_editor_bundle.sh
+fi
 echo "== ruff"; python3 -m ruff check .
 echo "== mypy"; python3 -m mypy
 echo "== pytest"

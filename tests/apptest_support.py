@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -53,12 +54,14 @@ def run_query(
     tab: int = 0,
 ) -> AppTest:
     """Fill one tab and submit, as a user would. ``args``/``kwargs`` use the argument-language
-    fields (text mode). ``params`` fills typed inputs: as in the browser, a query's typed
-    inputs appear once its text is submitted, so the form is submitted, filled, submitted."""
+    fields (text mode). ``params`` fills typed inputs, which appear as soon as the text
+    reaches the page (no Run needed first).
+
+    AppTest runs no JavaScript, so it cannot type into the editor component: the text is
+    written to ``q_text_{tab}``, the contract the editor and the history/links share."""
     if args is not None or kwargs is not None:
         at.session_state[f"q_mode_{tab}"] = "text"
-        at.run()
-    at.text_area(key=f"q_text_{tab}").input(text)
+    set_query_text(at, text, tab=tab)
     if args is not None or kwargs is not None:
         at.text_area(key=f"q_args_{tab}").input(args or "")
         at.text_area(key=f"q_kwargs_{tab}").input(kwargs or "")
@@ -67,7 +70,6 @@ def run_query(
     if as_json:
         at.toggle(key=f"q_json_{tab}").set_value(True)
     if params:
-        submit(at)  # commits the text: its typed inputs render
         for name, value in params.items():
             widget_key = f"p_{tab}_{name}"
             if isinstance(value, bool):
@@ -75,6 +77,22 @@ def run_query(
             else:
                 at.text_input(key=widget_key).input(value)
     return submit(at)
+
+
+def set_query_text(at: AppTest, text: str, *, tab: int = 0) -> AppTest:
+    """Put ``text`` into tab ``tab``'s editor (as history or a shared link would), then rerun:
+    the page reads it, its typed inputs appear."""
+    at.session_state[f"q_text_{tab}"] = text
+    return at.run()
+
+
+def editor_data(at: AppTest, tab: int = 0) -> dict[str, Any]:
+    """What the editor component of tab ``tab`` received on the last run (its ``data``)."""
+    for element in at.get("bidi_component"):
+        if getattr(element, "key", None) == f"q_editor_{tab}":
+            data: dict[str, Any] = json.loads(element.proto.json)
+            return data
+    raise KeyError(f"no editor for tab {tab}")
 
 
 def submit(at: AppTest) -> AppTest:

@@ -203,7 +203,7 @@ def type_query(page: Page, text: str) -> None:
 
 
 def submit_with_shortcut(page: Page) -> None:
-    """Ctrl+Enter in the query box: the form's submit shortcut."""
+    """Ctrl+Enter in the query editor: it runs the submission."""
     query_box(page).press("Control+Enter")
 
 

@@ -9,7 +9,7 @@ import pytest
 from ecc.access import access_decision, email_is_verified, require_sign_in_for_allow_list
 from ecc.config import ConsoleSettings, SettingsError
 from ecc.safe_text import escape_markdown
-from tests.apptest_support import FakeFactory, console, shown, texts
+from tests.apptest_support import FakeFactory, console, editor_data, shown, texts
 from tests.test_safe_text import unescape, unescaped_markup
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
@@ -158,7 +158,7 @@ def test_a_verified_listed_user_gets_the_console_and_a_sign_out_button() -> None
         at.user = {"is_logged_in": True, "email": "bob@corp.example", "email_verified": True}
         at.run()
         assert not at.exception
-        assert at.text_area(key="q_text_0") is not None
+        assert editor_data(at)  # the query editor is drawn
         assert "Sign out" in [b.label for b in at.button]
         assert "Signed in as bob@corp.example." in texts(at)
         assert escape_markdown("Signed in as bob@corp.example.") in [c.value for c in at.caption]

@@ -127,9 +127,9 @@ def test_a_batch_with_two_failures_shows_both_errors_and_the_third_result() -> N
     with console(FakeFactory(responder=answers)) as at:
         at.session_state["tab_count"] = 3
         at.run()
-        at.text_area(key="q_text_0").input("select Broken")
-        at.text_area(key="q_text_1").input("select Movie {title}")
-        at.text_area(key="q_text_2").input("select 1 // 0")
+        at.session_state["q_text_0"] = "select Broken"
+        at.session_state["q_text_1"] = "select Movie {title}"
+        at.session_state["q_text_2"] = "select 1 // 0"
         submit(at)
         assert not at.exception
         errors = [e.value for e in at.error]

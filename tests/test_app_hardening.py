@@ -19,7 +19,15 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from ecc.testing import server_error
-from tests.apptest_support import FakeFactory, console, run_query, shown, texts
+from tests.apptest_support import (
+    FakeFactory,
+    console,
+    run_query,
+    set_query_text,
+    shown,
+    submit,
+    texts,
+)
 
 PAYLOADS = (
     "![](http://evil.example/px.png) [Session expired: sign in again](https://evil.example/login)",
@@ -155,12 +163,12 @@ def test_too_many_queued_queries_are_refused_with_a_message() -> None:
         at.session_state["tab_count"] = 2
         at.run()
         for tab in range(2):
-            at.text_area(key=f"q_text_{tab}").input("select sys::_sleep(30)")
-        at.button[0].click().run()  # one runs, one waits
+            set_query_text(at, "select sys::_sleep(30)", tab=tab)
+        submit(at)  # one runs, one waits
         assert "Too many queued queries" not in texts(at)
         for tab in range(2):
-            at.text_area(key=f"q_text_{tab}").input("select sys::_sleep(20)")
-        at.button[0].click().run()  # 1 waiting + 2 more > 2
+            set_query_text(at, "select sys::_sleep(20)", tab=tab)
+        submit(at)  # 1 waiting + 2 more > 2
         assert not at.exception
         assert "Too many queued queries" in texts(at)
         assert "limit of 2 waiting queries" in texts(at)

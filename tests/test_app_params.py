@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.apptest_support import FakeFactory, console, run_query, shown, texts
+from tests.apptest_support import FakeFactory, console, editor_data, run_query, shown, texts
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
@@ -111,7 +111,7 @@ def test_a_shared_link_fills_the_form_and_runs_nothing() -> None:
         at.query_params["p.title"] = "Arrival"
         at.run()
         assert not at.exception
-        assert at.text_area(key="q_text_0").value == "select <str>$title"
+        assert editor_data(at)["text"] == "select <str>$title"
         assert at.text_input(key="p_0_title").value == "Arrival"
         assert factory.calls == []
         assert "shared query" in texts(at)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 import st_utils
-from tests.apptest_support import FakeFactory, console, run_query, shown, texts, wait_until
+from tests.apptest_support import (
+    FakeFactory,
+    console,
+    editor_data,
+    run_query,
+    shown,
+    texts,
+    wait_until,
+)
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
@@ -58,7 +66,7 @@ def test_queries_beyond_the_limit_wait_visibly_queued() -> None:
         at.session_state["tab_count"] = 3
         at.run()
         for tab in range(3):
-            at.text_area(key=f"q_text_{tab}").input("select sys::_sleep(30)")
+            at.session_state[f"q_text_{tab}"] = "select sys::_sleep(30)"
         next(b for b in at.button if b.label == "Run").click().run()
         statuses = sorted(r.status for r in only_runtime().book.active())
         assert statuses == ["queued", "queued", "running"]
@@ -77,7 +85,7 @@ def test_history_lists_runs_newest_first_and_loads_one_back_into_the_form() -> N
         assert list(history["query"])[:2] == ["select Movie {title}", "select 1"]
         at.selectbox(key="history_run").set_value(1)
         at.button(key="history_load").click().run()
-        assert at.text_area(key="q_text_0").value == "select 1"
+        assert editor_data(at)["text"] == "select 1"
 
 
 def test_run_again_repeats_a_run_from_history() -> None:

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from ecc import fake_schema, introspect
 from ecc.schema import SchemaModel
 from ecc.schema_view import query_text
-from tests.apptest_support import FakeFactory, console, shown, texts
+from tests.apptest_support import FakeFactory, console, editor_data, shown, texts
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
@@ -117,7 +117,8 @@ def test_query_this_type_fills_the_first_query_tab() -> None:
         at.button(key="schema_query_type").click().run()
         assert not at.exception
         expected = query_text(fake_schema.demo_schema(), "default::Person")
-        assert at.text_area(key="q_text_0").value == expected
+        assert at.session_state["q_text_0"] == expected
+        assert editor_data(at)["text"] == expected  # the editor was handed the text
         assert "Put a query of this type into the first query tab" in texts(at)
 
 

@@ -1,0 +1,101 @@
+"""Who wins the query text: the editor's typing or a write from elsewhere.
+
+``state[f"q_text_{i}"]`` is the text of query tab ``i`` (the contract: history "Load into
+form", shared links and the schema explorer write it from callbacks). The editor reports its
+document as a component state value; it replaces its document only when the data Python
+sends carries a new ``version``. The rules, over a plain mapping (session state):
+
+- The editor reported text (its change callback): it becomes the tab's text and the synced
+  text. Typing wins from then on.
+- At render, a tab text that differs from the synced text was written by someone else: the
+  version goes up once, so the editor shows it once; later typing wins again.
+- The text travels to the browser only until the editor acknowledges its version (the
+  component state value ``seen``). While the user types, the component's data stays the
+  same, so Streamlit sends a reference to the cached element instead of the bundle again.
+
+Nothing here imports Streamlit; ``st_editor`` calls these from callbacks and at render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+# Session state is a MutableMapping keyed by str | int; a dict serves in tests.
+State = MutableMapping[Any, Any]
+
+
+def text_key(index: int) -> str:
+    return f"q_text_{index}"
+
+
+def editor_key(index: int) -> str:
+    return f"q_editor_{index}"
+
+
+def _synced_key(index: int) -> str:
+    return f"_q_synced_{index}"
+
+
+def _version_key(index: int) -> str:
+    return f"_q_version_{index}"
+
+
+RUN_REQUEST_KEY = "_q_run_requested"
+
+
+@dataclass(frozen=True)
+class Seed:
+    """What the editor is told: show ``text`` when ``version`` is new to you (or you are
+    new)."""
+
+    text: str
+    version: int
+
+
+def reported_value(component_state: object, name: str) -> Any:
+    """One value of a component's session-state entry (a mapping or an attribute bag)."""
+    if isinstance(component_state, Mapping):
+        return component_state.get(name)
+    return getattr(component_state, name, None)
+
+
+def on_editor_text(state: State, index: int, text: object) -> None:
+    """The editor sent its document (debounced typing, blur): typing wins."""
+    if isinstance(text, str):
+        state[text_key(index)] = text
+        state[_synced_key(index)] = text
+
+
+def on_editor_run(state: State, index: int, payload: object) -> None:
+    """Ctrl/Cmd+Enter in the editor: its document as it is now, and a run request."""
+    text = reported_value(payload, "text") if payload is not None else None
+    on_editor_text(state, index, text)
+    if payload is not None:
+        state[RUN_REQUEST_KEY] = True
+
+
+def take_run_request(state: State) -> bool:
+    """True once per Ctrl/Cmd+Enter."""
+    return bool(state.pop(RUN_REQUEST_KEY, False))
+
+
+def seed_for_render(state: State, index: int) -> Seed:
+    """The current text of tab ``index`` and the version the editor should show."""
+    text = state.get(text_key(index))
+    text = text if isinstance(text, str) else ""
+    version = state.get(_version_key(index))
+    if not isinstance(version, int):
+        version = 1
+    elif text != state.get(_synced_key(index)):
+        version += 1  # written from elsewhere: the editor shows it, once
+    state[_version_key(index)] = version
+    state[_synced_key(index)] = text
+    return Seed(text, version)
+
+
+def text_to_send(seed: Seed, seen: object) -> str | None:
+    """The text for the component's data: until the editor has acknowledged this version
+    (``seen``), else None (the editor keeps its document, across remounts too)."""
+    return seed.text if seen != seed.version else None

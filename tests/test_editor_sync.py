@@ -1,0 +1,78 @@
+"""Who wins the query text: typing in the editor or a write from a callback (history, links,
+the schema explorer). Pure rules over a mapping; the page calls them with session state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecc import editor_sync
+from ecc.editor_sync import Seed, on_editor_run, on_editor_text, seed_for_render
+
+
+def test_the_first_render_sends_the_current_text_as_version_one() -> None:
+    state: dict[str, Any] = {"q_text_0": "select 1"}
+    assert seed_for_render(state, 0) == Seed("select 1", 1)
+    assert seed_for_render({}, 3) == Seed("", 1)
+
+
+def test_typing_updates_the_tab_text_and_never_bumps_the_version() -> None:
+    state: dict[str, Any] = {"q_text_0": ""}
+    seed_for_render(state, 0)
+    for text in ("s", "sel", "select 1"):
+        on_editor_text(state, 0, text)
+        assert seed_for_render(state, 0) == Seed(text, 1)
+    assert state["q_text_0"] == "select 1"
+
+
+def test_an_external_write_wins_once_then_typing_wins_again() -> None:
+    state: dict[str, Any] = {"q_text_0": "select 1"}
+    seed_for_render(state, 0)
+    state["q_text_0"] = "select Movie"  # history "Load into form", in a callback
+    assert seed_for_render(state, 0) == Seed("select Movie", 2)
+    assert seed_for_render(state, 0) == Seed("select Movie", 2)  # once, not every rerun
+    on_editor_text(state, 0, "select Movie {")
+    assert seed_for_render(state, 0) == Seed("select Movie {", 2)
+
+
+def test_the_text_travels_until_the_editor_acknowledges_its_version() -> None:
+    seed = Seed("select 1", 3)
+    assert editor_sync.text_to_send(seed, None) == "select 1"  # a new editor
+    assert editor_sync.text_to_send(seed, 2) == "select 1"  # an older version on screen
+    assert editor_sync.text_to_send(seed, 3) is None  # shown: the data stays the same
+
+
+def test_tabs_are_independent() -> None:
+    state: dict[str, Any] = {"q_text_0": "a", "q_text_1": "b"}
+    seed_for_render(state, 0)
+    seed_for_render(state, 1)
+    state["q_text_1"] = "c"
+    assert seed_for_render(state, 0) == Seed("a", 1)
+    assert seed_for_render(state, 1) == Seed("c", 2)
+
+
+def test_a_run_from_the_editor_carries_its_text_and_is_taken_once() -> None:
+    state: dict[str, Any] = {"q_text_0": "select 1"}
+    seed_for_render(state, 0)
+    on_editor_run(state, 0, {"text": "select 2"})
+    assert state["q_text_0"] == "select 2"
+    assert seed_for_render(state, 0).version == 1  # the editor's own text: no replace
+    assert editor_sync.take_run_request(state) is True
+    assert editor_sync.take_run_request(state) is False
+
+
+def test_a_cleared_trigger_is_no_run_and_non_text_values_are_ignored() -> None:
+    state: dict[str, Any] = {"q_text_0": "keep"}
+    on_editor_run(state, 0, None)  # a trigger resets to None after its run
+    on_editor_text(state, 0, None)
+    on_editor_text(state, 0, 42)
+    assert state["q_text_0"] == "keep"
+    assert editor_sync.take_run_request(state) is False
+
+
+def test_reported_values_are_read_from_mappings_and_attribute_bags() -> None:
+    class Bag:
+        text = "from attribute"
+
+    assert editor_sync.reported_value({"text": "from mapping"}, "text") == "from mapping"
+    assert editor_sync.reported_value(Bag(), "text") == "from attribute"
+    assert editor_sync.reported_value(None, "text") is None
