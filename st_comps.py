@@ -19,6 +19,7 @@ from ecc.runs import RunRecord
 from ecc.sessions import RegistryTotals, RuntimeStatus
 from ecc.typed_inputs import TypedInputs
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
+from st_widget_state import widget_default
 
 DOCS_LINKS = (
     ("EdgeQL overview", "https://docs.geldata.com/reference/edgeql"),
@@ -95,11 +96,10 @@ def _query_tab(index: int, inputs_for: InputsFor) -> QueryTabContent:
     # Defaults go into session state, never as value=: history and shared links set these
     # keys too, and a widget may not get both.
     default = QueryTabContent()
-    state = st.session_state
     for key, value in (("q_mode", default.mode), ("q_text", default.text),
                        ("q_card", default.cardinality), ("q_json", default.as_json),
                        ("q_args", default.args_text), ("q_kwargs", default.kwargs_text)):
-        state.setdefault(f"{key}_{index}", value)
+        widget_default(f"{key}_{index}", value)  # never over a value the browser sent
     mode = st.segmented_control(
         "Arguments", ["typed", "text"], key=f"q_mode_{index}",
         format_func=lambda m: {"typed": "Typed inputs", "text": "Argument language (advanced)"}[m],
