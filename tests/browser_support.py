@@ -73,13 +73,13 @@ class StreamlitServer:
     log_path: Path
 
     @classmethod
-    def start(cls, workdir: Path) -> StreamlitServer:
+    def start(cls, workdir: Path, port: int | None = None) -> StreamlitServer:
         home = workdir / "home"
         home.mkdir()
         secrets = workdir / "secrets.toml"
         secrets.write_text("# empty: the fake client needs no connection settings\n")
         log_path = workdir / "streamlit.log"
-        port = free_loopback_port()
+        port = port or free_loopback_port()  # a given port: a replica coming back
         env = {k: v for k, v in os.environ.items() if not _LEAKY_ENV.match(k)}
         env.update(HOME=str(home), ECC_TEST_FAKE_CLIENT="1", PYTHONUNBUFFERED="1")
         command = [

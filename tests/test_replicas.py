@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -63,8 +65,9 @@ MOVE_TIMEOUT_MS = 45_000  # reconnect back-off plus the new session's first run
 
 @dataclass
 class Deployment:
-    replicas: list[StreamlitServer]
+    replicas: list[StreamlitServer]  # the fixture stops every server in this list
     proxy: NginxProxy
+    workdir: Path
 
     @property
     def url(self) -> str:
@@ -104,7 +107,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         proxy = NginxProxy.prepare(NGINX, workdir / "nginx",
                                    (_port(replicas[0]), _port(replicas[1])))
         proxy.start()
-        yield Deployment(replicas, proxy)
+        yield Deployment(replicas, proxy, workdir)
     finally:
         if proxy is not None:
             proxy.stop()
@@ -211,6 +214,7 @@ def test_ten_pages_spread_over_both_replicas(
 def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
     deployment: Deployment, open_page: OpenPage
 ) -> None:
+    """Stop the replica behind a page, then bring it back (the guide describes both)."""
     context, page = open_page()
     run_query(page, "select 'first'")
     expect(grid_cell(page, 1, 0)).to_have_text("first", timeout=RESULT_TIMEOUT_MS)
@@ -223,12 +227,12 @@ def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
 
     deployment.replicas[index].stop()
     deployment.closed_page_lines(route)  # the old websocket's line: it ended with its replica
-    logged_before = len(deployment.proxy.access_log())
 
     # The page reconnects through nginx to the other replica and says so, without a click.
     notice = page.get_by_text(st_utils.MOVED_NOTICE)
     expect(notice).to_be_visible(timeout=MOVE_TIMEOUT_MS)
     wait_until_idle(page)
+    expect(notice).to_have_count(1)
     expect(page.get_by_text(re.compile(r"^History \(0\)$"))).to_be_visible()
     expect(page.get_by_test_id("stDataFrame")).to_have_count(0)  # the old result is gone
     expect(page.get_by_test_id("stDownloadButton")).to_have_count(0)  # its dead downloads too
@@ -238,12 +242,41 @@ def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
     expect(grid_cell(page, 1, 0)).to_have_text("typed", timeout=RESULT_TIMEOUT_MS)
     wait_until_idle(page)
     assert page.get_by_text("Loaded a shared query").count() == 0
+    expect(notice).to_have_count(0)  # said once
     expect(page.get_by_text(re.compile(r"^History \(1\)$"))).to_be_visible()
     assert "typed" in page.url  # the address follows the run again
 
+    # The stopped replica comes back at its address (docs/DEPLOYMENT.md, "When a replica stops
+    # or comes back"): the page's cookie hashes to it again, but the page's websocket and
+    # session stay on the survivor, so its downloads (/media) now fail there with 404.
+    (deployment.workdir / "returned").mkdir()
+    returned = StreamlitServer.start(deployment.workdir / "returned",
+                                     port=deployment.proxy.ports.replicas[index])
+    deployment.replicas.append(returned)
+    wait_for_route_to(deployment, page, route, served_by)
+    with page.expect_download(timeout=RESULT_TIMEOUT_MS) as download:
+        page.get_by_test_id("stDownloadButton").first.click()
+    assert download.value.failure() is not None, "the download should fail after the return"
+    media = [line for line in deployment.lines_of(route) if "/media/" in line.request]
+    assert media and media[-1].status == "404" and replicas_of(media[-1:]) == {served_by}
+    run_query(page, "select 'still'")  # queries keep working on the survivor
+    expect(grid_cell(page, 1, 0)).to_have_text("still", timeout=RESULT_TIMEOUT_MS)
     context.close()
-    deployment.closed_page_lines(route, websockets=2)
-    after = [line for line in deployment.proxy.access_log()[logged_before:]
-             if line.route == route]
-    assert after, "no request of the moved page reached nginx"
-    assert replicas_of(after) == {survivor}
+    streams = [line for line in deployment.closed_page_lines(route, websockets=2)
+               if line.request == "GET /_stcore/stream"]
+    assert streams[-1].status == "101" and replicas_of(streams[-1:]) == {survivor}, streams
+
+
+def wait_for_route_to(deployment: Deployment, page: Page, route: str, replica: str) -> None:
+    """Until nginx sends this page's plain requests to `replica` again (after its
+    `fail_timeout`). Each probe is a same-origin fetch from the page, with its cookie."""
+    deadline = time.monotonic() + 30
+    while True:
+        status = page.evaluate("url => fetch(url).then(r => r.status)",
+                               deployment.url + "_stcore/health")
+        health = [line for line in deployment.lines_of(route)
+                  if line.request == "GET /_stcore/health"]
+        if status == 200 and health and replicas_of(health[-1:]) == {replica}:
+            return
+        assert time.monotonic() < deadline, f"nginx never routed {route} to {replica} again"
+        time.sleep(0.5)  # one probe per half second: nginx retries a failed server after 10 s
