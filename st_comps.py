@@ -16,6 +16,7 @@ from ecc import results
 from ecc.config import ConsoleSettings
 from ecc.errors import ErrorView
 from ecc.runs import RunRecord
+from ecc.safe_text import escape_markdown
 from ecc.sessions import RegistryTotals, RuntimeStatus
 from ecc.typed_inputs import TypedInputs
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
@@ -55,22 +56,26 @@ for every setting, and the README for deployment.
 def setup_panel(problem: str | None = None) -> None:
     st.title("Gel query console")
     if problem:
-        st.error(f"The console's settings need fixing: {problem}", icon="⚙️")
+        st.error(f"The console's settings need fixing: {escape_markdown(problem)}", icon="⚙️")
     st.info(SETUP_TEXT, icon="🔌")
 
 
-def render_error(view: ErrorView, *, key: str = "") -> None:
-    """The one error component: class, message, caret excerpt, hint, details."""
+def render_error(view: ErrorView) -> None:
+    """The one error component: class, message, caret excerpt, hint, details. Every part can
+    come from the server or the user's text, so each is escaped (or shown as code)."""
     subject = f"{view.subject}: " if view.subject and view.subject not in view.message else ""
-    st.error(f"**{view.title}** — {subject}{view.message}", icon="⚠️")
+    st.error(f"**{escape_markdown(view.title)}** — {escape_markdown(subject + view.message)}",
+             icon="⚠️")
     if view.excerpt:
         where = f"line {view.line}, column {view.column}" if view.line else "here"
         st.code(view.excerpt, language=None)
         st.caption(f"Error at {where}.")
     if view.hint:
-        st.caption(f"Hint: {view.hint}")
+        st.caption(f"Hint: {escape_markdown(view.hint)}")
     if view.details:
-        st.caption(f"Details: {view.details}")
+        # Plain text: the server's or driver's words keep their lines and are never Markdown.
+        st.caption("Details:")
+        st.text(view.details)
     if view.retryable:
         st.caption("Retrying may help.")
 
@@ -174,15 +179,18 @@ def typed_parameter_inputs(index: int, inputs: TypedInputs) -> dict[str, str | b
     """One input per parameter. Values are remembered by parameter name in the session, so
     they survive edits of the query and reruns."""
     for note in inputs.notes:
-        st.info(f"The server's description wins: {note}", icon="ℹ️")
+        st.info(f"The server's description wins: {escape_markdown(note)}", icon="ℹ️")
     for problem in inputs.problems:
-        st.warning(problem, icon="⚠️")
+        st.warning(escape_markdown(problem), icon="⚠️")
     memory: dict[str, str | bool | None] = st.session_state.setdefault("param_memory", {})
     raw: dict[str, str | bool | None] = {}
     columns = st.columns(2) if len(inputs.parameters) > 1 else [st.container()]
     for position, param in enumerate(inputs.parameters):
         box = columns[position % len(columns)]
-        label = f"${param.name} · {'optional ' if param.optional else ''}{param.type.label()}"
+        # Names and types come from the query text (a shared link's too): a label is Markdown.
+        label = escape_markdown(
+            f"${param.name} · {'optional ' if param.optional else ''}{param.type.label()}"
+        )
         key = f"p_{index}_{param.name}"
         remembered = memory.get(param.name)
         if param.type.name == "std::bool" and not param.optional:
@@ -217,10 +225,18 @@ def render_record(record: RunRecord, prefs: UserPrefs, now: float) -> None:
         result = record.result
         shown = min(prefs.row_limit, result.kept_rows)
         rows = f"{result.total_rows:,} row{'s' if result.total_rows != 1 else ''}"
-        if result.total_rows > shown:
+        if result.more_rows:
+            rows = f"showing {shown:,} of more than {result.kept_rows:,} rows"
+        elif result.total_rows > shown:
             rows = f"showing {shown:,} of {result.total_rows:,} rows"
         st.markdown(f"{icon} **{record.request.name}** · {rows} · {elapsed_text} · `{method}()`")
-        if result.truncated:
+        if result.more_rows:
+            st.caption(
+                f"The result was cut: the server sent the first {result.kept_rows:,} rows "
+                "(max_kept_rows) and stopped. Add a filter or a limit to see the rest; "
+                "downloads hold those rows."
+            )
+        elif result.truncated:
             st.caption(
                 f"The session keeps the first {result.kept_rows:,} rows; downloads hold those."
             )
@@ -229,7 +245,7 @@ def render_record(record: RunRecord, prefs: UserPrefs, now: float) -> None:
         st.markdown(f"{icon} **{record.request.name}** · {record.status} · {elapsed_text} "
                     f"· `{method}()`")
         if record.error is not None:
-            render_error(record.error, key=f"err_{record.run_id}")
+            render_error(record.error)
         elif record.result_dropped:
             st.caption("This result is no longer kept in memory; run the query again.")
 
@@ -342,12 +358,14 @@ def resources_panel(status: RuntimeStatus, totals: RegistryTotals) -> None:
     )
 
 
-def connection_summary(settings: ConsoleSettings) -> None:
-    summary = settings.connection.summary()
+def connection_summary(settings: ConsoleSettings, *, sign_in_required: bool = False) -> None:
+    mode = settings.shown_connection(sign_in_required)
+    summary = settings.connection.summary_shown(mode)
     if settings.fake_client:
         summary = {"client": "test fake (no database)", **summary}
     lines = "\n".join(f"- {key}: `{value}`" for key, value in summary.items())
-    st.markdown("**Connection**\n\n" + (lines or "- the driver's defaults"))
+    empty = "- the driver's defaults" if mode == "full" else "- server details not shown"
+    st.markdown("**Connection**\n\n" + (lines or empty))
     st.caption(
         f"Read-only: {'on' if settings.read_only else 'off (writes allowed)'} · query timeout "
         f"{settings.query_timeout_s:g} s · connect wait {settings.connect_wait_s:g} s · "

@@ -10,23 +10,31 @@ Registries are ``st.cache_resource`` entries:
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import secrets
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import streamlit as st
 
+import st_comps
 from ecc import testing
+from ecc.access import access_decision, require_sign_in_for_allow_list
+from ecc.arglang import render_named, render_positional
 from ecc.client import ClientOptions, QueryClient, create_gel_client
 from ecc.config import ConsoleSettings, SettingsError, load_settings
-from ecc.execute import ExecutionPolicy
+from ecc.drafts import DraftLimits, build_requests
+from ecc.errors import ConsoleInputError, ErrorView, error_view
+from ecc.execute import ExecutionPolicy, QueryRequest
+from ecc.params import parameters_from_description
+from ecc.runs import RunBook, RunRecord
+from ecc.safe_text import escape_markdown
 from ecc.sessions import RuntimeLimits, SessionRegistry, SessionRuntime
-from st_data_structures import UserPrefs
+from ecc.typed_inputs import TypedInputs, argument_values, typed_inputs
+from st_data_structures import FormContent, UserPrefs
 from st_widget_state import widget_default
 
 log = logging.getLogger("ecc.page")
@@ -49,11 +57,10 @@ def read_settings() -> ConsoleSettings | SettingsProblem:
         section = {}
     try:
         settings = load_settings(dict(section), os.environ)
+        require_sign_in_for_allow_list(settings, auth_configured=auth_configured())
     except SettingsError as exc:
         return SettingsProblem(str(exc))
     if os.environ.get(TEST_FAKE_ENV) == "1" and not settings.fake_client:
-        from dataclasses import replace
-
         settings = replace(settings, fake_client=True)
     return settings
 
@@ -119,6 +126,8 @@ def client_factory(settings: ConsoleSettings) -> Any:
 
 
 def session_runtime(settings: ConsoleSettings) -> SessionRuntime:
+    """This session's runtime (loop + client), built again if it was reaped or released.
+    The history is the browser session's own (``run_book``) and survives both."""
     registry = session_registry()
     registry.idle_threshold_s = settings.idle_threshold_s
     limits = RuntimeLimits(
@@ -126,12 +135,33 @@ def session_runtime(settings: ConsoleSettings) -> SessionRuntime:
         max_kept_rows=settings.max_kept_rows,
         max_kept_results=settings.max_kept_results,
         history_size=settings.history_size,
+        max_queued=settings.max_queued,
     )
+    book = run_book(settings)
 
     def build(token: str) -> SessionRuntime:
-        return SessionRuntime(token, client_factory(settings), limits, settings.secret_values)
+        return SessionRuntime(token, client_factory(settings), limits, settings.secret_values,
+                              book=book)
 
     return registry.get_or_create(session_token(), build)
+
+
+def run_book(settings: ConsoleSettings) -> RunBook:
+    """This browser session's runs (history and results). Kept in session state: it outlives
+    any one runtime (reaped when idle, released when the browser disconnects) and comes back
+    with a browser that reconnects to its session."""
+    book = st.session_state.get("run_book")
+    if not isinstance(book, RunBook):
+        book = RunBook(settings.history_size, settings.max_kept_results)
+        st.session_state["run_book"] = book
+    return book
+
+
+def runtime_now() -> SessionRuntime | None:
+    """For button callbacks: the session's runtime when clicked (the one the button was drawn
+    with may have been reaped since). None when the settings broke meanwhile."""
+    settings = read_settings()
+    return None if isinstance(settings, SettingsProblem) else session_runtime(settings)
 
 
 def user_prefs(settings: ConsoleSettings) -> UserPrefs:
@@ -147,7 +177,8 @@ def user_prefs(settings: ConsoleSettings) -> UserPrefs:
 
 
 def execution_policy(settings: ConsoleSettings, prefs: UserPrefs) -> ExecutionPolicy:
-    return ExecutionPolicy(read_only=settings.read_only, timeout_s=prefs.query_timeout_s)
+    return ExecutionPolicy(read_only=settings.read_only, timeout_s=prefs.query_timeout_s,
+                           implicit_limit=settings.max_kept_rows + 1)
 
 
 def wait_briefly(future: Any, seconds: float) -> None:
@@ -160,9 +191,11 @@ def wait_briefly(future: Any, seconds: float) -> None:
 def sign_in_gate(settings: ConsoleSettings) -> None:
     """With an ``[auth]`` section, only signed-in users on the allow-list get the console;
     without it, say plainly that the page is open to anyone who can reach it."""
-    from ecc.access import access_decision
-
     if not auth_configured():
+        if settings.allowed_emails or settings.allowed_domains:
+            # read_settings refuses this; the gate fails closed on its own all the same.
+            st.error("An allow-list is set but sign-in ([auth]) is not configured.", icon="🔒")
+            st.stop()
         st.sidebar.caption(
             "🔓 Sign-in is not configured: anyone who can reach this page can use it. "
             "Add an [auth] section to secrets to require sign-in."
@@ -173,14 +206,16 @@ def sign_in_gate(settings: ConsoleSettings) -> None:
     raw_email = user.get("email") if logged_in else None
     email = raw_email if isinstance(raw_email, str) else None
     decision = access_decision(logged_in, email, settings.allowed_emails,
-                               settings.allowed_domains)
+                               settings.allowed_domains,
+                               email_verified=user.get("email_verified") if logged_in else None)
+    # The e-mail (and so the reason) is whatever the identity provider says: hostile text.
     if decision.allowed:
         with st.sidebar:
-            st.caption(f"Signed in as {email}.")
+            st.caption(escape_markdown(f"Signed in as {email}." if email else "Signed in."))
             st.button("Sign out", on_click=st.logout, key="sign_out")
         return
     st.title("Gel query console")
-    st.info(decision.reason, icon="🔒")
+    st.info(escape_markdown(decision.reason), icon="🔒")
     if logged_in:
         st.button("Sign out", on_click=st.logout, key="sign_out")
     else:
@@ -193,11 +228,9 @@ INLINE_WAIT_S = 0.5  # a submission waits this long so fast queries render witho
 POLL_S = 0.5  # how often the live results fragment refreshes while something runs
 
 
-def submit_form(runtime: SessionRuntime, content: Any, settings: ConsoleSettings,
-                prefs: UserPrefs) -> list[Any]:
+def submit_form(runtime: SessionRuntime, content: FormContent, settings: ConsoleSettings,
+                prefs: UserPrefs) -> list[ErrorView]:
     """Check the form, queue its queries, wait briefly. Returns input errors (nothing ran)."""
-    from ecc.drafts import DraftLimits, build_requests
-
     limits = DraftLimits(settings.max_query_chars, settings.max_args_chars)
     content, typed_errors = _with_typed_values(runtime, content, settings)
     if typed_errors:
@@ -207,22 +240,29 @@ def submit_form(runtime: SessionRuntime, content: Any, settings: ConsoleSettings
     requests, errors = build_requests(drafts, limits)
     if errors:
         return [e.scrubbed(settings.secret_values) for e in errors]
-    submitted = runtime.submit(requests, execution_policy(settings, prefs))
-    st.session_state["shown_batch"] = submitted.records[0].batch_id
-    st.session_state.pop("shown_run", None)
+    return queue_requests(runtime, requests, settings, prefs)
+
+
+def queue_requests(runtime: SessionRuntime, requests: list[QueryRequest],
+                   settings: ConsoleSettings, prefs: UserPrefs) -> list[ErrorView]:
+    """Queue runs (a form submission or "Run again"), show their batch, wait briefly so fast
+    queries render in this run. Returns why nothing was queued, if so."""
+    try:
+        submitted = runtime.submit(requests, execution_policy(settings, prefs))
+    except ConsoleInputError as refused:
+        return [refused.view]
+    state = st.session_state
+    state["shown_batch"] = submitted.records[0].batch_id
+    state.pop("shown_run", None)
     if submitted.loop_restarted:
-        st.session_state["loop_notice"] = True
+        state["loop_notice"] = True
     wait_briefly(submitted.future, INLINE_WAIT_S)
     return []
 
 
-def _with_typed_values(runtime: SessionRuntime, content: Any, settings: ConsoleSettings
-                       ) -> tuple[Any, list[Any]]:
+def _with_typed_values(runtime: SessionRuntime, content: FormContent,
+                       settings: ConsoleSettings) -> tuple[FormContent, list[ErrorView]]:
     """Convert each typed-mode tab's inputs to driver values (or collect the errors)."""
-    from dataclasses import replace
-
-    from ecc.typed_inputs import argument_values
-
     tabs, errors = [], []
     for index, tab in enumerate(content.tabs, start=1):
         if tab.mode != "typed" or (index > 1 and not tab.text.strip()):
@@ -232,34 +272,34 @@ def _with_typed_values(runtime: SessionRuntime, content: Any, settings: ConsoleS
         args, kwargs, problems = argument_values(f"Query {index}", inputs, tab.raw_params)
         errors.extend(problems)
         tabs.append(replace(tab, typed_args=args if args is not None else (),
-                            typed_kwargs=kwargs, args_text=_render_args(args),
-                            kwargs_text=_render_kwargs(kwargs)))
+                            typed_kwargs=kwargs, args_text=arguments_text(args, render_positional),
+                            kwargs_text=arguments_text(kwargs, render_named)))
     return replace(content, tabs=tuple(tabs)), errors
 
 
-def _render_args(args: tuple[object, ...] | None) -> str:
-    from ecc.arglang import render_literal
+def arguments_text(values: Any, render: Callable[[Any], str]) -> str:
+    """Typed values written in the argument language, for the history and "Load into form".
+    Some values have no text there (ranges other than [lower, upper), empty ranges, names
+    with a backquote): the run is kept without argument text rather than refused."""
+    if not values:
+        return ""
+    try:
+        return str(render(values))
+    except (TypeError, ValueError) as exc:
+        log.info("typed arguments kept without text: %s", type(exc).__name__)
+        return ""
 
-    return ", ".join(render_literal(v) for v in args) if args else ""
 
-
-def _render_kwargs(kwargs: dict[str, object] | None) -> str:
-    from ecc.arglang import render_literal
-
-    return "\n".join(f"{k} = {render_literal(v)}" for k, v in kwargs.items()) if kwargs else ""
-
-
-def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettings) -> Any:
+def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettings
+                     ) -> TypedInputs:
     """The typed inputs of ``text``, confirmed by the server's description when connected.
-    Cached per text in the session (at most 32 texts)."""
-    from ecc.params import parameters_from_description
-    from ecc.typed_inputs import typed_inputs
-
-    cache: dict[str, Any] = st.session_state.setdefault("typed_inputs_cache", {})
+    Cached per text in the session (at most 32 texts). Text over ``max_query_chars`` is
+    never sent to the server (the run refuses it with a message)."""
+    cache: dict[str, TypedInputs] = st.session_state.setdefault("typed_inputs_cache", {})
     if text in cache:
         return cache[text]
     server = None
-    if "$" in text:
+    if "$" in text and len(text) <= settings.max_query_chars:
 
         async def describe(client: QueryClient) -> object:
             return await client._describe_query(text)
@@ -387,9 +427,10 @@ def rerun_on_reconnect() -> None:
     _reconnect_watch()
 
 
-def cancel_runs(runtime: SessionRuntime, run_ids: list[int] | None) -> None:
+def cancel_runs(run_ids: list[int] | None) -> None:
     """Button callback: cancel some or all of this session's runs."""
-    count = runtime.cancel(run_ids)
+    runtime = runtime_now()
+    count = runtime.cancel(run_ids) if runtime is not None else 0
     st.session_state["cancel_notice"] = (
         f"Asked {count} quer{'y' if count == 1 else 'ies'} to stop." if count else
         "Nothing to cancel: the query had already finished."
@@ -399,8 +440,6 @@ def cancel_runs(runtime: SessionRuntime, run_ids: list[int] | None) -> None:
 def live_results(runtime: SessionRuntime, prefs: UserPrefs) -> None:
     """Results of the shown batch and the running list, refreshed by polling a fragment
     (never a whole-page rerun loop) while anything of this session runs."""
-    import st_comps
-
     polling = bool(runtime.book.active())
 
     @st.fragment(run_every=POLL_S if polling else None)
@@ -411,7 +450,7 @@ def live_results(runtime: SessionRuntime, prefs: UserPrefs) -> None:
             st.info(notice, icon="🚫")
         active = runtime.book.active()
         if active:
-            st_comps.running_list(active, now, functools.partial(cancel_runs, runtime))
+            st_comps.running_list(active, now, cancel_runs)
         shown = _shown_records(runtime)
         if shown:
             st.subheader("Results")
@@ -424,7 +463,7 @@ def live_results(runtime: SessionRuntime, prefs: UserPrefs) -> None:
     _results()
 
 
-def _shown_records(runtime: SessionRuntime) -> list[Any]:
+def _shown_records(runtime: SessionRuntime) -> list[RunRecord]:
     run_id = st.session_state.get("shown_run")
     if run_id is not None:
         record = runtime.book.get(int(run_id))
@@ -435,10 +474,8 @@ def _shown_records(runtime: SessionRuntime) -> list[Any]:
 
 
 def sidebar(settings: ConsoleSettings, runtime: SessionRuntime) -> None:
-    import st_comps
-
     st.header("Console")
-    st_comps.connection_summary(settings)
+    st_comps.connection_summary(settings, sign_in_required=auth_configured())
     if st.button("Test connection", key="test_connection", icon="🔌"):
         outcome = test_connection(settings, runtime)
         if outcome is None:
@@ -461,10 +498,8 @@ def sidebar(settings: ConsoleSettings, runtime: SessionRuntime) -> None:
     st_comps.docs_links()
 
 
-def test_connection(settings: ConsoleSettings, runtime: SessionRuntime) -> Any:
+def test_connection(settings: ConsoleSettings, runtime: SessionRuntime) -> ErrorView | None:
     """None when the server answers ``select 1``; else the error's view."""
-    from ecc.errors import error_view
-
     bound = settings.connect_wait_s + settings.connect_timeout_s + 2
 
     async def probe(client: QueryClient) -> object:
@@ -474,17 +509,16 @@ def test_connection(settings: ConsoleSettings, runtime: SessionRuntime) -> Any:
     try:
         runtime.call(probe, timeout=bound)
     except Exception as exc:
-        return error_view(exc, subject="Test connection", timeout_s=bound).scrubbed(
-            settings.secret_values
-        )
+        return error_view(
+            exc, subject="Test connection", timeout_s=bound,
+            server=settings.connection.address(), connect_wait_s=settings.connect_wait_s,
+        ).scrubbed(settings.secret_values)
     return None
 
 
 def history_and_resources(runtime: SessionRuntime) -> None:
     """History and resources are drawn only when opened (toggles, not expanders: an
     expander's content is built on every rerun even when collapsed)."""
-    import st_comps
-
     records = runtime.book.newest_first()
     if st.toggle(f"History ({len(records)})", key="show_history"):
         with st.container(border=True):
@@ -505,9 +539,7 @@ def history_and_resources(runtime: SessionRuntime) -> None:
                 st.success(f"Released {len(reaped)} idle session(s); running ones are kept.")
 
 
-def _history(runtime: SessionRuntime, records: list[Any]) -> None:
-    import st_comps
-
+def _history(runtime: SessionRuntime, records: list[RunRecord]) -> None:
     if not records:
         st.caption("Runs of this session appear here, newest first (the last 100 are kept).")
         return
@@ -517,18 +549,20 @@ def _history(runtime: SessionRuntime, records: list[Any]) -> None:
     c1.selectbox("Run", ids, key="history_run", format_func=lambda i: f"run {i}")
     # Callbacks read the chosen run when clicked: args bound at render time would carry the
     # choice of the previous run of the page.
-    c2.button("Load into form", key="history_load", on_click=load_into_form, args=(runtime,))
-    c3.button("Run again", key="history_rerun", on_click=run_again, args=(runtime,))
+    c2.button("Load into form", key="history_load", on_click=load_into_form)
+    c3.button("Run again", key="history_rerun", on_click=run_again)
     c4.button("Show", key="history_show", on_click=_show_run)
-    c5.button("Clear", key="history_clear", on_click=_clear_history, args=(runtime,))
+    c5.button("Clear", key="history_clear", on_click=_clear_history)
     st.download_button("Download history (JSON)",
                        data=lambda: st_comps.history_json(runtime.book.newest_first()),
                        file_name="history.json", mime="application/json",
                        on_click="ignore", key="history_download")
 
 
-def _clear_history(runtime: SessionRuntime) -> None:
-    runtime.book.clear()
+def _clear_history() -> None:
+    book = st.session_state.get("run_book")
+    if isinstance(book, RunBook):
+        book.clear()
     st.session_state.pop("shown_run", None)
 
 
@@ -541,9 +575,10 @@ def _show_run() -> None:
     st.session_state["shown_run"] = _chosen_run()
 
 
-def load_into_form(runtime: SessionRuntime) -> None:
+def load_into_form() -> None:
     run_id = _chosen_run()
-    record = runtime.book.get(run_id) if run_id is not None else None
+    book = st.session_state.get("run_book")
+    record = book.get(run_id) if isinstance(book, RunBook) and run_id is not None else None
     if record is None:
         return
     request = record.request
@@ -559,13 +594,16 @@ def load_into_form(runtime: SessionRuntime) -> None:
     }[request.method.value.removesuffix("_json")]
 
 
-def run_again(runtime: SessionRuntime) -> None:
+def run_again() -> None:
     run_id = _chosen_run()
-    record = runtime.book.get(run_id) if run_id is not None else None
     settings = read_settings()
-    if record is None or isinstance(settings, SettingsProblem):
+    if run_id is None or isinstance(settings, SettingsProblem):
         return
-    submitted = runtime.submit([record.request], execution_policy(settings, user_prefs(settings)))
-    st.session_state["shown_batch"] = submitted.records[0].batch_id
-    st.session_state.pop("shown_run", None)
-    wait_briefly(submitted.future, INLINE_WAIT_S)
+    runtime = session_runtime(settings)
+    record = runtime.book.get(run_id)
+    if record is None:
+        return
+    # Shown by the page in the run this callback precedes (a callback cannot draw).
+    st.session_state["action_errors"] = queue_requests(
+        runtime, [record.request], settings, user_prefs(settings)
+    )

@@ -41,9 +41,11 @@ tab_count = int(st.session_state.get("tab_count", 1))
 content = st_comps.query_form(
     tab_count, inputs_for=lambda text: st_utils.typed_inputs_for(runtime, text, ready)
 )
+errors = st.session_state.pop("action_errors", [])  # from a button callback
 if content is not None:
-    for view in st_utils.submit_form(runtime, content, settings, prefs):
-        st_comps.render_error(view)
+    errors = st_utils.submit_form(runtime, content, settings, prefs)
+for view in errors:
+    st_comps.render_error(view)
 
 st_utils.live_results(runtime, prefs)
 st_utils.history_and_resources(runtime)

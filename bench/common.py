@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import statistics
 import sys
 import time
@@ -13,6 +14,21 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+def quiet_streamlit_logs() -> None:
+    """Drop Streamlit's "missing ScriptRunContext" warning: benches drive the page with
+    AppTest from a bare script, where Streamlit logs it on every cached-resource call. A filter,
+    not a level: AppTest resets Streamlit's log levels when it reads its config, and the
+    logger's other records (real warnings) still show."""
+    from streamlit.runtime.scriptrunner_utils import script_run_context
+
+    logging.getLogger(script_run_context.__name__).addFilter(
+        lambda record: "missing ScriptRunContext" not in str(record.msg)
+    )
+
+
+quiet_streamlit_logs()
 
 
 def median_ms(samples: list[float]) -> float:

@@ -7,7 +7,8 @@ shipped fake in ``ecc.testing``. Nothing else in ``ecc`` touches the driver's cl
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -97,3 +98,85 @@ def create_gel_client(connection: ConnectionSettings, options: ClientOptions) ->
         timeout=max(1, round(options.connect_timeout_s)),
     )
     return client
+
+
+# --- the protocol's implicit limit ----------------------------------------------------------
+# gel 3.1 has no public argument for the implicit row limit the Gel CLI and UI send (limit + 1
+# rows, so they can say "more"). Without it the driver materialises the whole result before the
+# console can cut it. The driver's own methods build a ``QueryContext`` and lower it to a
+# protocol ``ExecuteContext`` just before sending; the subclass below lowers it the same way with
+# ``implicit_limit`` set. Invariant: the fields passed are exactly those of
+# ``gel.abstract.QueryContext.lower`` in gel 3.1; a test lowers one against the installed
+# driver and compares every field.
+
+
+async def call_method(
+    executor: QueryExecutor,
+    method: QueryMethod,
+    query: str,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    *,
+    implicit_limit: int = 0,
+) -> Any:
+    """Call one of the six methods. With ``implicit_limit > 0`` the server sends at most that
+    many rows of the top-level set (the driver's executors, and the shipped fake)."""
+    if implicit_limit > 0:
+        limited = getattr(executor, "query_with_implicit_limit", None)  # the shipped fake
+        if limited is not None:
+            return await limited(method.value, implicit_limit, query, *args, **kwargs)
+        import gel.abstract
+
+        if isinstance(executor, gel.abstract.AsyncIOReadOnlyExecutor):
+            driver: Any = executor
+            context = limited_query_context(driver, method, query, args, kwargs, implicit_limit)
+            return await driver._query(context)
+    return await getattr(executor, method.value)(query, *args, **dict(kwargs))
+
+
+def limited_query_context(executor: Any, method: QueryMethod, query: str,
+                          args: tuple[Any, ...], kwargs: Mapping[str, Any],
+                          implicit_limit: int) -> Any:
+    """The ``QueryContext`` the driver's ``method`` would build, lowered with the limit."""
+    import gel.abstract as abstract
+
+    options = getattr(abstract, f"_{method.value}_opts")
+    return _limited_context_class(implicit_limit)(
+        query=abstract.QueryWithArgs(query, tuple(args), dict(kwargs)),
+        cache=executor._get_query_cache(),
+        query_options=options,
+        retry_options=executor._get_retry_options(),
+        state=executor._get_state(),
+        transaction_options=executor._get_active_tx_options(),
+        warning_handler=executor._get_warning_handler(),
+        annotations=executor._get_annotations(),
+    )
+
+
+@functools.cache
+def _limited_context_class(implicit_limit: int) -> type:
+    import gel.abstract as abstract
+    from gel.protocol import protocol
+
+    class LimitedQueryContext(abstract.QueryContext):
+        __slots__ = ()
+
+        def lower(self, *, allow_capabilities: Any) -> Any:
+            return protocol.ExecuteContext(
+                query=self.query.query,
+                args=self.query.args,
+                kwargs=self.query.kwargs,
+                reg=self.cache.codecs_registry,
+                qc=self.cache.query_cache,
+                input_language=self.query.input_language,
+                output_format=self.query_options.output_format,
+                expect_one=self.query_options.expect_one,
+                required_one=self.query_options.required_one,
+                implicit_limit=implicit_limit,
+                allow_capabilities=allow_capabilities,
+                state=self.state.as_dict() if self.state else None,
+                annotations=self.annotations,
+                transaction_options=self.transaction_options,
+            )
+
+    return LimitedQueryContext

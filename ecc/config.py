@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 CONNECTION_KEYS = (
     "dsn",
@@ -161,6 +161,37 @@ class ConnectionSettings:
             out["source"] = "GEL_*/EDGEDB_* environment"
         return out
 
+    def address(self) -> str | None:
+        """``host:port`` of the server when the settings say it (from host/port, or the DSN's
+        host part, which never holds its userinfo); None for an instance name or the
+        environment. The driver's defaults fill a missing host or port."""
+        if self.host or self.port:
+            host = self.host or "localhost"
+            host = f"[{host}]" if ":" in host else host
+            return f"{host}:{self.port or 5656}"
+        if not self.dsn:
+            return None
+        scheme, _, _, hostpart = _split_dsn(self.dsn.reveal())
+        where = hostpart.split("/", 1)[0].split("?", 1)[0]
+        if not scheme or not where:
+            return None
+        return where if where.rpartition(":")[2].isdigit() and not where.endswith("]") \
+            else f"{where}:5656"
+
+    def summary_shown(self, mode: ShowConnection) -> dict[str, str]:
+        """What the page may say about the server: ``full`` = ``summary()``, ``host`` = the
+        host (or instance name) alone, ``none`` = nothing. Never a secret in any mode."""
+        if mode == "full":
+            return self.summary()
+        if mode == "none":
+            return {}
+        if self.instance:
+            return {"instance": self.instance}
+        address = self.address()
+        if address is None:
+            return {}
+        return {"host": address.rpartition(":")[0].removeprefix("[").removesuffix("]")}
+
     def secret_values(self) -> tuple[str, ...]:
         """Every raw secret string, so outputs can be scanned and scrubbed."""
         values: list[str] = []
@@ -180,6 +211,10 @@ def _dsn_secrets(dsn: str) -> list[str]:
     return [v for v in [password, *_secret_query_values(hostpart)] if v]
 
 
+ShowConnection = Literal["full", "host", "none"]
+SHOW_CONNECTION_MODES: tuple[ShowConnection, ...] = ("full", "host", "none")
+
+
 @dataclass(frozen=True)
 class ConsoleSettings:
     """Everything the console needs, read once per rerun by the page."""
@@ -195,16 +230,26 @@ class ConsoleSettings:
     idle_threshold_s: float = 300.0
     max_running: int = 8  # concurrent queries per session; more queue
     max_batch: int = 20  # queries per submission
+    max_queued: int = 40  # queries a session may have waiting for a free slot; more are refused
     max_query_chars: int = 100_000
     max_args_chars: int = 65_536
     read_only: bool = True
     fake_client: bool = False  # test-only: wire in ecc.testing.FakeClient
     allowed_emails: tuple[str, ...] = ()
     allowed_domains: tuple[str, ...] = ()
+    # What the sidebar says about the server; None = by sign-in (see ``shown_connection``).
+    show_connection: ShowConnection | None = None
 
     @property
     def secret_values(self) -> tuple[str, ...]:
         return self.connection.secret_values()
+
+    def shown_connection(self, sign_in_required: bool) -> ShowConnection:
+        """A public console does not advertise its database: by default nothing about the
+        server without sign-in, the host with it."""
+        if self.show_connection is not None:
+            return self.show_connection
+        return "host" if sign_in_required else "none"
 
 
 class SettingsError(ValueError):
@@ -218,6 +263,7 @@ _INT_SETTINGS = {
     "history_size": (1, 10_000),
     "max_running": (1, 256),
     "max_batch": (1, 100),
+    "max_queued": (1, 10_000),
     "max_query_chars": (10, 10_000_000),
     "max_args_chars": (10, 10_000_000),
 }
@@ -230,7 +276,8 @@ _FLOAT_SETTINGS = {
 _BOOL_SETTINGS = ("read_only", "fake_client")
 _LIST_SETTINGS = ("allowed_emails", "allowed_domains")
 KNOWN_KEYS = frozenset(
-    (*CONNECTION_KEYS, *_INT_SETTINGS, *_FLOAT_SETTINGS, *_BOOL_SETTINGS, *_LIST_SETTINGS)
+    (*CONNECTION_KEYS, *_INT_SETTINGS, *_FLOAT_SETTINGS, *_BOOL_SETTINGS, *_LIST_SETTINGS,
+     "show_connection")
 )
 
 
@@ -269,7 +316,23 @@ def load_settings(
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
                 raise SettingsError(f"[connections.gel] {key} must be a list of strings.")
             console[key] = tuple(v.strip().lower() for v in value if v.strip())
-    return ConsoleSettings(connection=_connection(section, environ), **console)
+    if "show_connection" in section:
+        if section["show_connection"] not in SHOW_CONNECTION_MODES:
+            raise SettingsError(
+                '[connections.gel] show_connection must be "full", "host" or "none" (what the '
+                "sidebar shows about the server: everything but secrets, the host, nothing)."
+            )
+        console["show_connection"] = section["show_connection"]
+    if "max_queued" not in console:  # by default a full submission can always wait
+        console["max_queued"] = max(ConsoleSettings.max_queued,
+                                    console.get("max_batch", ConsoleSettings.max_batch))
+    settings = ConsoleSettings(connection=_connection(section, environ), **console)
+    if settings.max_queued < settings.max_batch:
+        raise SettingsError(
+            f"[connections.gel] max_queued ({settings.max_queued}) must be at least max_batch "
+            f"({settings.max_batch}): otherwise a full submission could never be queued."
+        )
+    return settings
 
 
 def _number(key: str, value: Any, kind: type, lo: float, hi: float) -> Any:

@@ -10,7 +10,9 @@ Kinds, and where they come from::
     result       the driver's result checks (NoDataError, ResultCardinalityMismatchError, ...)
     arguments    gel.errors.QueryArgumentError family (the driver refused the arguments)
     connection   ClientConnectionError family, AuthenticationError, UnknownDatabaseError,
-                 and our own connect-wait expiry
+                 and our own connect-wait expiry. A failed connect (refused, unreachable,
+                 timed out, untrusted TLS) is said in the console's words first (which server,
+                 how long, what to check); the driver's multi-line text goes to details
     timeout      the console's client-side bound expired, or the server's
                  query_execution_timeout (QueryTimeoutError)
     cancelled    the user cancelled the query
@@ -24,6 +26,7 @@ The driver's private attributes (``_line``, ``_hint`` ...) are read here and now
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal, overload
@@ -149,8 +152,12 @@ _HINT_BY_KIND: dict[ErrorKind, str] = {
 
 
 def error_view(exc: BaseException, *, query: str | None = None, subject: str | None = None,
-               timeout_s: float | None = None) -> ErrorView:
-    """Map any exception to its view. Unknown exceptions become ``internal``."""
+               timeout_s: float | None = None, server: str | None = None,
+               connect_wait_s: float | None = None) -> ErrorView:
+    """Map any exception to its view. Unknown exceptions become ``internal``.
+
+    ``server`` ("host:port" from the connection settings, never the DSN) and
+    ``connect_wait_s`` word a failed connection when the driver's text does not say them."""
     if isinstance(exc, ConsoleInputError):
         return replace(exc.view, subject=exc.view.subject or subject)
     if isinstance(exc, asyncio.CancelledError):
@@ -166,6 +173,9 @@ def error_view(exc: BaseException, *, query: str | None = None, subject: str | N
             retryable=True,
             subject=subject,
         )
+    if isinstance(exc, _CONNECT_FAILURES):
+        return _connect_failure_view(exc, subject=subject, server=server,
+                                     connect_wait_s=connect_wait_s)
     if isinstance(exc, gel.errors.EdgeDBError):
         return _gel_view(exc, query=query, subject=subject)
     return ErrorView(
@@ -201,6 +211,66 @@ def _gel_view(exc: gel.errors.EdgeDBError, *, query: str | None, subject: str | 
         line=line,
         column=column,
         excerpt=excerpt,
+        retryable=exc.has_tag(gel.errors.SHOULD_RETRY),
+        subject=subject,
+    )
+
+
+# Connecting failed: the server was never reached (refused, unreachable, timed out, TLS).
+_CONNECT_FAILURES = (
+    gel.errors.ClientConnectionFailedError,
+    gel.errors.ClientConnectionTimeoutError,
+)
+# The driver's wording (gel/con_utils.py render_client_no_connection_error, base_client.py
+# BaseConnection.connect): "... on host 'h' and accepting \n\tTCP/IP connections on port 5656?",
+# "connections on Unix domain socket '/p'?", "connecting to ('h', 5656) failed in 5 sec".
+_HOST_PORT = re.compile(r"on host '(?P<host>[^']*)' and accepting\s+TCP/IP connections on port "
+                        r"(?P<port>\d+)")
+_ADDR_TUPLE = re.compile(r"\('(?P<host>[^']*)', (?P<port>\d+)\)")
+_UNIX_SOCKET = re.compile(r"Unix domain socket '(?P<path>[^']*)'")
+_WAITED = re.compile(r"(?:After \d+ attempts in|failed in) (?P<s>\d+(?:\.\d+)?) sec")
+_TLS = ("CERTIFICATE_VERIFY_FAILED", "[SSL", "certificate verify failed")
+
+
+def host_port(host: str, port: int | str) -> str:
+    """``host:port``, with an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _where_from_text(text: str) -> str | None:
+    if match := _HOST_PORT.search(text) or _ADDR_TUPLE.search(text):
+        return host_port(match["host"], match["port"])
+    if match := _UNIX_SOCKET.search(text):
+        return f"unix socket {match['path']}"
+    return None
+
+
+def _connect_failure_view(exc: gel.errors.EdgeDBError, *, subject: str | None,
+                          server: str | None, connect_wait_s: float | None) -> ErrorView:
+    """A failed connection in the console's words first; the driver's text goes to details.
+
+    The address the driver tried (its text) wins over the settings' (a DSN may be resolved
+    differently); how long it waited likewise."""
+    driver_text = str(exc.args[0]) if exc.args else ""
+    where = _where_from_text(driver_text) or server
+    at = f" at {where}" if where else ""
+    waited = _WAITED.search(driver_text)
+    seconds = float(waited["s"]) if waited else connect_wait_s
+    if any(marker in driver_text for marker in _TLS):
+        message = (f"The server{at} answered, but its TLS certificate was not trusted. Check "
+                   "tls_security and tls_ca_file (or tls_ca) in [connections.gel].")
+    else:
+        # "within 0 s" says nothing: a first attempt refused at once is just "did not answer".
+        within = f" within {seconds:g} s" if seconds is not None and seconds >= 0.05 else ""
+        message = (f"The server{at} did not answer{within}. Check that it runs and that the "
+                   "address is right.")
+    details = "\n".join(line.strip() for line in driver_text.splitlines() if line.strip())
+    return ErrorView(
+        kind="connection",
+        title=type(exc).__name__,
+        message=message,
+        hint=getattr(exc, "_hint", None) or _HINT_BY_KIND["connection"],
+        details=details or None,
         retryable=exc.has_tag(gel.errors.SHOULD_RETRY),
         subject=subject,
     )

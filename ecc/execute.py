@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecc.client import QueryClient, QueryExecutor, QueryMethod
+from ecc.client import QueryClient, QueryExecutor, QueryMethod, call_method
 from ecc.errors import input_error
 
 # Capability bits as the server reports them in a query description.
@@ -55,6 +55,9 @@ class QueryRequest:
 class ExecutionPolicy:
     read_only: bool = True
     timeout_s: float = 60.0
+    # Rows of a many-method's top-level set the server may send (0: no bound). The page asks
+    # for the rows a session keeps plus one, so it can say "more rows exist".
+    implicit_limit: int = 0
 
     @property
     def client_bound_s(self) -> float:
@@ -88,7 +91,7 @@ async def execute(client: QueryClient, request: QueryRequest, policy: ExecutionP
     )
     async with asyncio.timeout(policy.client_bound_s):
         if not policy.read_only:
-            return await _call(configured, request)
+            return await _call(configured, request, policy)
         await check_read_only(configured, request.query)
         import gel  # heavy import kept where it is needed
 
@@ -96,10 +99,11 @@ async def execute(client: QueryClient, request: QueryRequest, policy: ExecutionP
         result: Any = None
         async for tx in read_only.transaction():
             async with tx:
-                result = await _call(tx, request)
+                result = await _call(tx, request, policy)
         return result
 
 
-async def _call(executor: QueryExecutor, request: QueryRequest) -> Any:
-    method = getattr(executor, request.method.value)
-    return await method(request.query, *request.args, **dict(request.kwargs))
+async def _call(executor: QueryExecutor, request: QueryRequest, policy: ExecutionPolicy) -> Any:
+    limit = policy.implicit_limit if request.method.returns_many else 0
+    return await call_method(executor, request.method, request.query, request.args,
+                             request.kwargs, implicit_limit=limit)

@@ -56,9 +56,12 @@ from collections.abc import Callable, Mapping, Sequence
 import gel
 
 from ecc import arglang
+from ecc.arglang import _show
 from ecc.params import ParamType, QueryParameter
 
-__all__ = ["ParamValueError", "parse_param_value", "value_to_text"]
+__all__ = [
+    "ParamValueError", "RawValue", "is_blank", "parse_param_value", "value_to_text",
+]
 
 RawValue = str | bool | None
 
@@ -92,11 +95,6 @@ class _Invalid(Exception):
 
     def under(self, step: str) -> _Invalid:
         return _Invalid(self.message, step + self.path)
-
-
-def _show(text: str, limit: int = 40) -> str:
-    """`repr` of user text, clipped so messages stay one readable line."""
-    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -657,7 +655,13 @@ def _check_range(ptype: ParamType, value: gel.Range[object]) -> gel.Range[object
 # Public API
 
 
-def _is_blank(ptype: ParamType, raw: str) -> bool:
+def is_blank(ptype: ParamType, raw: RawValue) -> bool:
+    """No value was given: None, or empty text (only spaces, for types whose text is not the
+    value itself). A checkbox's bool is always a value."""
+    if raw is None:
+        return True
+    if isinstance(raw, bool):
+        return False
     return raw == "" if _is_verbatim(ptype) else not raw.strip()
 
 
@@ -668,7 +672,7 @@ def parse_param_value(param: QueryParameter, raw: RawValue) -> object:
     a required one. For `str` and other verbatim types only "" is blank: spaces are a value.
     """
     ptype = param.type
-    if raw is None or (isinstance(raw, str) and _is_blank(ptype, raw)):
+    if raw is None or is_blank(ptype, raw):  # (None spelled out for the type checker)
         if param.optional:
             return None
         raise ParamValueError(

@@ -79,10 +79,12 @@ class ShapedResult:
     json_text: str | None
     total_rows: int
     kept_rows: int
+    # The server stopped at the implicit limit: ``total_rows`` is a lower bound, more exist.
+    more_rows: bool = False
 
     @property
     def truncated(self) -> bool:
-        return self.kept_rows < self.total_rows
+        return self.kept_rows < self.total_rows or self.more_rows
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,13 @@ class TableData:
 # Shaping
 
 
-def shape_result(raw: object, method: QueryMethod, max_kept_rows: int) -> ShapedResult:
-    """Keep at most ``max_kept_rows`` rows of what ``method`` returned (slicing, no copying)."""
+def shape_result(raw: object, method: QueryMethod, max_kept_rows: int,
+                 implicit_limit: int = 0) -> ShapedResult:
+    """Keep at most ``max_kept_rows`` rows of what ``method`` returned (slicing, no copying).
+
+    ``implicit_limit``: the row bound the server was asked for; a many-result that reaches it
+    was cut by the server (``more_rows``). A JSON method keeps its original text only when it
+    holds exactly the kept rows and is not too large."""
     if max_kept_rows < 0:
         raise ValueError(f"max_kept_rows must be >= 0, got {max_kept_rows}")
     json_text: str | None = None
@@ -121,8 +128,11 @@ def shape_result(raw: object, method: QueryMethod, max_kept_rows: int) -> Shaped
                 raise TypeError(f"{method.value}() returned a non-array: {type(value).__name__}")
             value = list(value)  # type: ignore[call-overload]
         total = len(value)
+        more = 0 < implicit_limit <= total
         kept = value if total <= max_kept_rows else value[:max_kept_rows]
-        return ShapedResult(method, kept, json_text, total, len(kept))
+        if len(kept) < total:
+            json_text = None
+        return ShapedResult(method, kept, json_text, total, len(kept), more_rows=more)
     rows = 0 if value is None else 1
     return ShapedResult(method, value, json_text, rows, rows)
 
@@ -630,17 +640,18 @@ def _csv_column(column: list[object]) -> list[object]:
 def driver_text(result: ShapedResult, limit: int) -> str:
     """The driver's own text: JSON methods their JSON, others ``repr`` of each row.
 
-    Many-methods give one row per line, at most ``limit`` rows; an empty set is ``[]``. When
-    the JSON text was too large to keep, the kept JSON is written again (first ``limit`` rows).
+    Many-methods give one row per line, at most ``limit`` rows; an empty set is ``[]``. JSON
+    methods give the driver's text when it holds at most ``limit`` rows and was kept; otherwise
+    the first ``limit`` rows are written again.
     """
     if limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
     value = result.value
     if result.method.returns_json:
+        if isinstance(value, list) and len(value) > limit:
+            return _dump_parsed_json(value[:limit], indent=None)
         if result.json_text is not None:
             return result.json_text
-        if isinstance(value, list):
-            value = value[:limit]
         return _dump_parsed_json(value, indent=None)
     if not result.method.returns_many:
         return repr(value)

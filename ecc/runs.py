@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -31,6 +32,8 @@ from ecc.client import QueryClient
 from ecc.errors import ErrorView, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest, execute
 from ecc.results import ShapedResult, shape_result
+
+log = logging.getLogger("ecc.runs")
 
 RunStatus = Literal["queued", "running", "done", "failed", "cancelled", "timed out"]
 ACTIVE: frozenset[RunStatus] = frozenset({"queued", "running"})
@@ -73,7 +76,6 @@ class RunBook:
         self._batches = itertools.count(1)
         self._history_size = history_size
         self._max_kept_results = max_kept_results
-        self._changes = 0  # bumps on every write: cheap "did anything change" for pollers
 
     # --- writes -------------------------------------------------------------------------
     def add_batch(self, requests: Iterable[QueryRequest]) -> list[RunRecord]:
@@ -94,7 +96,6 @@ class RunBook:
             for record in added:
                 self._records[record.run_id] = record
             self._trim()
-            self._changes += 1
             return added
 
     def mark_running(self, run_id: int) -> None:
@@ -123,14 +124,17 @@ class RunBook:
                 error=error,
             )
             self._trim()
-            self._changes += 1
 
-    def fail_active(self, error: ErrorView) -> int:
-        """Mark every queued/running run failed (its loop died). Returns how many."""
+    def end_active(self, error: ErrorView, status: RunStatus = "failed",
+                   only: Iterable[int] | None = None) -> int:
+        """Give every queued/running run (of ``only``, when given) a final ``status``: its loop
+        died ("failed") or its runtime closed ("cancelled"). Returns how many."""
+        owned = None if only is None else set(only)
         with self._lock:
-            ids = [r.run_id for r in self._records.values() if r.active]
+            ids = [r.run_id for r in self._records.values()
+                   if r.active and (owned is None or r.run_id in owned)]
         for run_id in ids:
-            self.finish(run_id, "failed", error=error)
+            self.finish(run_id, status, error=error)
         return len(ids)
 
     def clear(self) -> int:
@@ -139,7 +143,6 @@ class RunBook:
             finished = [k for k, r in self._records.items() if not r.active]
             for key in finished:
                 del self._records[key]
-            self._changes += 1
             return len(finished)
 
     def _update(self, run_id: int, **changes: object) -> None:
@@ -148,7 +151,6 @@ class RunBook:
             if record is None or not record.active:
                 return
             self._records[run_id] = replace(record, **changes)  # type: ignore[arg-type]
-            self._changes += 1
 
     def _trim(self) -> None:
         """Caller holds the lock. Bound the history and the results kept in memory."""
@@ -167,10 +169,6 @@ class RunBook:
                 self._records[key] = replace(record, result=None, result_dropped=True)
 
     # --- reads --------------------------------------------------------------------------
-    @property
-    def changes(self) -> int:
-        return self._changes
-
     def get(self, run_id: int) -> RunRecord | None:
         with self._lock:
             return self._records.get(run_id)
@@ -183,15 +181,13 @@ class RunBook:
         with self._lock:
             return [r for r in self._records.values() if r.active]
 
+    def queued_count(self) -> int:
+        with self._lock:
+            return sum(r.status == "queued" for r in self._records.values())
+
     def batch(self, batch_id: int) -> list[RunRecord]:
         with self._lock:
             return [r for r in self._records.values() if r.batch_id == batch_id]
-
-    def last_batch_id(self) -> int | None:
-        with self._lock:
-            if not self._records:
-                return None
-            return next(reversed(self._records.values())).batch_id
 
     def __len__(self) -> int:
         with self._lock:
@@ -204,6 +200,15 @@ def outcome_status(exc: BaseException) -> RunStatus:
     if isinstance(exc, TimeoutError | gel.errors.QueryTimeoutError):
         return "timed out"
     return "failed"
+
+
+RECORDING_FAILED = ErrorView(
+    kind="internal",
+    title="Internal error",
+    message="The console could not record this query's outcome; the server logs say why. "
+    "Run the query again.",
+    retryable=True,
+)
 
 
 class BatchRunner:
@@ -268,21 +273,41 @@ class BatchRunner:
         record: RunRecord,
         policy: ExecutionPolicy,
     ) -> None:
+        """Run one query and record its outcome. Never raises: a child that raised would make
+        the TaskGroup cancel its siblings. Invariant: the run ends in a final state, even when
+        recording the outcome fails (the ``finally``; ``finish`` keeps the first outcome)."""
+        try:
+            await self._run_and_record(client_factory, record, policy)
+        except Exception:
+            log.exception("run %s: recording its outcome failed", record.run_id)
+        finally:
+            try:
+                self.book.finish(record.run_id, "failed", error=RECORDING_FAILED)
+            except Exception:
+                log.exception("run %s: could not be marked failed", record.run_id)
+
+    async def _run_and_record(
+        self,
+        client_factory: Callable[[], QueryClient],
+        record: RunRecord,
+        policy: ExecutionPolicy,
+    ) -> None:
         assert self._semaphore is not None
         request = record.request
         try:
             async with self._semaphore:
                 self.book.mark_running(record.run_id)
                 raw = await execute(client_factory(), request, policy)
-                shaped = shape_result(raw, request.method, self._max_kept_rows)
+                limit = policy.implicit_limit if request.method.returns_many else 0
+                shaped = shape_result(raw, request.method, self._max_kept_rows, limit)
             self.book.finish(record.run_id, "done", result=shaped)
         except (Exception, asyncio.CancelledError) as exc:
+            # A cancelled child ends quietly: the TaskGroup ignores cancelled children, and
+            # its siblings keep running.
             view = error_view(
                 exc, query=request.query, subject=request.name, timeout_s=policy.timeout_s
             ).scrubbed(self._secrets)
             self.book.finish(record.run_id, outcome_status(exc), error=view)
-            # A cancelled child ends quietly: the TaskGroup ignores cancelled children, and
-            # its siblings keep running.
 
     def cancel(self, loop: asyncio.AbstractEventLoop, run_ids: Iterable[int]) -> None:
         """Cancel runs from any thread. Unknown or finished ids are ignored."""
@@ -298,7 +323,3 @@ class BatchRunner:
                     self._cancel_requested.add(run_id)
 
         loop.call_soon_threadsafe(_cancel)
-
-    @property
-    def running_tasks(self) -> int:
-        return len(self._tasks)

@@ -1,13 +1,19 @@
-"""Per-session runtime (loop thread + client + runs) and the process-wide registry of them.
+"""Per-session runtime (loop thread + client) and the process-wide registry of them.
 
 Ownership (who closes what):
-- ``SessionRegistry`` creates every ``SessionRuntime`` and is the only one that closes them:
-  ``release(token)`` (a browser session disconnected: Streamlit's ``on_release``),
-  ``reap_idle(now, threshold)`` (the reaper thread, or a user's "Release idle resources"),
-  ``close_all()`` (process exit, via ``atexit``).
+- ``SessionRegistry`` creates every ``SessionRuntime`` and is the only one that closes them,
+  always the same way (drop it from the map under the lock, then ``SessionRuntime.close()``
+  outside it), for three reasons: ``release(token)`` (a browser session disconnected: Streamlit's
+  ``on_release``), ``reap_idle(now, threshold)`` (the reaper thread, or a user's "Release idle
+  resources"), ``close_all()`` (process exit, via ``atexit``).
 - A ``SessionRuntime`` owns its ``SessionLoop`` and the client created on that loop; closing
-  it cancels its runs, closes the client (bounded ``aclose``, else ``terminate``) and ends the
-  loop thread.
+  it cancels the runs it started, closes the client (bounded ``aclose``, else ``terminate``)
+  and ends the loop thread.
+- The ``RunBook`` (history and results) belongs to the browser session, not to the runtime:
+  the page keeps it in ``st.session_state`` (which survives reconnects) and hands it to each
+  runtime it builds. Closing a runtime for any reason loses no history; a runtime marks only
+  the runs it started itself, so a runtime built for a reconnecting browser is never touched
+  by the old one's close.
 
 Invariants: two tokens never share a loop or a client; a runtime with active runs is never
 reaped as idle; the client is created on, and only used from, its session's loop.
@@ -15,6 +21,7 @@ reaped as idle; the client is created on, and only used from, its session's loop
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import concurrent.futures
 import contextlib
@@ -26,10 +33,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ecc.client import QueryClient
-from ecc.errors import ErrorView
+from ecc.errors import ErrorView, input_error
 from ecc.execute import ExecutionPolicy, QueryRequest
 from ecc.loop import LoopStoppedError, SessionLoop
-from ecc.runs import BatchRunner, RunBook, RunRecord
+from ecc.runs import BatchRunner, RunBook, RunRecord, RunStatus
 
 log = logging.getLogger("ecc.sessions")
 
@@ -43,6 +50,7 @@ class RuntimeLimits:
     max_kept_rows: int = 100_000
     max_kept_results: int = 20
     history_size: int = 100
+    max_queued: int = 40
     close_timeout_s: float = 2.0
 
 
@@ -65,6 +73,12 @@ class SubmitResult:
     loop_restarted: bool  # the previous loop had died; the page says so
 
 
+SESSION_CLOSED = ErrorView(
+    kind="cancelled",
+    title="Cancelled",
+    message="The session's connection was closed (idle, or the browser left) before the query "
+    "finished. Run it again.",
+)
 LOOP_DIED = ErrorView(
     kind="internal",
     title="Session loop stopped",
@@ -83,13 +97,19 @@ class SessionRuntime:
         client_factory: ClientFactory,
         limits: RuntimeLimits,
         secrets: tuple[str, ...] = (),
+        book: RunBook | None = None,
     ) -> None:
         self.token = token
         self._client_factory = client_factory
         self._limits = limits
         self._secrets = secrets
         self._lock = threading.RLock()
-        self.book = RunBook(limits.history_size, limits.max_kept_results)
+        self.book = book if book is not None else RunBook(limits.history_size,
+                                                          limits.max_kept_results)
+        self._owned_runs: set[int] = set()  # runs started here: the only ones close() ends
+        # Guards ``_owned_runs`` only. Never ``_lock``: the batch-done callback runs on the loop
+        # thread while ``close()`` may hold ``_lock`` waiting for that loop.
+        self._owned_lock = threading.Lock()
         self._loop = self._new_loop()
         self._client: QueryClient | None = None
         self._client_state: ClientState = "none"
@@ -103,9 +123,13 @@ class SessionRuntime:
     def _new_loop(self) -> SessionLoop:
         # If the loop dies, its runs are reported lost before its unwind cancels their tasks
         # (which would otherwise read as the user's "cancelled").
-        return SessionLoop(
-            name=f"ecc-loop-{self.token[:8]}", on_died=lambda: self.book.fail_active(LOOP_DIED)
-        )
+        return SessionLoop(name=f"ecc-loop-{self.token[:8]}", on_died=self._end_owned_runs)
+
+    def _end_owned_runs(self, error: ErrorView = LOOP_DIED,
+                        status: RunStatus = "failed") -> int:
+        with self._owned_lock:
+            owned = set(self._owned_runs)
+        return self.book.end_active(error, status, only=owned)
 
     def _new_runner(self) -> BatchRunner:
         return BatchRunner(
@@ -135,7 +159,7 @@ class SessionRuntime:
             if self._loop.alive:
                 return False
             log.warning("session %s: event loop died; starting a new one", self.token[:8])
-            self.book.fail_active(LOOP_DIED)
+            self._end_owned_runs()
             self._terminate_client()
             self._loop.stop(timeout=1.0)
             self._loop = self._new_loop()
@@ -165,12 +189,6 @@ class SessionRuntime:
 
         return self._loop.call(_with_client(), timeout=timeout)
 
-    def adopt_history(self, book: RunBook) -> None:
-        """Take over a released runtime's history (same token, the browser reconnected)."""
-        with self._lock:
-            self.book = book
-            self._runner = self._new_runner()
-
     def reset_client(self) -> None:
         """Close this session's client; the next query creates a fresh one."""
         with self._lock:
@@ -199,19 +217,43 @@ class SessionRuntime:
 
     # --- runs ---------------------------------------------------------------------------
     def submit(self, requests: list[QueryRequest], policy: ExecutionPolicy) -> SubmitResult:
-        """Queue a batch and return at once; the batch runs on the session's loop."""
+        """Queue a batch and return at once; the batch runs on the session's loop.
+
+        Raises ``ConsoleInputError`` (nothing queued) when the session already has
+        ``max_queued`` runs waiting for a free slot."""
         with self._lock:
             restarted = self.ensure_loop()
             self.touch()
+            waiting = self.book.queued_count()
+            if waiting + len(requests) > self._limits.max_queued:
+                raise input_error(
+                    f"This session has {waiting} quer{'y' if waiting == 1 else 'ies'} waiting "
+                    f"for a free slot; {len(requests)} more would pass the limit of "
+                    f"{self._limits.max_queued} waiting queries (max_queued). Nothing was run.",
+                    title="Too many queued queries",
+                    hint="Wait for the running queries to finish, or cancel some, then run "
+                    "again.",
+                )
             records = self.book.add_batch(requests)
+            with self._owned_lock:
+                self._owned_runs.update(r.run_id for r in records)
             self.query_count += len(records)
             future = self._loop.submit(
                 self._runner.run_batch(self._client_on_loop, records, policy)
             )
-            # A batch that just finished counts as use: the reaper must not take the session
-            # before its user has had the chance to look at the results.
-            future.add_done_callback(lambda _done: self.touch())
+            future.add_done_callback(self._batch_done)
             return SubmitResult(records=records, future=future, loop_restarted=restarted)
+
+    def _batch_done(self, future: concurrent.futures.Future[None]) -> None:
+        # A batch that just finished counts as use: the reaper must not take the session
+        # before its user has had the chance to look at the results.
+        self.touch()
+        with self._owned_lock:  # the snapshot inside: a batch added meanwhile stays owned
+            self._owned_runs &= {r.run_id for r in self.book.active()}
+        if not future.cancelled() and future.exception() is not None:
+            # Only a bug in the runner gets here (each run records its own failure).
+            log.error("session %s: a batch failed", self.token[:8],
+                      exc_info=future.exception())
 
     def cancel(self, run_ids: list[int] | None = None) -> int:
         """Cancel the given runs, or all active ones. Returns how many were asked to stop."""
@@ -251,15 +293,10 @@ class SessionRuntime:
             else:
                 self._terminate_client()
             self._loop.stop(timeout=self._limits.close_timeout_s + 3)
-            self.book.fail_active(
-                ErrorView(kind="cancelled", title="Cancelled",
-                          message="The session was closed before the query finished.")
-            )
+            self._end_owned_runs(SESSION_CLOSED, "cancelled")
 
 
 async def _aclose(client: QueryClient, timeout: float) -> None:
-    import asyncio
-
     try:
         await asyncio.wait_for(client.aclose(), timeout)
     except (TimeoutError, Exception):
@@ -286,16 +323,18 @@ RuntimeBuilder = Callable[[str], SessionRuntime]
 
 
 class SessionRegistry:
-    """Process-wide map token → ``SessionRuntime``. Thread-safe."""
+    """Process-wide map token → ``SessionRuntime``. Thread-safe.
+
+    Lock discipline: ``_lock`` guards the map and the counters only. Building a runtime
+    (starting its loop thread) and closing one (joining it, closing a client) happen outside
+    the lock, so Streamlit's server thread (``release`` from ``on_release``) never waits on
+    them. A runtime handed out by ``get_or_create`` is touched under the lock, so the reaper,
+    which picks its victims under the same lock, cannot take it in between."""
 
     def __init__(self, reap_interval_s: float | None = 30.0,
-                 idle_threshold_s: float = 300.0, park_s: float = 120.0) -> None:
+                 idle_threshold_s: float = 300.0) -> None:
         self._lock = threading.Lock()
         self._runtimes: dict[str, SessionRuntime] = {}
-        # token -> (history, released at): Streamlit keeps a disconnected session's state for
-        # server.disconnectedSessionTTL (120 s by default); its history waits as long.
-        self._parked_books: dict[str, tuple[RunBook, float]] = {}
-        self.park_s = park_s
         self._reaped = 0
         self._released = 0
         self.idle_threshold_s = idle_threshold_s
@@ -312,13 +351,19 @@ class SessionRegistry:
     def get_or_create(self, token: str, build: RuntimeBuilder) -> SessionRuntime:
         with self._lock:
             runtime = self._runtimes.get(token)
+            if runtime is not None and not runtime.closed:
+                runtime.touch()
+                return runtime
+        fresh: SessionRuntime | None = build(token)
+        with self._lock:
+            runtime = self._runtimes.get(token)
             if runtime is None or runtime.closed:
-                runtime = build(token)
-                parked = self._parked_books.pop(token, None)
-                if parked is not None:  # the browser came back: its history comes with it
-                    runtime.adopt_history(parked[0])
+                assert fresh is not None
+                runtime, fresh = fresh, None
                 self._runtimes[token] = runtime
-        runtime.touch()
+            runtime.touch()
+        if fresh is not None:  # another thread built one for this token first: it wins
+            fresh.close()
         return runtime
 
     def get(self, token: str) -> SessionRuntime | None:
@@ -326,15 +371,13 @@ class SessionRegistry:
             return self._runtimes.get(token)
 
     def release(self, token: str, *, wait: bool = False) -> threading.Thread | None:
-        """Drop a session now (its browser disconnected): its loop and client are closed at
-        once, on a helper thread so the caller (Streamlit's server thread) never blocks on the
-        database. Its history alone is parked for ``park_s``: a browser that reconnects to the
-        same session (a network blip) gets it back; the reaper forgets it after that."""
+        """Drop a session now (its browser disconnected). Its loop and client are closed on a
+        helper thread, so the caller (Streamlit's server thread) never blocks on the database.
+        Its history stays with the browser session (``st.session_state``)."""
         with self._lock:
             runtime = self._runtimes.pop(token, None)
             if runtime is not None:
                 self._released += 1
-                self._parked_books[token] = (runtime.book, time.monotonic())
         if runtime is None:
             return None
         closer = threading.Thread(target=runtime.close, name=f"ecc-close-{token[:8]}",
@@ -359,20 +402,10 @@ class SessionRegistry:
             rt.close()
         return [rt.token for rt in victims]
 
-    def forget_parked(self, now: float) -> int:
-        """Drop parked histories older than ``park_s``. Returns how many."""
-        with self._lock:
-            old = [t for t, (_, at) in self._parked_books.items() if now - at > self.park_s]
-            for token in old:
-                del self._parked_books[token]
-            return len(old)
-
     def _reap_forever(self, interval_s: float) -> None:
         while not self._stop.wait(interval_s):
             try:
-                now = time.monotonic()
-                self.reap_idle(now, self.idle_threshold_s)
-                self.forget_parked(now)
+                self.reap_idle(time.monotonic(), self.idle_threshold_s)
             except Exception:
                 log.exception("reaper pass failed")
 
@@ -396,7 +429,6 @@ class SessionRegistry:
         with self._lock:
             runtimes = list(self._runtimes.values())
             self._runtimes.clear()
-            self._parked_books.clear()
         for rt in runtimes:
             rt.close()
         if self._reaper is not None and self._reaper is not threading.current_thread():

@@ -59,6 +59,7 @@ class FakeStats:
     terminated: bool = False
     loop: asyncio.AbstractEventLoop | None = None
     configs: list[dict[str, Any]] = field(default_factory=list)
+    implicit_limits: list[int] = field(default_factory=list)  # 0: none was asked for
 
 
 class FakeClient:
@@ -160,7 +161,7 @@ class FakeClient:
 
     # --- the six query methods ------------------------------------------------------------
     async def _run(self, method: str, query: str, args: tuple[Any, ...], kwargs: dict[str, Any],
-                   *, in_readonly_tx: bool = False) -> Any:
+                   *, in_readonly_tx: bool = False, implicit_limit: int = 0) -> Any:
         self._bind()
         if self.connect_error is not None:
             raise self.connect_error
@@ -196,7 +197,16 @@ class FakeClient:
             self.stats.in_flight -= 1
         if isinstance(value, BaseException):
             raise value
+        self.stats.implicit_limits.append(implicit_limit)
+        if implicit_limit and isinstance(value, list):
+            value = value[:implicit_limit]  # the server's implicit limit: top-level rows only
         return shape_for_method(method, value)
+
+    async def query_with_implicit_limit(self, method: str, implicit_limit: int, query: str,
+                                        *args: Any, **kwargs: Any) -> Any:
+        """What ``ecc.client.call_method`` sends the driver as the protocol's implicit limit."""
+        # Like the driver: read-only *options* on a plain call do not stop a write (FACTS.md).
+        return await self._run(method, query, args, kwargs, implicit_limit=implicit_limit)
 
     async def query(self, query: str, *args: Any, **kwargs: Any) -> Any:
         return await self._run("query", query, args, kwargs)
@@ -229,6 +239,12 @@ class FakeTransaction:
 
     async def __aexit__(self, *exc: object) -> bool | None:
         return None
+
+    async def query_with_implicit_limit(self, method: str, implicit_limit: int, query: str,
+                                        *args: Any, **kwargs: Any) -> Any:
+        return await self._client._run(method, query, args, kwargs,
+                                       in_readonly_tx=self._client.readonly,
+                                       implicit_limit=implicit_limit)
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         if not method.startswith("query"):

@@ -12,10 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ecc.errors import ErrorView
-from ecc.param_values import ParamValueError, parse_param_value
+from ecc.param_values import ParamValueError, RawValue, is_blank, parse_param_value
 from ecc.params import QueryParameter, merge_with_server, scan_parameters
-
-RawValue = str | bool | None
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,8 @@ def argument_values(
         for m in inputs.problems
     ]
     values: dict[str, object] = {}
-    blank = [p for p in inputs.parameters if not p.optional and _is_blank(p, raw.get(p.name))]
+    blank = [p for p in inputs.parameters
+             if not p.optional and is_blank(p.type, raw.get(p.name))]
     if blank:
         names = ", ".join(f"${p.name} ({p.type.label()})" for p in blank)
         errors.append(
@@ -79,13 +78,3 @@ def argument_values(
         ordered = sorted(inputs.parameters, key=lambda p: int(p.name))
         return tuple(values[p.name] for p in ordered), None, []
     return None, values, []
-
-
-def _is_blank(param: QueryParameter, raw: RawValue) -> bool:
-    if raw is None:
-        return True
-    if isinstance(raw, bool):
-        return False  # a checkbox always has a value
-    # Spaces are a value for str (and untyped) parameters, as in ecc.param_values.
-    text_like = param.type.name in ("std::str", "") or param.type.kind == "unknown"
-    return raw == "" if text_like else not raw.strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,12 @@ APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
 FakeFactory = FakeClientFactory  # the name the page tests use
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of Markdown the page escaped (``ecc.safe_text``): the backslash
+    escapes resolved and the invisible word joiners gone."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 @contextmanager
@@ -90,7 +97,8 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 def texts(at: AppTest) -> str:
-    """Every markdown/caption/error/info text on the page, joined (for 'in' checks)."""
+    """Every markdown/caption/error/info text on the page as a reader sees it (escapes
+    resolved), joined (for 'in' checks)."""
     parts: list[str] = []
     for kind in (
         "markdown",
@@ -105,4 +113,4 @@ def texts(at: AppTest) -> str:
         "header",
     ):
         parts.extend(str(el.value) for el in getattr(at, kind))
-    return "\n".join(parts)
+    return shown("\n".join(parts))

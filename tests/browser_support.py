@@ -73,13 +73,22 @@ class StreamlitServer:
     log_path: Path
 
     @classmethod
-    def start(cls, workdir: Path, port: int | None = None) -> StreamlitServer:
+    def start(
+        cls,
+        workdir: Path,
+        *,
+        secrets_text: str = "# empty: the fake client needs no connection settings\n",
+        port: int | None = None,
+    ) -> StreamlitServer:
+        """Start the page with ``secrets_text`` as its only secrets file, on ``port`` (a free
+        loopback port when None; pass one when the secrets must name it, as a redirect_uri
+        does)."""
         home = workdir / "home"
         home.mkdir()
         secrets = workdir / "secrets.toml"
-        secrets.write_text("# empty: the fake client needs no connection settings\n")
+        secrets.write_text(secrets_text)
         log_path = workdir / "streamlit.log"
-        port = port or free_loopback_port()  # a given port: a replica coming back
+        port = port or free_loopback_port()
         env = {k: v for k, v in os.environ.items() if not _LEAKY_ENV.match(k)}
         env.update(HOME=str(home), ECC_TEST_FAKE_CLIENT="1", PYTHONUNBUFFERED="1")
         command = [

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.apptest_support import FakeFactory, console, run_query, texts
+from tests.apptest_support import FakeFactory, console, run_query, shown, texts
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
@@ -49,7 +49,7 @@ def test_an_out_of_range_value_names_the_parameter_and_runs_nothing() -> None:
         at.run()
         run_query(at, "select <int16>$n", params={"n": "40000"})
         assert not at.exception
-        error = at.error[0].value
+        error = shown(at.error[0].value)
         assert "$n" in error and "int16" in error
         assert factory.calls == []
 
@@ -60,8 +60,8 @@ def test_a_required_parameter_left_empty_is_refused() -> None:
         at.run()
         run_query(at, "select (<str>$title, <int64>$year)")
         assert len(at.error) == 1  # one message listing what is missing, not one per input
-        assert "Parameters needed" in at.error[0].value
-        assert "$title (str), $year (int64)" in at.error[0].value
+        assert "Parameters needed" in shown(at.error[0].value)
+        assert "$title (str), $year (int64)" in shown(at.error[0].value)
         assert factory.calls == []
 
 

@@ -202,3 +202,39 @@ def test_failures_never_show_a_traceback(open_page: OpenPage) -> None:
         expect(page.get_by_text(shown)).to_be_visible(timeout=RESULT_TIMEOUT_MS)
         wait_until_idle(page)
         assert_no_traceback(page)
+
+
+HOSTILE = "![x](http://evil.example/px.png) [Session expired: sign in again](https://evil.example/login)"
+
+
+def _foreign_links_and_images(page: Page) -> list[str]:
+    """Links and images in the main area that point anywhere but the Gel docs (the page's own
+    links) or Streamlit's own assets."""
+    found = page.get_by_test_id("stMain").locator("a[href], img[src]").evaluate_all(
+        "els => els.map(e => e.getAttribute('href') || e.getAttribute('src'))"
+    )
+    return [url for url in found if "evil.example" in url]
+
+
+def test_hostile_text_from_a_link_and_from_the_server_renders_no_link_or_image(
+    server: StreamlitServer, browser: Browser
+) -> None:
+    from urllib.parse import quote
+
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        # A shared link whose parameter name carries the payload: its input label is Markdown.
+        open_console(page, f"{server.url.rstrip('/')}/?q={quote(f'select <str>$`{HOSTILE}`')}")
+        expect(page.get_by_text("Session expired: sign in again", exact=False).first
+               ).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+        assert _foreign_links_and_images(page) == []
+        # The server's error message quotes the payload (the fake's syntax error does).
+        run_query(page, HOSTILE)
+        expect(page.get_by_text("EdgeQLSyntaxError")).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+        wait_until_idle(page)
+        assert _foreign_links_and_images(page) == []
+        assert "evil.example/login" in (page.get_by_test_id("stMain").text_content() or "")
+        assert_no_traceback(page)
+    finally:
+        context.close()

@@ -5,10 +5,18 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from typing import Any
 
 import gel
+import pytest
 
-from ecc.client import ClientOptions, create_gel_client
+from ecc.client import (
+    ClientOptions,
+    QueryMethod,
+    call_method,
+    create_gel_client,
+    limited_query_context,
+)
 from ecc.config import ConnectionSettings, Secret
 from ecc.errors import error_view
 
@@ -52,3 +60,53 @@ def test_the_client_is_lazy_nothing_connects_at_creation() -> None:
         client.terminate()
 
     asyncio.run(create())  # no exception: creation never touches the network
+
+
+# --- the protocol's implicit limit, against the installed driver -----------------------------
+def _recording_driver_client(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[Any]]:
+    """A real (never connected) gel client whose ``_query`` records the context it gets."""
+    import gel
+
+    client = gel.create_async_client(host="127.0.0.1", port=1, wait_until_available=0)
+    contexts: list[Any] = []
+
+    async def record(context: Any) -> list[object]:
+        contexts.append(context)
+        return []
+
+    monkeypatch.setattr(client, "_query", record)
+    return client, contexts
+
+
+@pytest.mark.parametrize("method", list(QueryMethod))
+def test_the_limited_context_lowers_like_the_drivers_own_plus_the_limit(
+    monkeypatch: pytest.MonkeyPatch, method: QueryMethod
+) -> None:
+    from gel import enums
+    from gel.protocol import protocol
+
+    client, contexts = _recording_driver_client(monkeypatch)
+    asyncio.run(getattr(client, method.value)("select <int64>$0", 7))
+    [drivers] = contexts
+    ours = limited_query_context(client, method, "select <int64>$0", (7,), {}, 11)
+    lowered: list[dict[str, Any]] = []
+    monkeypatch.setattr(protocol, "ExecuteContext", lambda **kw: lowered.append(kw))
+    drivers.lower(allow_capabilities=enums.Capability.ALL)
+    ours.lower(allow_capabilities=enums.Capability.ALL)
+    theirs, mine = lowered
+    assert mine.pop("implicit_limit") == 11 and theirs.pop("implicit_limit", 0) == 0
+    assert set(mine) == set(theirs)
+    for key in theirs:
+        if key == "reg" or key == "qc":  # the client's caches: the very same objects
+            assert mine[key] is theirs[key]
+        else:
+            assert mine[key] == theirs[key], key
+
+
+def test_call_method_sends_the_driver_a_limited_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    client, contexts = _recording_driver_client(monkeypatch)
+    asyncio.run(call_method(client, QueryMethod.QUERY, "select 1", (), {}, implicit_limit=5))
+    asyncio.run(call_method(client, QueryMethod.QUERY, "select 1", (), {}))
+    limited, plain = contexts
+    assert type(limited).__name__ == "LimitedQueryContext"
+    assert type(plain).__name__ == "QueryContext"

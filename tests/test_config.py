@@ -174,6 +174,13 @@ def test_range_bounds_are_inclusive() -> None:
     assert (settings.row_limit, settings.max_batch, settings.connect_wait_s) == (1, 100, 0.0)
 
 
+def test_max_queued_defaults_to_at_least_one_full_submission() -> None:
+    assert load_settings({}, {}).max_queued == 40
+    assert load_settings({"max_batch": 100}, {}).max_queued == 100
+    with pytest.raises(SettingsError, match="max_queued"):
+        load_settings({"max_batch": 50, "max_queued": 10}, {})
+
+
 # --- secrets --------------------------------------------------------------------------------
 def all_secrets_settings() -> ConsoleSettings:
     return load_settings(

@@ -29,6 +29,7 @@ TRANSCRIPTS = (
     Path(__file__).resolve().parents[2] / "shared" / "gel-transcripts" / "transcripts.json"
 )
 KINDS = set(get_args(ErrorKind))
+CONNECT_FAILURES = (gel.errors.ClientConnectionFailedError, gel.errors.ClientConnectionTimeoutError)
 ALL_GEL_ERRORS = sorted(
     (
         cls
@@ -37,6 +38,19 @@ ALL_GEL_ERRORS = sorted(
     ),
     key=lambda cls: cls.__name__,
 )
+
+
+def transcript_behaviour(label: str) -> dict:
+    return json.loads(TRANSCRIPTS.read_text())["behaviours"][label]
+
+
+def recorded_error(label: str) -> gel.errors.EdgeDBError:
+    """The error a real server's driver raised, rebuilt as the driver builds it (its class
+    called with the rendered message)."""
+    recorded = transcript_behaviour(label)["error"]
+    err = getattr(gel.errors, recorded["class"])(recorded["message"])
+    assert str(err) == recorded["str"]
+    return err
 
 
 def transcript_case(label: str) -> dict:
@@ -58,7 +72,11 @@ def test_every_gel_error_class_has_a_view(cls: type[gel.errors.EdgeDBError]) -> 
     view = error_view(cls("something went wrong"))
     assert view.kind in KINDS
     assert view.title == cls.__name__
-    assert view.message == "something went wrong"
+    if issubclass(cls, CONNECT_FAILURES):  # the console's words first, the driver's in details
+        assert view.message.startswith("The server did not answer")
+        assert view.details == "something went wrong"
+    else:
+        assert view.message == "something went wrong"
 
 
 @pytest.mark.parametrize("cls", ALL_GEL_ERRORS, ids=lambda cls: cls.__name__)
@@ -266,3 +284,117 @@ def test_console_input_error_carries_its_own_view() -> None:
 def test_console_input_error_keeps_its_own_subject() -> None:
     view = error_view(input_error("bad", subject="Q3"), subject="Q1")
     assert view.subject == "Q3"
+
+
+# --- a failed connection, in the console's words first ---------------------------------------
+def test_a_refused_port_says_which_server_and_how_long_it_waited() -> None:
+    view = error_view(recorded_error("refused port, wait_until_available=3"))
+    assert view.kind == "connection"
+    assert view.title == "ClientConnectionFailedTemporarilyError"
+    assert view.message == (
+        "The server at 127.0.0.1:5699 did not answer within 3 s. "
+        "Check that it runs and that the address is right."
+    )
+    assert view.retryable
+
+
+def test_the_drivers_multi_line_text_goes_to_details_one_line_each() -> None:
+    view = error_view(recorded_error("refused port, wait_until_available=3"))
+    assert view.details == (
+        "[Errno 111] Connect call failed ('127.0.0.1', 5699)\n"
+        "After 29 attempts in 3.0 sec\n"
+        "Is the server running on host '127.0.0.1' and accepting\n"
+        "TCP/IP connections on port 5699?"
+    )
+    assert "After 29 attempts" not in view.message
+
+
+def test_the_drivers_address_wins_over_the_settings() -> None:
+    err = recorded_error("refused port, wait_until_available=0")
+    view = error_view(err, server="db.example.com:5656", connect_wait_s=5)
+    assert "127.0.0.1:5699" in view.message and "db.example.com" not in view.message
+    assert "within 0.2 s" in view.message  # what the driver really waited
+
+
+def test_without_an_address_in_the_text_the_settings_say_it() -> None:
+    err = gel.errors.ClientConnectionFailedTemporarilyError()  # as the protocol raises it
+    view = error_view(err, server="db.example.com:5656", connect_wait_s=5)
+    assert view.message == (
+        "The server at db.example.com:5656 did not answer within 5 s. "
+        "Check that it runs and that the address is right."
+    )
+    assert view.details is None
+
+
+def test_a_connect_timeout_says_the_server_and_the_bound() -> None:
+    # base_client.BaseConnection.connect: f"connecting to {addr} failed in {timeout} sec"
+    err = gel.errors.ClientConnectionTimeoutError(f"connecting to {('::1', 5656)} failed in 5 sec")
+    view = error_view(err)
+    assert view.message.startswith("The server at [::1]:5656 did not answer within 5 s.")
+    assert view.details == "connecting to ('::1', 5656) failed in 5 sec"
+
+
+def test_a_unix_socket_is_named_as_such() -> None:
+    err = gel.errors.ClientConnectionFailedTemporarilyError(
+        "[Errno 2] No such file\n\tAfter 3 attempts in 1.0 sec\n\tIs the server running locally "
+        "and accepting \n\tconnections on Unix domain socket '/run/gel/.s.EDGEDB.5656'?"
+    )
+    assert error_view(err).message.startswith(
+        "The server at unix socket /run/gel/.s.EDGEDB.5656 did not answer within 1 s."
+    )
+
+
+def test_an_untrusted_certificate_is_not_called_a_server_that_did_not_answer() -> None:
+    view = error_view(recorded_error("self-signed cert with default tls"))
+    assert view.message == (
+        "The server at 127.0.0.1:5656 answered, but its TLS certificate was not trusted. "
+        "Check tls_security and tls_ca_file (or tls_ca) in [connections.gel]."
+    )
+    assert "CERTIFICATE_VERIFY_FAILED" in (view.details or "")
+
+
+def test_other_connection_errors_keep_the_servers_message() -> None:
+    for label in ("wrong password", "unknown branch"):
+        recorded = transcript_behaviour(label)["error"]
+        view = error_view(recorded_error(label))
+        assert (view.kind, view.message) == ("connection", recorded["message"])
+
+
+def test_a_password_in_the_drivers_connection_text_is_scrubbed() -> None:
+    err = gel.errors.ClientConnectionFailedError(
+        "cannot reach gel://admin:pw-123@db:5656\n\tAfter 2 attempts in 5.0 sec"
+    )
+    view = error_view(err, server="db:5656").scrubbed(["pw-123"])
+    assert all("pw-123" not in text for text in text_fields(view))
+    assert "After 2 attempts in 5.0 sec" in (view.details or "")
+
+
+def test_the_real_driver_on_a_closed_port_gives_the_consoles_words() -> None:
+    """No server needed: the real driver against a loopback port nobody listens on."""
+    import socket
+
+    with socket.socket() as probe:  # a free port, closed again before the driver tries it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    password = "s3cret-Pw-99"
+
+    async def attempt() -> BaseException:
+        client = gel.create_async_client(
+            f"gel://admin:{password}@127.0.0.1:{port}/main",
+            tls_security="insecure", wait_until_available=0, timeout=2,
+        )
+        try:
+            await client.query_single("select 1")
+        except gel.errors.EdgeDBError as exc:
+            return exc
+        finally:
+            await asyncio.wait_for(client.aclose(), 2)
+        raise AssertionError("a closed port answered")
+
+    err = asyncio.run(attempt())
+    assert isinstance(err, gel.errors.ClientConnectionFailedTemporarilyError)
+    view = error_view(err, connect_wait_s=0)
+    assert view.message.startswith(f"The server at 127.0.0.1:{port} did not answer")
+    assert "Check that it runs and that the address is right." in view.message
+    assert f"port {port}" in (view.details or "")
+    assert all(password not in text for text in text_fields(view))

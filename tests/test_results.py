@@ -141,10 +141,26 @@ def test_json_decimal_keeps_every_digit() -> None:
     }
 
 
-def test_json_method_truncates_the_parsed_array() -> None:
+def test_json_method_truncates_the_parsed_array_and_drops_the_longer_text() -> None:
     result = shape_result("[1, 2, 3, 4]", QueryMethod.QUERY_JSON, 2)
     assert (result.value, result.total_rows, result.kept_rows) == ([1, 2], 4, 2)
+    assert result.json_text is None  # it would hold rows the session does not keep
+    assert driver_text(result, 10) == "[1,2]"
+
+
+def test_json_text_view_shows_at_most_the_row_limit() -> None:
+    result = shape_result("[1, 2, 3, 4]", QueryMethod.QUERY_JSON, 10)
     assert result.json_text == "[1, 2, 3, 4]"
+    assert driver_text(result, 2) == "[1,2]"
+    assert driver_text(result, 4) == "[1, 2, 3, 4]"
+
+
+def test_a_many_result_that_reaches_the_implicit_limit_says_more_rows_exist() -> None:
+    result = shape_result(list(range(11)), QueryMethod.QUERY, 10, implicit_limit=11)
+    assert result.more_rows and result.truncated
+    assert (result.kept_rows, result.total_rows) == (10, 11)
+    below = shape_result(list(range(10)), QueryMethod.QUERY, 10, implicit_limit=11)
+    assert not below.more_rows and not below.truncated
 
 
 def test_json_single_null_counts_zero_rows() -> None:

@@ -48,8 +48,9 @@ def gated_client(gate: asyncio.Event, **kwargs: Any) -> FakeClient:
     return FakeClient(respond, **kwargs)
 
 
-def runner_for(book: RunBook, max_running: int = 8, **kwargs: Any) -> BatchRunner:
-    return BatchRunner(book, max_running=max_running, max_kept_rows=1000, **kwargs)
+def runner_for(book: RunBook, max_running: int = 8, max_kept_rows: int = 1000,
+               **kwargs: Any) -> BatchRunner:
+    return BatchRunner(book, max_running=max_running, max_kept_rows=max_kept_rows, **kwargs)
 
 
 def record_of(book: RunBook, run_id: int) -> RunRecord:
@@ -249,6 +250,60 @@ def test_failures_in_a_batch_do_not_cancel_their_siblings() -> None:
     assert q2.finished_at > max(q1.finished_at, q3.finished_at)
 
 
+def test_an_error_inside_the_error_handling_fails_only_that_run(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Building the error view itself raises: the run still ends failed, its sibling still
+    finishes, and the bug is logged rather than swallowed."""
+    import ecc.runs
+
+    def broken_error_view(exc: BaseException, **_: Any) -> ErrorView:
+        raise RuntimeError("bug in the error view")
+
+    monkeypatch.setattr(ecc.runs, "error_view", broken_error_view)
+    requests = [req("select Nope", "Q1"), req("select sys::_sleep(0.1)", "Q2")]
+    q1, q2 = run_batch(RunBook(), requests, FakeClient())
+    assert (q1.status, q2.status) == ("failed", "done")
+    assert q1.error == ecc.runs.RECORDING_FAILED
+    assert "recording its outcome failed" in caplog.text
+
+
+def test_a_failure_while_recording_success_still_ends_the_run(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ecc.runs
+
+    def broken_shape(*args: Any, **kwargs: Any) -> ShapedResult:
+        raise RuntimeError("bug in shaping")
+
+    def broken_error_view(exc: BaseException, **_: Any) -> ErrorView:
+        raise RuntimeError("and in the error view")
+
+    monkeypatch.setattr(ecc.runs, "shape_result", broken_shape)
+    monkeypatch.setattr(ecc.runs, "error_view", broken_error_view)
+    [only] = run_batch(RunBook(), [req("select 1")], FakeClient())
+    assert only.status == "failed" and only.finished_at is not None
+
+
+def test_the_server_is_asked_for_at_most_the_implicit_limit_and_the_cut_is_recorded() -> None:
+    client = FakeClient({"select Many": list(range(50))})
+    policy = ExecutionPolicy(read_only=True, timeout_s=5.0, implicit_limit=11)
+    [record] = run_batch(RunBook(), [req("select Many")], client, policy, max_kept_rows=10)
+    assert client.stats.implicit_limits == [11]
+    assert record.result is not None
+    assert record.result.more_rows and record.result.kept_rows == 10
+    assert record.result.value == list(range(10))
+
+
+def test_single_methods_ask_for_no_implicit_limit() -> None:
+    client = FakeClient({"select One": [7]})
+    policy = ExecutionPolicy(read_only=True, timeout_s=5.0, implicit_limit=11)
+    [record] = run_batch(RunBook(), [req("select One", method=QueryMethod.QUERY_SINGLE)],
+                         client, policy)
+    assert client.stats.implicit_limits == [0]
+    assert record.result is not None and record.result.value == 7
+
+
 def test_cancelling_one_run_lets_its_siblings_finish_and_releases_the_connection() -> None:
     book = RunBook()
 
@@ -376,11 +431,11 @@ def test_clear_forgets_finished_runs_and_keeps_active_ones() -> None:
     assert status_of(book, running.run_id) == "running"
 
 
-def test_fail_active_fails_queued_and_running_runs_only() -> None:
+def test_end_active_fails_queued_and_running_runs_only() -> None:
     book = finished_book(1)
     queued, running = book.add_batch([req("select 1", "queued"), req("select 2", "running")])
     book.mark_running(running.run_id)
-    assert book.fail_active(LOOP_DIED_LIKE) == 2
+    assert book.end_active(LOOP_DIED_LIKE) == 2
     for record in (queued, running):
         after = book.get(record.run_id)
         assert after is not None and after.status == "failed" and after.error == LOOP_DIED_LIKE
@@ -403,21 +458,26 @@ def test_batches_are_numbered_and_listed() -> None:
     first = book.add_batch([req("select 1"), req("select 2", "Q2")])
     second = book.add_batch([req("select 3")])
     assert first[0].batch_id == first[1].batch_id != second[0].batch_id
-    assert book.last_batch_id() == second[0].batch_id
     assert [r.run_id for r in book.batch(first[0].batch_id)] == [r.run_id for r in first]
-    assert RunBook().last_batch_id() is None
+    assert [r.run_id for r in book.batch(second[0].batch_id)] == [second[0].run_id]
 
 
-def test_every_write_bumps_changes() -> None:
+def test_end_active_can_be_limited_to_some_runs_and_given_a_status() -> None:
     book = RunBook()
-    seen = [book.changes]
-    [record] = book.add_batch([req("select 1")])
-    seen.append(book.changes)
-    book.mark_running(record.run_id)
-    seen.append(book.changes)
-    book.finish(record.run_id, "done", result=shaped([1]))
-    seen.append(book.changes)
-    assert seen == sorted(set(seen))  # strictly increasing
+    mine, theirs = book.add_batch([req("select 1", "mine"), req("select 2", "theirs")])
+    cancelled = ErrorView(kind="cancelled", title="Cancelled", message="closed")
+    assert book.end_active(cancelled, "cancelled", only={mine.run_id}) == 1
+    assert status_of(book, mine.run_id) == "cancelled"
+    assert status_of(book, theirs.run_id) == "queued"
+
+
+def test_queued_count_counts_only_runs_waiting_for_a_slot() -> None:
+    book = RunBook()
+    first, second, third = book.add_batch([req("select 1"), req("select 2"), req("select 3")])
+    book.mark_running(first.run_id)
+    book.finish(second.run_id, "done", result=shaped([1]))
+    assert book.queued_count() == 1
+    assert status_of(book, third.run_id) == "queued"
 
 
 def test_elapsed_runs_from_start_to_finish_or_now() -> None:

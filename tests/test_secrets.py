@@ -63,7 +63,7 @@ def leaky_answers() -> dict[str, Any]:
 def test_the_dsn_password_is_redacted_in_the_connection_summary(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with console(FakeFactory(), dsn=DSN, secret_key=SECRET_KEY) as at:
+    with console(FakeFactory(), dsn=DSN, secret_key=SECRET_KEY, show_connection="full") as at:
         at.run()
         assert not at.exception
         assert "db.example.com" in page_dump(at)

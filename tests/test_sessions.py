@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
+from ecc.errors import ConsoleInputError
 from ecc.execute import ExecutionPolicy, QueryRequest
 from ecc.loop import LoopStoppedError
+from ecc.runs import RunBook
 from ecc.sessions import (
     LOOP_DIED,
     RuntimeLimits,
@@ -373,32 +375,146 @@ def test_the_reaper_thread_spares_a_busy_session(build) -> None:
         registry.close_all()
 
 
-def test_a_released_sessions_history_returns_if_its_browser_reconnects() -> None:
+def test_a_reconnecting_browser_keeps_its_history_in_a_new_runtime() -> None:
+    # The page keeps the book in session state and hands it to every runtime it builds.
     registry = SessionRegistry(reap_interval_s=None)
+    book = RunBook()
     try:
-        first = registry.get_or_create("tok-blip", _fake_runtime_builder())
-        done = first.submit([QueryRequest(name="Q", query="select 1")], ExecutionPolicy())
-        done.future.result(timeout=5)
+        first = registry.get_or_create("tok-blip", _book_builder(book))
+        first.submit([QueryRequest(name="Q", query="select 1")], POLICY).future.result(5)
         registry.release("tok-blip", wait=True)
         assert first.closed
-        again = registry.get_or_create("tok-blip", _fake_runtime_builder())
-        assert again is not first
+        again = registry.get_or_create("tok-blip", _book_builder(book))
+        assert again is not first and again.book is book
         assert [r.request.query for r in again.book.newest_first()] == ["select 1"]
     finally:
         registry.close_all()
 
 
-def test_a_parked_history_is_forgotten_after_the_park_time() -> None:
-    registry = SessionRegistry(reap_interval_s=None, park_s=10)
+def test_a_closing_runtime_ends_only_the_runs_it_started() -> None:
+    """A browser that reconnects while its old runtime is still closing: the old close must
+    not mark the new runtime's running queries failed."""
+    registry = SessionRegistry(reap_interval_s=None)
+    book = RunBook()
     try:
-        rt = registry.get_or_create("tok-gone", _fake_runtime_builder())
-        rt.submit([QueryRequest(name="Q", query="select 1")], ExecutionPolicy()).future.result(5)
-        registry.release("tok-gone", wait=True)
-        assert registry.forget_parked(time.monotonic() + 11) == 1
-        assert len(registry.get_or_create("tok-gone", _fake_runtime_builder()).book) == 0
+        old = registry.get_or_create("tok-race", _book_builder(book))
+        [old_run] = old.submit([QueryRequest(name="old", query=SLOW)], POLICY).records
+        wait_until(lambda: status_of(old, old_run.run_id) == "running")
+        closer = registry.release("tok-race")  # closes on a helper thread
+        new = registry.get_or_create("tok-race", _book_builder(book))
+        [new_run] = new.submit([QueryRequest(name="new", query=SLOW)], POLICY).records
+        wait_until(lambda: status_of(new, new_run.run_id) == "running")
+        assert closer is not None
+        closer.join(timeout=10)
+        assert status_of(new, old_run.run_id) == "cancelled"
+        assert status_of(new, new_run.run_id) == "running"
     finally:
         registry.close_all()
 
 
+def test_reaping_keeps_the_history_and_the_next_use_gets_a_new_runtime() -> None:
+    registry = SessionRegistry(reap_interval_s=None)
+    book = RunBook()
+    try:
+        first = registry.get_or_create("tok-idle", _book_builder(book))
+        first.submit([QueryRequest(name="Q", query="select 1")], POLICY).future.result(5)
+        assert registry.reap_idle(time.monotonic() + 1000, 300) == ["tok-idle"]
+        assert first.closed and len(book) == 1
+        again = registry.get_or_create("tok-idle", _book_builder(book))
+        again.submit([QueryRequest(name="Q2", query="select 2")], POLICY).future.result(5)
+        assert [r.status for r in book.newest_first()] == ["done", "done"]
+    finally:
+        registry.close_all()
+
+
+def test_a_runtime_handed_out_is_touched_inside_the_registry_lock() -> None:
+    registry = SessionRegistry(reap_interval_s=None)
+    try:
+        runtime = registry.get_or_create("tok-touch", _fake_runtime_builder())
+        runtime.touch(time.monotonic() - 10_000)
+        again = registry.get_or_create("tok-touch", _fake_runtime_builder())
+        assert again is runtime
+        assert registry.reap_idle(time.monotonic(), 300) == []
+    finally:
+        registry.close_all()
+
+
+def test_building_a_runtime_does_not_hold_the_registry_lock() -> None:
+    """``release`` runs on Streamlit's server thread: it must not wait for another session's
+    runtime being built (thread start, waits)."""
+    registry = SessionRegistry(reap_interval_s=None)
+    building = threading.Event()
+    finish_build = threading.Event()
+
+    def slow_build(token: str) -> SessionRuntime:
+        building.set()
+        finish_build.wait(5)
+        return _fake_runtime_builder()(token)
+
+    try:
+        registry.get_or_create("tok-other", _fake_runtime_builder())
+        builder = threading.Thread(target=registry.get_or_create, args=("tok-slow", slow_build))
+        builder.start()
+        assert building.wait(5)
+        started = time.monotonic()
+        closer = registry.release("tok-other")
+        assert time.monotonic() - started < 1.0  # did not wait for the build
+        finish_build.set()
+        builder.join(5)
+        assert closer is not None
+        closer.join(5)
+        assert registry.get("tok-slow") is not None
+    finally:
+        finish_build.set()
+        registry.close_all()
+
+
+def test_two_threads_building_one_token_end_with_one_runtime() -> None:
+    registry = SessionRegistry(reap_interval_s=None)
+    gate = threading.Barrier(2)
+    built: list[SessionRuntime] = []
+
+    def build(token: str) -> SessionRuntime:
+        runtime = _fake_runtime_builder()(token)
+        built.append(runtime)
+        gate.wait(5)  # both builds happen before either inserts
+        return runtime
+
+    got: list[SessionRuntime] = []
+    try:
+        threads = [threading.Thread(target=lambda: got.append(registry.get_or_create("t", build)))
+                   for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(5)
+        assert len(built) == 2 and got[0] is got[1]
+        loser = next(rt for rt in built if rt is not got[0])
+        assert loser.closed
+    finally:
+        registry.close_all()
+
+
+def test_a_session_refuses_runs_beyond_max_queued_and_queues_nothing() -> None:
+    limits = RuntimeLimits(max_running=1, max_queued=3, close_timeout_s=1.0)
+    runtime = SessionRuntime("tok-queue", Clients(), limits)
+    try:
+        runtime.submit([QueryRequest(name="slow", query=SLOW)], POLICY)
+        wait_until(lambda: len(runtime.book.active()) == 1 and runtime.book.queued_count() == 0)
+        runtime.submit([QueryRequest(name=f"Q{i}", query=SLOW) for i in range(3)], POLICY)
+        with pytest.raises(ConsoleInputError) as refused:
+            runtime.submit([QueryRequest(name="one more", query="select 1")], POLICY)
+        assert "limit of 3 waiting queries" in refused.value.view.message
+        assert len(runtime.book) == 4
+    finally:
+        runtime.close()
+
+
 def _fake_runtime_builder() -> Callable[[str], SessionRuntime]:
     return Builder(Clients())
+
+
+def _book_builder(book: RunBook) -> Callable[[str], SessionRuntime]:
+    clients = Clients()
+    return lambda token: SessionRuntime(token, clients, RuntimeLimits(close_timeout_s=1.0),
+                                        book=book)

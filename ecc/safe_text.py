@@ -1,0 +1,35 @@
+"""Hostile text made safe for Streamlit's Markdown (st.markdown, st.error/info/warning,
+st.caption and widget labels all render GitHub-flavoured Markdown).
+
+Text from a user, a shared link, the server or an identity provider goes through
+``escape_markdown`` before it is put into any of those. Invariant: the escaped text renders as
+its own characters (whitespace folded), and as nothing else: no link, image, heading, list,
+table, emphasis, code, HTML, math, directive (``:red[...]``) or autolink.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CommonMark lets every ASCII punctuation character be backslash-escaped, and every Markdown
+# construct that could turn text into something else starts with one of them: links and images
+# ``[`` ``!``, HTML and autolinks ``<``, emphasis ``*`` ``_``, code `````, headings ``#``,
+# tables ``|``, Streamlit's ``:red[...]`` directives ``:``, math ``$``, entities ``&``.
+_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+# Escapes do not stop GitHub's autolinking of bare addresses and URLs: Streamlit's Markdown
+# (remark-gfm) finds ``x@y.z``, ``http(s)://...`` and ``www.x`` in the text *after* parsing,
+# where the escapes are gone (seen in Chromium: an escaped address still became a mailto link).
+# An invisible WORD JOINER after ``@`` and ``://`` and before ``www``'s dot breaks those
+# patterns while the text looks the same (a copy of the shown text holds them).
+WORD_JOINER = "\u2060"
+_AUTOLINK_POINTS = re.compile(r"(?<=@)|(?<=://)|(?<=www)(?=\.)", re.IGNORECASE)
+
+
+def escape_markdown(text: object) -> str:
+    """``text`` as one line of literal Markdown text: every ASCII punctuation character
+    backslash-escaped, every run of whitespace (newlines included) folded into one space, so
+    nothing in it can start a block (heading, list, code block) or an inline construct; and a
+    ``WORD_JOINER`` where GitHub's autolinking would otherwise turn it into a link."""
+    one_line = _AUTOLINK_POINTS.sub(WORD_JOINER, " ".join(str(text).split()))
+    return "".join("\\" + c if c in _ASCII_PUNCTUATION else c for c in one_line)

@@ -1,0 +1,192 @@
+"""End-to-end sign-in: `streamlit run` with an `[auth]` section, an OpenID Connect provider on
+loopback, headless Chromium clicking through the real redirect flow.
+
+The provider is `oidc-provider-mock` (run in this process's thread on 127.0.0.1, any client id
+and secret accepted). Its authorization page lists predefined users, each with the ID-token
+claims given here, `email_verified` among them: one click signs that user in. Streamlit reads
+`[auth]` from its secrets, which `--secrets.files` points at a temporary file (nothing is written
+into the repo). Sign-out goes through the provider's end-session page and back.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+from ecc.safe_text import WORD_JOINER
+from tests.browser_support import (
+    PAGE_LOAD_TIMEOUT_MS,
+    REPO_ROOT,
+    StreamlitServer,
+    assert_no_traceback,
+    free_loopback_port,
+    launch_chromium,
+    missing_requirement,
+    open_console,
+    query_box,
+    wait_until_idle,
+)
+
+pytestmark = pytest.mark.browser
+
+_missing = missing_requirement()
+if _missing:
+    pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
+oidc_provider_mock = pytest.importorskip(
+    "oidc_provider_mock", reason="pip install -r requirements-dev.txt (oidc-provider-mock)"
+)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+EVIL = "http://127.0.0.1:9"  # nothing listens there; only its appearance in the page matters
+PAYLOAD_EMAIL = (f"[Session expired: sign in again]({EVIL}/login) ![px]({EVIL}/px.png) "
+                 f"<img src={EVIL}/img.png> www.evil.example eve@evil.example")
+USERS: dict[str, dict[str, object]] = {  # sub -> ID-token claims
+    "ana": {"email": "ana@example.com", "email_verified": True},
+    "uma": {"email": "uma@example.com", "email_verified": False},
+    "max": {"email": "max@example.com"},  # no email_verified claim at all
+    "eve": {"email": PAYLOAD_EMAIL, "email_verified": True},
+}
+ALLOWED = ["ana@example.com", "uma@example.com", "max@example.com"]
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[str]:
+    """The provider's base URL; its server thread stops when the module's tests end."""
+    users = [oidc_provider_mock.User(sub=sub, claims=claims) for sub, claims in USERS.items()]
+    with oidc_provider_mock.run_server_in_thread(port=0, user_claims=users) as server:
+        yield f"http://127.0.0.1:{server.server_port}"
+
+
+@pytest.fixture(scope="module")
+def server(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
+    port = free_loopback_port()
+    secrets_text = f"""
+[connections.gel]
+fake_client = true
+allowed_emails = {ALLOWED!r}
+
+[auth]
+redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
+cookie_secret = "{secrets.token_hex(32)}"
+client_id = "ecc-browser-test"
+client_secret = "{secrets.token_hex(16)}"
+server_metadata_url = "{provider}/.well-known/openid-configuration"
+"""
+    running = StreamlitServer.start(
+        tmp_path_factory.mktemp("streamlit-auth"), secrets_text=secrets_text, port=port
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+    assert "Traceback" not in running.log_text(), (
+        f"the server logged a traceback (log: {running.log_path}):\n{running.log_text()[-4000:]}"
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = launch_chromium(playwright)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context: no cookies, so nobody is signed in yet."""
+    context = browser.new_context()
+    opened = context.new_page()
+    try:
+        yield opened
+        assert_no_traceback(opened)
+    finally:
+        context.close()
+
+
+def sign_in(page: Page, server: StreamlitServer, provider: str, sub: str) -> None:
+    """From the console's sign-in button through the provider's form back to the console."""
+    page.goto(server.url)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(re.escape(provider) + r"/oauth2/authorize"),
+                      timeout=PAGE_LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name=sub, exact=True).click()  # a predefined user
+    page.wait_for_url(server.url, timeout=PAGE_LOAD_TIMEOUT_MS)
+
+
+def refusal(page: Page) -> str:
+    """The page's refusal text, once it shows; and the console is not there."""
+    notice = page.get_by_test_id("stAlertContentInfo")
+    expect(notice).to_be_visible(timeout=PAGE_LOAD_TIMEOUT_MS)
+    wait_until_idle(page, PAGE_LOAD_TIMEOUT_MS)
+    expect(query_box(page)).to_have_count(0)
+    return notice.inner_text().replace(WORD_JOINER, "")
+
+
+def test_signed_out_visitors_see_only_a_sign_in_button(
+    page: Page, server: StreamlitServer
+) -> None:
+    page.goto(server.url)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=PAGE_LOAD_TIMEOUT_MS)
+    assert "Sign in to use this console." in refusal(page)
+
+
+def test_an_allowed_verified_user_gets_the_console_and_can_sign_out(
+    page: Page, server: StreamlitServer, provider: str
+) -> None:
+    sign_in(page, server, provider, "ana")
+    open_console(page, server.url)
+    sidebar = page.get_by_test_id("stSidebar")
+    caption = sidebar.get_by_test_id("stCaptionContainer").filter(has_text="Signed in as")
+    expect(caption).to_be_visible()
+    assert caption.inner_text().replace(WORD_JOINER, "") == "Signed in as ana@example.com."
+    assert caption.locator("a").count() == 0, "the address was rendered as a link"
+    assert page.locator('a[href^="mailto:"], a[href*="example.com"]').count() == 0
+    assert any(c["name"] == "_streamlit_user" for c in page.context.cookies())
+
+    sidebar.get_by_role("button", name="Sign out").click()
+    # Streamlit sends the browser to the provider's end-session page, then back.
+    page.wait_for_url(re.compile(re.escape(provider) + r"/oauth2/end_session"),
+                      timeout=PAGE_LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name="End session").click()
+    page.wait_for_url(server.url, timeout=PAGE_LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=PAGE_LOAD_TIMEOUT_MS)
+    assert "Sign in to use this console." in refusal(page)
+    assert not any(c["name"].startswith("_streamlit_user") for c in page.context.cookies())
+    page.reload()  # signed out for good, not just on this page load
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=PAGE_LOAD_TIMEOUT_MS)
+    expect(query_box(page)).to_have_count(0)
+
+
+def test_a_user_not_on_the_allow_list_is_refused_and_their_address_stays_text(
+    page: Page, server: StreamlitServer, provider: str
+) -> None:
+    sign_in(page, server, provider, "eve")
+    reason = refusal(page)
+    assert "is not allowed to use this console" in reason
+    assert PAYLOAD_EMAIL in reason  # shown literally, brackets and all
+    assert page.locator(f'a[href^="{EVIL}/"], img[src^="{EVIL}/"]').count() == 0
+    assert page.locator('a[href*="evil.example"], img').count() == 0
+    notice = page.get_by_test_id("stAlert")
+    assert notice.locator("a, img").count() == 0, notice.inner_html()
+    (REPO_ROOT / "artifacts").mkdir(exist_ok=True)
+    page.screenshot(path=str(REPO_ROOT / "artifacts" / "sign-in-refused.png"))
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+@pytest.mark.parametrize(("sub", "state"), [("uma", "not true"), ("max", "missing")],
+                         ids=["email_verified-false", "email_verified-absent"])
+def test_a_listed_address_the_provider_does_not_confirm_is_refused(
+    page: Page, server: StreamlitServer, provider: str, sub: str, state: str
+) -> None:
+    sign_in(page, server, provider, sub)
+    reason = refusal(page)
+    assert str(USERS[sub]["email"]) in reason
+    assert f"email_verified claim is {state}" in reason
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()

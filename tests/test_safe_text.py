@@ -1,0 +1,81 @@
+"""Escaping hostile text for Streamlit's Markdown elements."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ecc.safe_text import WORD_JOINER, escape_markdown
+
+
+def unescaped_markup(markdown: str) -> str | None:
+    """The first ASCII punctuation character in ``markdown`` that is not backslash-escaped
+    (so could start a Markdown construct), or None when every one is escaped."""
+    i = 0
+    while i < len(markdown):
+        if markdown[i] == "\\":
+            if i + 1 >= len(markdown) or markdown[i + 1] not in string.punctuation:
+                return "\\"  # a lone backslash: itself literal only by luck
+            i += 2
+            continue
+        if markdown[i] in string.punctuation:
+            return markdown[i]
+        i += 1
+    return None
+
+
+def unescape(markdown: str) -> str:
+    """What CommonMark shows for backslash escapes (the escaped character itself), without the
+    invisible word joiners that break autolinking."""
+    markdown = markdown.replace(WORD_JOINER, "")
+    out: list[str] = []
+    i = 0
+    while i < len(markdown):
+        if markdown[i] == "\\" and i + 1 < len(markdown) and markdown[i + 1] in string.punctuation:
+            out.append(markdown[i + 1])
+            i += 2
+        else:
+            out.append(markdown[i])
+            i += 1
+    return "".join(out)
+
+
+def test_links_images_and_html_are_escaped() -> None:
+    text = "[x](https://evil.example) ![i](https://evil.example/i.png) <img src=x>"
+    escaped = escape_markdown(text)
+    assert escaped == (r"\[x\]\(https\:\/\/" "\u2060" r"evil\.example\) \!\[i\]\(https\:\/\/"
+                       "\u2060" r"evil\.example\/i\.png\) \<img src\=x\>")
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("ana@example.com", "ana\\@\u2060example\\.com"),
+        ("see https://evil.example/x", "see https\\:\\/\\/\u2060evil\\.example\\/x"),
+        ("HTTP://evil.example", "HTTP\\:\\/\\/\u2060evil\\.example"),
+        ("_www.evil.example", "\\_www\u2060\\.evil\\.example"),
+    ],
+)
+def test_addresses_and_urls_get_a_word_joiner_that_stops_autolinking(
+    text: str, escaped: str
+) -> None:
+    assert escape_markdown(text) == escaped
+
+
+def test_newlines_fold_so_no_block_can_start() -> None:
+    assert escape_markdown("a\n# heading\r\n\n    code\t- item") == r"a \# heading code \- item"
+
+
+def test_plain_words_stay_as_they_are() -> None:
+    assert escape_markdown("Sign in to use this console") == "Sign in to use this console"
+
+
+@given(st.text())
+def test_any_text_is_shown_as_itself_with_no_markup_left(text: str) -> None:
+    escaped = escape_markdown(text)
+    assert unescaped_markup(escaped) is None
+    assert unescape(escaped) == " ".join(text.split()).replace(WORD_JOINER, "")
+    assert "\n" not in escaped
