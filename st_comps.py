@@ -9,18 +9,23 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import streamlit as st
 
-from ecc import results
+from ecc import plans, results, schema_view
 from ecc.config import ConsoleSettings
 from ecc.errors import ErrorView
-from ecc.runs import RunRecord
+from ecc.plans import is_analyze_query, plan_document
+from ecc.runs import RunPhases, RunRecord
 from ecc.safe_text import escape_markdown
+from ecc.schema import ObjectType, SchemaModel, short_name
 from ecc.sessions import RegistryTotals, RuntimeStatus
 from ecc.typed_inputs import TypedInputs
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
 from st_widget_state import widget_default
+
+T = TypeVar("T")
 
 DOCS_LINKS = (
     ("EdgeQL overview", "https://docs.geldata.com/reference/edgeql"),
@@ -92,9 +97,17 @@ def query_form(tab_count: int, inputs_for: InputsFor) -> FormContent | None:
         for index, box in enumerate(containers):
             with box:
                 tabs.append(_query_tab(index, inputs_for))
-        submitted = st.form_submit_button("Run", type="primary", shortcut="Ctrl+Enter",
-                                          icon="▶️")
-    return FormContent(tabs=tuple(tabs)) if submitted else None
+        run_col, analyze_col, _ = st.columns([1, 1, 6])
+        with run_col:
+            submitted = st.form_submit_button("Run", type="primary", shortcut="Ctrl+Enter",
+                                              icon="▶️")
+        with analyze_col:
+            analyze = st.form_submit_button(
+                "Analyze", icon="🔬", help="Runs `analyze` of the query: its plan, with the "
+                "time each part took (the query itself runs, under the same read-only rules).")
+    if not (submitted or analyze):
+        return None
+    return FormContent(tabs=tuple(tabs), analyze=bool(analyze) and not submitted)
 
 
 def _query_tab(index: int, inputs_for: InputsFor) -> QueryTabContent:
@@ -229,7 +242,8 @@ def render_record(record: RunRecord, prefs: UserPrefs, now: float) -> None:
             rows = f"showing {shown:,} of more than {result.kept_rows:,} rows"
         elif result.total_rows > shown:
             rows = f"showing {shown:,} of {result.total_rows:,} rows"
-        st.markdown(f"{icon} **{record.request.name}** · {rows} · {elapsed_text} · `{method}()`")
+        st.markdown(f"{icon} **{record.request.name}** · {rows} · {elapsed_text} · `{method}()`"
+                    + phases_suffix(record.phases))
         if result.more_rows:
             st.caption(
                 f"The result was cut: the server sent the first {result.kept_rows:,} rows "
@@ -243,7 +257,7 @@ def render_record(record: RunRecord, prefs: UserPrefs, now: float) -> None:
         _render_result(record, result, prefs)
     else:
         st.markdown(f"{icon} **{record.request.name}** · {record.status} · {elapsed_text} "
-                    f"· `{method}()`")
+                    f"· `{method}()`" + phases_suffix(record.phases))
         if record.error is not None:
             render_error(record.error)
         elif record.result_dropped:
@@ -252,7 +266,14 @@ def render_record(record: RunRecord, prefs: UserPrefs, now: float) -> None:
 
 def _render_result(record: RunRecord, result: results.ShapedResult, prefs: UserPrefs) -> None:
     view = prefs.view
-    if view == "json":
+    analyze = is_analyze_query(record.request.query)
+    if analyze and view in ("table", "chart"):
+        plan_view(record, result)
+    elif analyze and view == "json" and (found := plan_document(result.value)) is not None:
+        st.json(found[1], expanded=1)  # the whole answer, parsed (not one long string)
+    elif view == "chart":
+        result_chart(record, result, prefs)
+    elif view == "json":
         st.json(results.to_plain(_limited(result.value, prefs.row_limit)), expanded=2)
     elif view == "text":
         st.code(results.driver_text(result, prefs.row_limit), language=None)
@@ -312,6 +333,8 @@ def history_table(records: list[RunRecord]) -> None:
         "rows": [r.rows for r in records],
         "submitted": [time.strftime("%H:%M:%S", time.localtime(r.submitted_wall))
                       for r in records],
+        **{f"{label} ms": [_phase_ms(r.phases, name) for r in records]
+           for name, label in RunPhases.LABELS},
     }
     st.dataframe(rows, hide_index=True)
 
@@ -336,6 +359,7 @@ def history_json(records: list[RunRecord]) -> str:
                 "submitted": time.strftime("%Y-%m-%dT%H:%M:%S%z",
                                            time.localtime(r.submitted_wall)),
                 "error": r.error.message if r.error else None,
+                "phases_s": dict(r.phases.items()),
             }
             for r in records
         ],
@@ -376,3 +400,274 @@ def connection_summary(settings: ConsoleSettings, *, sign_in_required: bool = Fa
 
 def docs_links() -> None:
     st.markdown(" · ".join(f"[{label}]({url})" for label, url in DOCS_LINKS))
+
+
+# --- schema explorer --------------------------------------------------------------------------
+SCHEMA_SECTIONS = ("Object types", "Scalar types", "Functions", "Aliases & globals", "Graph")
+
+
+def schema_summary(model: SchemaModel, read_ago_s: float | None) -> None:
+    """Counts, how long the read took, and what could not be read (server text escaped)."""
+    counts = " · ".join(_counted(n, label) for label, n in model.counts().items())
+    ago = f" · read {format_elapsed(read_ago_s)} ago" if read_ago_s is not None else ""
+    st.caption(f"{counts} · introspection took {format_elapsed(model.read_s)}{ago}")
+    for problem in model.problems:
+        st.warning(f"Could not read the schema's {problem.part}: "
+                   f"{escape_markdown(problem.message)}. The rest is shown.",
+                   icon="🔒")
+
+
+def _counted(n: int, plural: str) -> str:
+    singular = {"aliases": "alias", "globals": "global"}.get(plural, plural.removesuffix("s"))
+    return f"{n} {plural if n != 1 else singular}"
+
+
+def schema_matches(view: schema_view.SchemaView) -> None:
+    """The search's matches, the matched part highlighted (everything else escaped)."""
+    if not view.search:
+        return
+    if not view.match_count:
+        st.caption("Nothing in the shown modules matches the search.")
+        return
+    more = view.match_count - len(view.matches)
+    st.caption(f"{view.match_count} match{'es' if view.match_count != 1 else ''}"
+               + (f" (first {len(view.matches)} listed)" if more > 0 else ""))
+    lines = [
+        f"- {m.kind} **{escape_markdown(m.where)}** {m.field}: "
+        f"{schema_view.highlight_markdown(m.text, m.start, m.end)}"
+        for m in view.matches
+    ]
+    with st.container(height=220 if len(lines) > 8 else "content"):
+        st.markdown("\n".join(lines))
+
+
+def schema_object_types(view: schema_view.SchemaView) -> None:
+    if not view.object_types:
+        st.caption("No object types here.")
+        return
+    st.dataframe(schema_view.object_type_columns(view.object_types), hide_index=True)
+
+
+def schema_type_details(model: SchemaModel, t: ObjectType,
+                        on_query: Callable[[], None]) -> None:
+    """One type: its fully qualified name (st.code has a copy button), bases, subtypes,
+    annotations, properties and links, and the rest of its definition."""
+    c1, c2 = st.columns([3, 1])
+    with c1:
+        st.code(t.name, language=None)
+    c2.button("Query this type", key="schema_query_type", on_click=on_query, icon="📝",
+              help="Puts a select of this type's properties into the first query tab.")
+    facts = [("abstract", "yes" if t.abstract else "no"),
+             ("extends", ", ".join(t.bases) or "—"),
+             ("subtypes", ", ".join(model.subtypes(t.name)) or "—")]
+    facts += [(short_name(a.name), a.value) for a in t.annotations]
+    st.dataframe({"": [k for k, _ in facts], "value": [v for _, v in facts]},
+                 hide_index=True)
+    if t.pointers:
+        # Narrow columns for flags, room for type names and expressions; every row shown.
+        small = {name: st.column_config.Column(width="small")
+                 for name in ("kind", "cardinality", "required", "readonly")}
+        st.dataframe(schema_view.pointer_columns(t), hide_index=True, height="content",
+                     column_config={**small, "type": st.column_config.Column(width="medium"),
+                                    "constraints": st.column_config.Column(width="medium")})
+    extras = [("constraint", schema_view.constraint_text(c)) for c in t.constraints]
+    extras += [("index", expr) for expr in t.indexes]
+    extras += [("access policy", name) for name in t.access_policies]
+    extras += [("trigger", name) for name in t.triggers]
+    extras += [("rewrite", name) for name in t.rewrites]
+    if extras:
+        st.dataframe({"kind": [k for k, _ in extras], "definition": [v for _, v in extras]},
+                     hide_index=True)
+
+
+def schema_scalars(view: schema_view.SchemaView) -> None:
+    if not view.scalar_types:
+        st.caption("No scalar types here.")
+        return
+    st.dataframe(schema_view.scalar_columns(view.scalar_types), hide_index=True)
+
+
+def schema_functions(view: schema_view.SchemaView) -> None:
+    if not view.functions:
+        st.caption("No user-defined functions here.")
+        return
+    st.dataframe(schema_view.function_columns(view.functions), hide_index=True)
+
+
+def schema_aliases_and_globals(view: schema_view.SchemaView, extensions: tuple[str, ...]
+                               ) -> None:
+    if view.aliases:
+        st.dataframe(schema_view.alias_columns(view.aliases), hide_index=True)
+    if view.globals:
+        st.dataframe(schema_view.global_columns(view.globals), hide_index=True)
+    if not (view.aliases or view.globals):
+        st.caption("No aliases or globals here.")
+    st.caption("Extensions of this branch:")
+    st.text(", ".join(extensions) if extensions else "none")
+
+
+def schema_graph(dot: str) -> None:
+    st.graphviz_chart(dot, width="stretch")
+
+
+# --- where the time went, charts and plans ----------------------------------------------------
+def phases_suffix(phases: RunPhases) -> str:
+    """`` · ⏱ queued 0 ms / describe 3 ms / server 120 ms / shaping 1 ms`` (empty if none)."""
+    items = phases.items()
+    if not items:
+        return ""
+    return " · ⏱ " + " / ".join(f"{label} {format_elapsed(s)}" for label, s in items)
+
+
+def _phase_ms(phases: RunPhases, name: str) -> float | None:
+    value: float | None = getattr(phases, name)
+    return None if value is None else round(value * 1000, 1)
+
+
+_NO_Y = "(count of rows)"
+_NO_COLOUR = "(none)"
+
+
+def result_chart(record: RunRecord, result: results.ShapedResult, prefs: UserPrefs) -> None:
+    """The chart view: pickers for chart type, x, y and colour (per run), then the chart."""
+    from ecc import charts
+
+    model = _per_run("chart_models", record, lambda: charts.chart_model(result))
+    if not model.chartable:
+        st.info("Nothing to chart: this result has no numeric or date/time column. "
+                "Here is its table.", icon="📊")
+        _chart_notes(model.notes)
+        table = results.table_data(result, prefs.row_limit)
+        st.dataframe(table.columns, hide_index=False)
+        return
+    default = charts.default_choice(model)
+    assert default is not None  # chartable
+    key = f"chart_{record.run_id}"
+    names = charts.column_names(model)
+    y_names = [_NO_Y, *charts.column_names(model, ("quantitative", "temporal"))]
+    colour_names = [_NO_COLOUR, *names]
+    c1, c2, c3, c4 = st.columns(4)
+    chart = c1.selectbox("Chart", charts.CHART_TYPES, key=f"{key}_type",
+                         index=charts.CHART_TYPES.index(default.chart))
+    x = c2.selectbox("x", names, key=f"{key}_x", index=names.index(default.x))
+    y = c3.selectbox("y", y_names, key=f"{key}_y",
+                     index=y_names.index(default.y) if default.y in y_names else 0)
+    colour = c4.selectbox("Colour", colour_names, key=f"{key}_colour",
+                          index=colour_names.index(default.colour) if default.colour else 0)
+    choice = charts.choice_from(model, str(chart), x, None if y == _NO_Y else y,
+                                None if colour == _NO_COLOUR else colour)
+    if choice is None:
+        return
+    try:
+        spec = charts.chart_spec(model, choice)
+    except ValueError as exc:
+        st.warning("This chart cannot be drawn with these columns.", icon="⚠️")
+        st.text(str(exc))
+        return
+    st.vega_lite_chart(spec, width="stretch", key=f"{key}_vega")
+    shown = f"{model.charted_rows:,} row{'s' if model.charted_rows != 1 else ''}"
+    of = f" of {model.total_rows:,}" if model.total_rows != model.charted_rows else ""
+    st.caption(f"Charting {shown}{of}. The chart's menu (⋯) saves it as PNG or SVG.")
+    _chart_notes(model.notes)
+
+
+_PER_RUN_KEPT = 8  # results whose chart model / plan a session keeps between reruns
+
+
+def _per_run(name: str, record: RunRecord, build: Callable[[], T]) -> T:
+    """``build()`` once per run and session: a rerun (every poll of the results) reuses it.
+    A finished run's result never changes; the submission time is in the key because run
+    ids start again at 1 when a session's runtime is rebuilt."""
+    cache: dict[tuple[int, float], Any] = st.session_state.setdefault(f"ecc_{name}", {})
+    key = (record.run_id, record.submitted_wall)
+    if key not in cache:
+        if len(cache) >= _PER_RUN_KEPT:
+            cache.pop(next(iter(cache)))
+        cache[key] = build()
+    value: T = cache[key]
+    return value
+
+
+def _chart_notes(notes: tuple[str, ...]) -> None:
+    if notes:
+        # Notes name result columns: server text, so escaped.
+        st.caption(" · ".join(escape_markdown(note) for note in notes))
+
+
+_GRAINS = {"coarse": "Coarse (per shape element)", "fine": "Fine (PostgreSQL nodes)"}
+_PLAN_VIEWS = {"flame": "Flame graph", "icicle": "Icicle", "tree": "Tree table"}
+
+
+def plan_view(record: RunRecord, result: results.ShapedResult) -> None:
+    """An ``analyze`` answer: flame graph / icicle / tree table of the coarse (default) or
+    fine plan; selecting a node shows the EdgeQL fragment it came from."""
+    plan = _per_run("plans", record, lambda: plans.read_plan(result.value))
+    if isinstance(plan, plans.UnreadablePlan):
+        st.warning("This analyze answer is in a format the console cannot read (another "
+                   "server version?). Here it is as JSON.", icon="🧭")
+        st.caption(escape_markdown(plan.reason))
+        parsed = plan.parsed()
+        if parsed is not None:
+            st.json(parsed, expanded=2)
+        else:
+            st.code(plan.raw[:100_000], language=None)
+        return
+    key = f"plan_{record.run_id}"
+    c1, c2 = st.columns(2)
+    grain = c1.segmented_control("Plan", list(_GRAINS), default="coarse", key=f"{key}_grain",
+                                 format_func=_GRAINS.__getitem__) or "coarse"
+    style = c2.segmented_control("Plan view", list(_PLAN_VIEWS), default="flame",
+                                 key=f"{key}_style", format_func=_PLAN_VIEWS.__getitem__
+                                 ) or "flame"
+    tree = plan.tree("fine" if grain == "fine" else "coarse")
+    node_key = f"{key}_{grain}_node"
+    chart_key = f"{key}_{grain}_{style}_chart"
+    _follow_plan_selection(chart_key, node_key, tree, style)
+    current = int(st.session_state.get(node_key, 0))
+    if not 0 <= current < len(tree.nodes):
+        current = 0
+    st.caption(
+        f"Total {tree.total_ms:.3f} ms · {len(tree.nodes):,} nodes · server "
+        f"{escape_markdown(plan.version or 'unknown')}. Hover a node for its figures; click "
+        "it (or pick it below) to see its part of the query."
+    )
+    if style == "tree":
+        st.dataframe(plans.tree_table(tree), hide_index=True, key=chart_key,
+                     on_select="rerun", selection_mode="single-row")
+    else:
+        spec = plans.flame_spec(plans.flame_rects(tree), icicle=style == "icicle",
+                                selected=current)
+        st.vega_lite_chart(spec, width="stretch", key=chart_key, on_select="rerun",
+                           selection_mode=["node", "node_label"])
+    labels = dict(plans.node_choices(tree))
+    st.session_state[node_key] = current  # the picker's value (no index=: state holds it)
+    st.selectbox("Node", list(labels), key=node_key, format_func=labels.__getitem__)
+    node = tree.nodes[current]
+    mark = plans.highlight(plan, tree, current)
+    if mark is None:
+        st.caption("The server gave no query text for this node.")
+        return
+    whence = " (from an enclosing node)" if mark.inherited else ""
+    st.caption(f"{escape_markdown(node.label)}: line {mark.line}, column {mark.column}{whence}")
+    st.code(plans.marked_excerpt(mark), language=None)
+
+
+def _follow_plan_selection(chart_key: str, node_key: str, tree: plans.PlanTree,
+                           style: str) -> None:
+    """A node clicked in the chart (or a row picked in the table) becomes the picked node.
+
+    Runs before the node picker is drawn, so setting its state is allowed; a selection is
+    followed once (``_seen``), so picking another node in the picker afterwards wins."""
+    state = st.session_state
+    event = state.get(chart_key)
+    if style == "tree":
+        rows = getattr(getattr(event, "selection", None), "rows", None)
+        if rows is None and isinstance(event, dict):
+            rows = (event.get("selection") or {}).get("rows")
+        picked = rows[0] if rows and 0 <= int(rows[0]) < len(tree.nodes) else None
+    else:
+        picked = plans.selected_node(event, tree)
+    seen_key = f"{chart_key}_seen"
+    if picked is not None and picked != state.get(seen_key):
+        state[node_key] = int(picked)
+    state[seen_key] = picked

@@ -35,6 +35,7 @@ class FormContent:
     """What one submission of the form holds: one or more queries."""
 
     tabs: tuple[QueryTabContent, ...] = field(default_factory=tuple)
+    analyze: bool = False  # the "Analyze" button: run ``analyze <query>`` for each query
 
     def drafts(self) -> list[QueryDraft]:
         """One draft per non-empty tab (a batch of one when only the first tab is used)."""

@@ -30,6 +30,7 @@ from ecc.drafts import DraftLimits, build_requests
 from ecc.errors import ConsoleInputError, ErrorView, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest
 from ecc.params import parameters_from_description
+from ecc.plans import analyze_text
 from ecc.runs import RunBook, RunRecord
 from ecc.safe_text import escape_markdown
 from ecc.sessions import RuntimeLimits, SessionRegistry, SessionRuntime
@@ -236,6 +237,8 @@ def submit_form(runtime: SessionRuntime, content: FormContent, settings: Console
     if typed_errors:
         return [e.scrubbed(settings.secret_values) for e in typed_errors]
     share_link(content)
+    if content.analyze:
+        content = analyzed(content)
     drafts = content.drafts()[: settings.max_batch]
     requests, errors = build_requests(drafts, limits)
     if errors:
@@ -258,6 +261,13 @@ def queue_requests(runtime: SessionRuntime, requests: list[QueryRequest],
         state["loop_notice"] = True
     wait_briefly(submitted.future, INLINE_WAIT_S)
     return []
+
+
+def analyzed(content: FormContent) -> FormContent:
+    """The form's queries as ``analyze <query>``: sent through the same checks and guard."""
+    return replace(content, tabs=tuple(
+        replace(tab, text=analyze_text(tab.text)) if tab.text.strip() else tab
+        for tab in content.tabs))
 
 
 def _with_typed_values(runtime: SessionRuntime, content: FormContent,
@@ -491,7 +501,8 @@ def sidebar(settings: ConsoleSettings, runtime: SessionRuntime) -> None:
                     key="pref_row_limit")
     st.number_input("Query timeout (s)", min_value=0.1, max_value=settings.query_timeout_s,
                     key="pref_timeout_s", help="At most the administrator's query_timeout_s.")
-    st.radio("Result view", ["table", "json", "text"], key="pref_view", horizontal=True)
+    st.radio("Result view", ["table", "json", "text", "chart"], key="pref_view",
+             horizontal=True)
     st.number_input("Queries per submission (tabs)", min_value=1, max_value=settings.max_batch,
                     key="tab_count")
     st.divider()
@@ -607,3 +618,216 @@ def run_again() -> None:
     st.session_state["action_errors"] = queue_requests(
         runtime, [record.request], settings, user_prefs(settings)
     )
+
+
+# --- schema explorer ------------------------------------------------------------------------
+SCHEMA_KEY = "schema_model"  # contract: the session's current ecc.schema.SchemaModel
+LARGE_GRAPH_TYPES = 60  # a module graph with more types shows fewer properties per node
+LARGE_GRAPH_PROPERTIES = 4
+
+
+def ensure_schema_model(runtime: SessionRuntime, settings: ConsoleSettings,
+                        *, refresh: bool = False) -> Any:
+    """This session's schema model, read once from the server and kept in the session
+    (``st.session_state["schema_model"]``) until Refresh; or the read's error view."""
+    from ecc.errors import error_view
+    from ecc.introspect import read_schema
+    from ecc.schema import SchemaModel
+
+    state = st.session_state
+    if not refresh and state.get(SCHEMA_KEY) is not None:
+        return state[SCHEMA_KEY]
+    if not refresh and state.get("schema_error") is not None:
+        # A failed read is retried on Refresh only: a page left open on a server that is
+        # down must not wait out the bound on every rerun.
+        return state["schema_error"]
+    bound = settings.connect_wait_s + settings.connect_timeout_s + \
+        min(settings.query_timeout_s, 30.0)
+
+    async def read(client: QueryClient) -> object:
+        return await read_schema(client)
+
+    try:
+        model = runtime.call(read, timeout=bound)
+        if not isinstance(model, SchemaModel):
+            raise TypeError(f"the schema read returned {type(model).__name__}")
+    except Exception as exc:
+        state.pop(SCHEMA_KEY, None)
+        state["schema_error"] = error_view(exc, subject="Reading the schema", timeout_s=bound
+                                           ).scrubbed(settings.secret_values)
+        return state["schema_error"]
+    state.pop("schema_error", None)
+    state[SCHEMA_KEY] = model
+    state["schema_read_at"] = time.monotonic()
+    log.info("schema read in %.0f ms (%s)", model.read_s * 1000,
+             ", ".join(f"{k} {v}" for k, v in model.counts().items()))
+    return model
+
+
+def ensure_standard_schema(runtime: SessionRuntime, settings: ConsoleSettings,
+                           model: Any) -> Any:
+    """``model`` with the standard library added (read once, when first asked for, and kept
+    as the session's model); or the read's error view (the model stays as it was)."""
+    from ecc.errors import error_view
+    from ecc.introspect import read_standard
+    from ecc.schema import SchemaModel
+
+    if model.standard_read:
+        return model
+    bound = settings.connect_wait_s + settings.connect_timeout_s + \
+        min(settings.query_timeout_s, 30.0)
+
+    async def read(client: QueryClient) -> object:
+        return await read_standard(client, model)
+
+    try:
+        merged = runtime.call(read, timeout=bound)
+        if not isinstance(merged, SchemaModel):
+            raise TypeError(f"the standard schema read returned {type(merged).__name__}")
+    except Exception as exc:
+        return error_view(exc, subject="Reading the standard library's schema",
+                          timeout_s=bound).scrubbed(settings.secret_values)
+    st.session_state[SCHEMA_KEY] = merged
+    return merged
+
+
+def _refresh_schema() -> None:
+    st.session_state["schema_refresh"] = True
+
+
+def _query_this_type() -> None:
+    """Button callback (runs before the editor renders, so the text lands in it)."""
+    from ecc.schema_view import query_text
+
+    model = st.session_state.get(SCHEMA_KEY)
+    name = st.session_state.get("schema_type")
+    if model is None or not name or model.object_type(name) is None:
+        return
+    st.session_state["q_text_0"] = query_text(model, name)
+    st.session_state["schema_notice"] = name
+
+
+def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
+    """The schema explorer, drawn only when opened (a toggle: an expander's content would be
+    built on every rerun). Refresh re-reads; read-only consoles cannot change the schema, and
+    with writes allowed Refresh is the way to see DDL the console ran."""
+    import st_comps
+    from ecc import schema_view
+
+    if not st.toggle("Schema", key="show_schema"):
+        return
+    state = st.session_state
+    with st.container(border=True):
+        refresh = bool(state.pop("schema_refresh", False))
+        model = ensure_schema_model(runtime, settings, refresh=refresh)
+        top = st.columns([4, 1])
+        top[1].button("Refresh", key="schema_refresh_button", on_click=_refresh_schema,
+                      icon="🔄", help="Read the schema again (after a migration or DDL).")
+        if not hasattr(model, "object_types"):
+            st_comps.render_error(model)
+            return
+        notice = state.pop("schema_notice", None)
+        if notice:
+            st.success("Put a query of this type into the first query tab; check it, then "
+                       "press Run.", icon="📝")
+        c1, c2, c3 = st.columns([2, 2, 1])
+        include_standard = c3.toggle("Standard modules", key="schema_standard",
+                                     help="std, sys, cfg, schema, math, cal, fts, extensions")
+        if include_standard:
+            merged = ensure_standard_schema(runtime, settings, model)
+            if hasattr(merged, "object_types"):
+                model = merged
+            else:
+                st_comps.render_error(merged)
+        read_at = state.get("schema_read_at")
+        with top[0]:  # drawn above the controls, filled once the model is complete
+            st_comps.schema_summary(model, time.monotonic() - read_at if read_at else None)
+            since = _runs_done_since(runtime, read_at) if not settings.read_only else 0
+            if since:
+                # The console does not read query text, and with writes allowed it does not
+                # ask the server to describe queries: it cannot tell which one was DDL.
+                st.info(f"{since} quer{'y' if since == 1 else 'ies'} ran since the schema was "
+                        "read, and writes are allowed: if one changed the schema, press "
+                        "Refresh.", icon="🔄")
+        modules = schema_view.shown_modules(model, include_standard)
+        if state.get("schema_module") not in ("", *modules):
+            state["schema_module"] = ""
+        c1.selectbox("Module", ["", *modules], key="schema_module",
+                     format_func=lambda m: m or "All shown modules")
+        search_text = c2.text_input("Search", key="schema_search",
+                                    placeholder="name, type name or annotation")
+        view = schema_view.build_view(model, include_standard=include_standard,
+                                      module=state.get("schema_module") or "",
+                                      search_text=search_text or "")
+        st_comps.schema_matches(view)
+        section = st.segmented_control("Show", st_comps.SCHEMA_SECTIONS, key="schema_section",
+                                       default=st_comps.SCHEMA_SECTIONS[0],
+                                       label_visibility="collapsed") or \
+            st_comps.SCHEMA_SECTIONS[0]
+        if section == "Object types":
+            _schema_types(model, view)
+        elif section == "Scalar types":
+            st_comps.schema_scalars(view)
+        elif section == "Functions":
+            st_comps.schema_functions(view)
+        elif section == "Aliases & globals":
+            st_comps.schema_aliases_and_globals(view, model.extensions)
+        else:
+            _schema_graph(model, view)
+
+
+def _runs_done_since(runtime: SessionRuntime, since: float | None) -> int:
+    if since is None:
+        return 0
+    return sum(1 for r in runtime.book.newest_first()
+               if r.status == "done" and r.finished_at is not None and r.finished_at > since)
+
+
+def _schema_types(model: Any, view: Any) -> None:
+    import st_comps
+
+    st_comps.schema_object_types(view)
+    names = [t.name for t in view.object_types]
+    if not names:
+        return
+    if st.session_state.get("schema_type") not in names:
+        st.session_state["schema_type"] = names[0]
+    st.selectbox("Type", names, key="schema_type")
+    chosen = model.object_type(st.session_state["schema_type"])
+    if chosen is not None:
+        st_comps.schema_type_details(model, chosen, _query_this_type)
+
+
+def _schema_graph(model: Any, view: Any) -> None:
+    import st_comps
+    from ecc import schema_view
+
+    scope = st.radio("Graph of", ["module", "one type and its neighbours"], horizontal=True,
+                     key="schema_graph_scope")
+    if scope == "module":
+        modules = [view.module] if view.module else list(view.modules)
+        if not modules:
+            st.caption("No module to draw.")
+            return
+        if st.session_state.get("schema_graph_module") not in modules:
+            st.session_state["schema_graph_module"] = modules[0]
+        module = st.selectbox("Module", modules, key="schema_graph_module")
+        size = sum(1 for t in model.object_types if t.module == module)
+        if size > LARGE_GRAPH_TYPES:
+            st.caption(f"{size} types in this module: each node lists its first "
+                       f"{LARGE_GRAPH_PROPERTIES} properties. For a readable picture, draw "
+                       "one type and its neighbours.")
+        dot = schema_view.module_graph(
+            model, module,
+            max_properties=LARGE_GRAPH_PROPERTIES if size > LARGE_GRAPH_TYPES else
+            schema_view.MAX_NODE_PROPERTIES)
+    else:
+        names = [t.name for t in view.object_types] or [t.name for t in model.object_types]
+        if not names:
+            st.caption("No object type to draw.")
+            return
+        if st.session_state.get("schema_graph_type") not in names:
+            st.session_state["schema_graph_type"] = names[0]
+        name = st.selectbox("Type", names, key="schema_graph_type")
+        dot = schema_view.type_graph(model, name)
+    st_comps.schema_graph(dot)

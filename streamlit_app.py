@@ -48,5 +48,6 @@ for view in errors:
     st_comps.render_error(view)
 
 st_utils.live_results(runtime, prefs)
+st_utils.schema_explorer(runtime, settings)
 st_utils.history_and_resources(runtime)
 st_utils.rerun_on_reconnect()

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from bench import bench_batch, bench_page, bench_sessions, bench_table
+from bench import (
+    bench_batch,
+    bench_page,
+    bench_plans,
+    bench_schema,
+    bench_sessions,
+    bench_table,
+)
 
 
 def main() -> int:
     results = {}
-    for module in (bench_batch, bench_table, bench_page, bench_sessions):
+    for module in (bench_batch, bench_table, bench_page, bench_sessions, bench_schema,
+                   bench_plans):
         print(f"== {module.__name__}")
         results[module.__name__] = module.main()
     missed = [name for name, ok in results.items() if not ok]

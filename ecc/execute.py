@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +66,23 @@ class ExecutionPolicy:
         return self.timeout_s + max(1.0, self.timeout_s * 0.1)
 
 
+class PhaseClock:
+    """Where one run's time went, lap by lap: each ``lap(phase)`` adds the time since the
+    previous lap (or ``restart``) to ``phase``. Used on the session's loop only."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def restart(self) -> None:
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + (now - self._last)
+        self._last = now
+
+
 def refusal_reasons(capabilities: int) -> list[str]:
     return [text for bit, text in _REFUSED_WHEN_READ_ONLY.items() if capabilities & bit]
 
@@ -83,16 +101,24 @@ async def check_read_only(client: QueryClient, query: str) -> None:
         )
 
 
-async def execute(client: QueryClient, request: QueryRequest, policy: ExecutionPolicy) -> Any:
+async def execute(client: QueryClient, request: QueryRequest, policy: ExecutionPolicy,
+                  clock: PhaseClock | None = None) -> Any:
     """Run one request and return the driver's raw result. Raises what the driver raises,
-    ``TimeoutError`` past the client bound, or ``ConsoleInputError`` when refused."""
+    ``TimeoutError`` past the client bound, or ``ConsoleInputError`` when refused.
+    ``clock`` gets laps "describe" (the read-only guard) and "execute" (the server's work,
+    connection acquisition included: the driver acquires lazily, at the first statement)."""
+    clock = clock or PhaseClock()
+    clock.restart()
     configured = client.with_config(
         query_execution_timeout=datetime.timedelta(seconds=policy.timeout_s)
     )
     async with asyncio.timeout(policy.client_bound_s):
         if not policy.read_only:
-            return await _call(configured, request, policy)
+            answer = await _call(configured, request, policy)
+            clock.lap("execute")
+            return answer
         await check_read_only(configured, request.query)
+        clock.lap("describe")
         import gel  # heavy import kept where it is needed
 
         read_only = configured.with_transaction_options(gel.TransactionOptions(readonly=True))
@@ -100,6 +126,7 @@ async def execute(client: QueryClient, request: QueryRequest, policy: ExecutionP
         async for tx in read_only.transaction():
             async with tx:
                 result = await _call(tx, request, policy)
+        clock.lap("execute")
         return result
 
 

@@ -582,6 +582,14 @@ def _raw_columns(rows: list[Row]) -> dict[str, list[object]]:
     return {"value": list(rows)}
 
 
+def record_columns(result: ShapedResult, limit: int) -> dict[str, list[object]]:
+    """The first ``limit`` kept rows as columns of the driver's own values (no conversion):
+    the columns ``table_data`` shows, for code that needs the values' types (charts)."""
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    return _raw_columns(_rows_of(result)[:limit])
+
+
 def table_data(result: ShapedResult, limit: int) -> TableData:
     """The first ``limit`` kept rows as columns of cells st.dataframe shows without fuss.
 

@@ -24,19 +24,48 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import ClassVar, Literal
 
 import gel.errors
 
 from ecc.client import QueryClient
 from ecc.errors import ErrorView, error_view
-from ecc.execute import ExecutionPolicy, QueryRequest, execute
+from ecc.execute import ExecutionPolicy, PhaseClock, QueryRequest, execute
 from ecc.results import ShapedResult, shape_result
 
 log = logging.getLogger("ecc.runs")
 
 RunStatus = Literal["queued", "running", "done", "failed", "cancelled", "timed out"]
 ACTIVE: frozenset[RunStatus] = frozenset({"queued", "running"})
+
+
+@dataclass(frozen=True)
+class RunPhases:
+    """Where a run's time went, in seconds; None for a phase it did not reach (or, for
+    ``describe``, one it skips: without read-only there is no guard)."""
+
+    queued_s: float | None = None  # waiting for a free slot (max_running)
+    describe_s: float | None = None  # the read-only guard: the server describes the query
+    execute_s: float | None = None  # the server's work, connection acquisition included
+    shape_s: float | None = None  # keeping rows for display (shape_result)
+
+    LABELS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("queued_s", "queued"), ("describe_s", "describe"), ("execute_s", "server"),
+        ("shape_s", "shaping"))
+
+    def items(self) -> list[tuple[str, float]]:
+        """(label, seconds) of the phases recorded, in order."""
+        out = []
+        for name, label in self.LABELS:
+            value = getattr(self, name)
+            if value is not None:
+                out.append((label, value))
+        return out
+
+    @classmethod
+    def from_seconds(cls, seconds: dict[str, float], queued_s: float | None) -> RunPhases:
+        return cls(queued_s=queued_s, describe_s=seconds.get("describe"),
+                   execute_s=seconds.get("execute"), shape_s=seconds.get("shape"))
 
 
 @dataclass(frozen=True)
@@ -53,6 +82,7 @@ class RunRecord:
     result_dropped: bool = False  # the result aged out of memory; metadata stays
     rows: int | None = None
     error: ErrorView | None = None
+    phases: RunPhases = RunPhases()
 
     @property
     def active(self) -> bool:
@@ -108,6 +138,7 @@ class RunBook:
         *,
         result: ShapedResult | None = None,
         error: ErrorView | None = None,
+        phases: dict[str, float] | None = None,
     ) -> None:
         now = time.monotonic()
         with self._lock:
@@ -122,6 +153,10 @@ class RunBook:
                 result=result,
                 rows=result.total_rows if result is not None else None,
                 error=error,
+                phases=RunPhases.from_seconds(
+                    phases or {},
+                    None if record.started_at is None else record.started_at - record.submitted_at,
+                ),
             )
             self._trim()
 
@@ -294,20 +329,23 @@ class BatchRunner:
     ) -> None:
         assert self._semaphore is not None
         request = record.request
+        clock = PhaseClock()
         try:
             async with self._semaphore:
                 self.book.mark_running(record.run_id)
-                raw = await execute(client_factory(), request, policy)
+                raw = await execute(client_factory(), request, policy, clock)
                 limit = policy.implicit_limit if request.method.returns_many else 0
                 shaped = shape_result(raw, request.method, self._max_kept_rows, limit)
-            self.book.finish(record.run_id, "done", result=shaped)
+                clock.lap("shape")
+            self.book.finish(record.run_id, "done", result=shaped, phases=clock.seconds)
         except (Exception, asyncio.CancelledError) as exc:
             # A cancelled child ends quietly: the TaskGroup ignores cancelled children, and
             # its siblings keep running.
             view = error_view(
                 exc, query=request.query, subject=request.name, timeout_s=policy.timeout_s
             ).scrubbed(self._secrets)
-            self.book.finish(record.run_id, outcome_status(exc), error=view)
+            self.book.finish(record.run_id, outcome_status(exc), error=view,
+                             phases=clock.seconds)
 
     def cancel(self, loop: asyncio.AbstractEventLoop, run_ids: Iterable[int]) -> None:
         """Cancel runs from any thread. Unknown or finished ids are ignored."""

@@ -23,13 +23,18 @@ _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 # An invisible WORD JOINER after ``@`` and ``://`` and before ``www``'s dot breaks those
 # patterns while the text looks the same (a copy of the shown text holds them).
 WORD_JOINER = "\u2060"
+_WHITESPACE = re.compile(r"\s+")
 _AUTOLINK_POINTS = re.compile(r"(?<=@)|(?<=://)|(?<=www)(?=\.)", re.IGNORECASE)
 
 
-def escape_markdown(text: object) -> str:
+def escape_markdown(text: object, *, fragment: bool = False) -> str:
     """``text`` as one line of literal Markdown text: every ASCII punctuation character
     backslash-escaped, every run of whitespace (newlines included) folded into one space, so
     nothing in it can start a block (heading, list, code block) or an inline construct; and a
-    ``WORD_JOINER`` where GitHub's autolinking would otherwise turn it into a link."""
-    one_line = _AUTOLINK_POINTS.sub(WORD_JOINER, " ".join(str(text).split()))
+    ``WORD_JOINER`` where GitHub's autolinking would otherwise turn it into a link.
+
+    Whitespace at the ends is dropped, unless ``fragment`` (a piece of a longer line, whose
+    edge spaces separate it from its neighbours) keeps it as one space."""
+    folded = _WHITESPACE.sub(" ", str(text))
+    one_line = _AUTOLINK_POINTS.sub(WORD_JOINER, folded if fragment else folded.strip())
     return "".join("\\" + c if c in _ASCII_PUNCTUATION else c for c in one_line)

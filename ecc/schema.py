@@ -9,8 +9,9 @@ Names are fully qualified (``default::Movie``, ``std::str``); ``short_name`` dro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 PointerKind = Literal["property", "link"]
 Cardinality = Literal["single", "multi"]
@@ -88,7 +89,9 @@ class ObjectType:
     indexes: tuple[str, ...] = ()  # index expressions
     access_policies: tuple[str, ...] = ()
     triggers: tuple[str, ...] = ()
-    rewrites: tuple[str, ...] = ()
+    rewrites: tuple[str, ...] = ()  # "pointer: kind" (a rewrite belongs to one pointer)
+    constraints: tuple[Constraint, ...] = ()  # type-level ones (exclusive on (.a, .b), ...)
+    ancestors: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:
@@ -178,13 +181,70 @@ class SchemaModel:
     builtin_function_names: tuple[str, ...] = ()  # std functions, for completion only
     problems: tuple[SchemaProblem, ...] = ()
     read_s: float = 0.0  # how long the introspection took
-    _by_name: dict[str, ObjectType] = field(default_factory=dict, compare=False, repr=False)
+    builtin_modules: tuple[str, ...] = ()  # modules the server reports as builtin
+    part_s: tuple[tuple[str, float], ...] = ()  # (part, seconds) per introspection query
+    standard_read: bool = False  # the standard library's types and functions are included
+    standard_read_s: float = 0.0
+    # Lookup caches, filled on first use. init=False: dataclasses.replace() must give the new
+    # model fresh ones, never the old model's index.
+    _by_name: dict[str, ObjectType] = field(default_factory=dict, compare=False, repr=False,
+                                            init=False)
+    _scalars: dict[str, ScalarType] = field(default_factory=dict, compare=False, repr=False,
+                                            init=False)
+
+    def is_standard_module(self, module: str) -> bool:
+        """Shipped by the server: by name (``cfg`` types say ``builtin: false``) or as the
+        server reports it (an extension's module)."""
+        return is_standard(module) or module in self.builtin_modules
+
+    @property
+    def user_modules(self) -> tuple[str, ...]:
+        return tuple(m for m in self.modules if not self.is_standard_module(m))
 
     def object_type(self, name: str) -> ObjectType | None:
-        """By full name, or by short name when that is unique in the user modules."""
+        """By full name, or by short name: a user module's type wins over a standard one, and
+        a short name two user modules share resolves to neither."""
         if not self._by_name:
-            index = {t.name: t for t in self.object_types}
-            for t in self.object_types:
-                index.setdefault(t.short_name, t)
-            self._by_name.update(index)
+            self._by_name.update(_name_index(self.object_types, self.is_standard_module))
         return self._by_name.get(name)
+
+    def scalar_type(self, name: str) -> ScalarType | None:
+        if not self._scalars:
+            self._scalars.update(_name_index(self.scalar_types, self.is_standard_module))
+        return self._scalars.get(name)
+
+    def subtypes(self, name: str) -> tuple[str, ...]:
+        """The object types that name ``name`` among their bases, by name."""
+        return tuple(t.name for t in self.object_types if name in t.bases)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "modules": len(self.modules),
+            "object types": len(self.object_types),
+            "scalar types": len(self.scalar_types),
+            "functions": len(self.functions),
+            "aliases": len(self.aliases),
+            "globals": len(self.globals),
+            "extensions": len(self.extensions),
+        }
+
+
+_Named = TypeVar("_Named", ObjectType, ScalarType)
+
+
+def _name_index(items: tuple[_Named, ...], standard: Callable[[str], bool]
+                ) -> dict[str, _Named]:
+    index: dict[str, _Named] = {item.name: item for item in items}
+    user: dict[str, list[_Named]] = {}
+    for item in items:
+        if not standard(module_of(item.name)):
+            user.setdefault(short_name(item.name), []).append(item)
+    for short, found in user.items():
+        if len(found) == 1:
+            index.setdefault(short, found[0])
+    shadowed = set(user)  # a short name a user module uses never means a standard type
+    for item in items:
+        short = short_name(item.name)
+        if short not in shadowed and standard(module_of(item.name)):
+            index.setdefault(short, item)
+    return index

@@ -42,6 +42,7 @@ SLEEP_RE = re.compile(r"sys::_sleep\(\s*(\d+(?:\.\d+)?)\s*\)")
 _WRITE_RE = re.compile(r"^\s*(?:with\b.*?\b)?(insert|update|delete)\b", re.I | re.S)
 _DDL_RE = re.compile(r"^\s*(create|alter|drop|start\s+migration|commit\s+migration)\b", re.I)
 _CONFIG_RE = re.compile(r"^\s*configure\s+(session|current\s+(branch|database)|instance)", re.I)
+_ANALYZE_RE = re.compile(r"^\s*analyze\s+", re.I)
 _TX_RE = re.compile(r"^\s*(start\s+transaction|commit|rollback|declare\s+savepoint)\b", re.I)
 
 
@@ -260,6 +261,7 @@ class FakeTransaction:
 def capabilities_of(query: str) -> int:
     """The fake server's description of a query's capabilities (see module docstring)."""
     caps = 0
+    query = _ANALYZE_RE.sub("", query, count=1)  # analyze runs its query: same capabilities
     for statement in (s for s in query.split(";") if s.strip()):
         if _WRITE_RE.search(statement):
             caps |= 1
@@ -380,8 +382,16 @@ _SELECT_LITERAL = re.compile(r"^\s*select\s+(-?\d+|'[^'\\]*')\s*;?\s*$", re.I)
 
 
 def demo_responder(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """A tiny server: movies, literals, sleeps, and the errors a real server gives."""
+    """A tiny server: movies, literals, sleeps, the schema's introspection (``fake_schema``),
+    and the errors a real server gives."""
     text = query.strip()
+    from ecc.fake_schema import introspection_answer
+
+    schema_rows = introspection_answer(text)
+    if schema_rows is not None:
+        return schema_rows
+    if _ANALYZE_RE.match(text):
+        return [fake_plan_json(query)]
     if SLEEP_RE.search(text):
         return [True]
     literal = _SELECT_LITERAL.match(text)
@@ -409,6 +419,128 @@ def demo_responder(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
         start = query.find(name[0])
         _attach_position(err, query, start, start + len(name[0]))
     raise err
+
+
+# --- analyze: a plan in the server's format (EdgeDB 5.8, see ../shared/gel-transcripts/) -----
+_SHAPE_LINK_RE = re.compile(r"(\w+)\s*:\s*\{")
+_FILTER_RE = re.compile(r"\bfilter\s+(.+?)(?=\s+order\s+by\b|\s+limit\b|\s*$)", re.I | re.S)
+
+
+def _span(query: str, start: int, end: int) -> dict[str, Any]:
+    return {"start": start, "end": end, "buffer_idx": 0, "text": query[start:end]}
+
+
+def _plan_node(plan_type: str, per_loop_ms: float, loops: int, rows: int, planned: int,
+               relation: str | None = None, alias: str | None = None,
+               **important: Any) -> dict[str, Any]:
+    properties: list[dict[str, Any]] = [
+        {"title": k, "value": v, "type": "text", "important": True} for k, v in important.items()
+    ]
+    if relation is not None:
+        properties += [
+            {"title": "schema", "value": "edgedbpub", "type": "text", "important": False},
+            {"title": "alias", "value": alias or relation, "type": "text", "important": False},
+            {"title": "relation_name", "value": relation, "type": "relation", "important": True},
+        ]
+    return {
+        "startup_cost": 0.0, "total_cost": round(per_loop_ms * 100, 2), "plan_rows": planned,
+        "plan_width": 32, "actual_startup_time": round(per_loop_ms / 3, 3),
+        "actual_total_time": per_loop_ms, "actual_rows": rows, "actual_loops": loops,
+        "plan_type": plan_type, "plan_id": str(uuid.uuid5(uuid.NAMESPACE_OID, plan_type)),
+        "properties": properties,
+    }
+
+
+def fake_plan_json(query: str) -> str:
+    """What a server answers to ``analyze <query>``: one JSON text with the query as its
+    buffer, coarse and fine trees whose spans point into it. Figures are made up but
+    consistent (a parent's time covers its children's), in the recorded format."""
+    inner = _ANALYZE_RE.sub("", query, count=1)
+    offset = len(query) - len(inner)
+    subject = re.search(r"\bselect\s+(?:count\()?(\w+)", inner, re.I)
+    relation = subject.group(1) if subject else "Result"
+    subject_span = (_span(query, offset + subject.start(1), offset + subject.end(1))
+                    if subject else None)
+    links = list(_SHAPE_LINK_RE.finditer(inner))
+    filtered = _FILTER_RE.search(inner)
+    ordered = re.search(r"\border\s+by\b", inner, re.I) is not None
+    rows = 12
+    coarse_children = []
+    fine_subplans = []
+    for number, link in enumerate(links, start=1):
+        span = _span(query, offset + link.start(1), offset + link.end(1))
+        name = link.group(1)
+        loop_ms = 0.004 + 0.001 * number
+        coarse_children.append({"kind": "pointer", "name": name, "node": {
+            **{k: v for k, v in _plan_node("Aggregate", loop_ms + 0.003, rows, 1, 1).items()
+               if k not in ("plan_type", "properties")},
+            "relations": [name.title(), f"{relation}.{name}"], "contexts": [span],
+            "children": [],
+        }})
+        fine_subplans.append({
+            "contexts": [span],
+            "pipeline": [
+                _plan_node("Aggregate", loop_ms + 0.003, rows, 1, 1, strategy="Plain"),
+                _plan_node("NestedLoop", loop_ms + 0.001, rows, 4, 3, join_type="Inner"),
+            ],
+            "subplans": [
+                {"pipeline": [_plan_node("SeqScan", loop_ms / 2, rows, 4, 3,
+                                         f"{relation}.{name}", f"{name}~1")],
+                 "subplans": []},
+                {"pipeline": [_plan_node("IndexScan", 0.001, rows * 4, 1, 1, name.title(),
+                                         f"{name.title()}~1")], "subplans": []},
+            ],
+        })
+    children_ms = sum(g["pipeline"][0]["actual_total_time"] * rows for g in fine_subplans)
+    scan_ms = round(children_ms + 0.05, 3)
+    pipeline = [_plan_node("SeqScan", scan_ms, 1, rows, 117, relation, f"{relation}~2")]
+    if ordered:
+        pipeline.insert(0, _plan_node("Sort", round(scan_ms + 0.02, 3), 1, rows, 117,
+                                      sort_method="quicksort"))
+    root_contexts = [subject_span] if subject_span else []
+    if filtered:
+        start = offset + filtered.start(1)
+        root_contexts.append(_span(query, start, offset + filtered.end(1)))
+    top = pipeline[0]
+    coarse = {
+        **{k: v for k, v in top.items() if k not in ("plan_type", "properties")},
+        "relations": [relation], "children": coarse_children,
+    }
+    if root_contexts:
+        coarse["contexts"] = root_contexts[:1]
+    document = {
+        "config_vals": {"query_cache_mode": "Default", "apply_access_policies": True},
+        "globals_used": [], "module_aliases": {"null": "default"},
+        "arguments": {"execute": True, "buffers": False}, "version": "5.8+fake",
+        "buffers": [query],
+        "debug_info": {},
+        "fine_grained": {"contexts": root_contexts, "pipeline": pipeline,
+                         "subplans": fine_subplans},
+        "coarse_grained": coarse,
+    }
+    return json.dumps(document)
+
+
+def synthetic_plan_json(nodes: int, fanout: int = 4) -> str:
+    """An analyze answer whose coarse and fine trees have ``nodes`` nodes each (a
+    breadth-first tree of ``fanout`` children per node): for tests and benchmarks of size."""
+    groups: list[dict[str, Any]] = []
+    coarse: list[dict[str, Any]] = []
+    query = "analyze select T0"
+    for i in range(nodes):
+        timing = {"actual_total_time": 1000.0 / (i + 1), "actual_loops": 1,
+                  "actual_rows": i, "plan_rows": i + 1}
+        groups.append({"contexts": [_span(query, 15, 17)], "subplans": [],
+                       "pipeline": [{**_plan_node("SeqScan", 0.0, 1, i, i + 1, f"T{i}"),
+                                     **timing}]})
+        coarse.append({**timing, "relations": [f"T{i}"], "children": []})
+        if i:
+            parent = (i - 1) // fanout
+            groups[parent]["subplans"].append(groups[i])
+            coarse[parent]["children"].append(
+                {"kind": "pointer", "name": f"p{i}", "node": coarse[i]})
+    return json.dumps({"buffers": [query], "coarse_grained": coarse[0],
+                       "fine_grained": groups[0], "version": "synthetic"})
 
 
 def _attach_position(err: gel.errors.EdgeDBError, query: str, start: int, end: int) -> None:

@@ -188,23 +188,33 @@ def enum_value(label: str) -> gel.EnumValue:
     return make_enum_type(labels)(label)
 
 
-def type_tree_of(value: object) -> object:
+RECORDED_DEPTH = 5  # the recorder wrote containers nested this deep as their bare type name
+
+
+def type_tree_of(value: object, depth: int = 0) -> object:
     """The recorder's ``type_tree`` for ``value`` (lists and tuples: first 3 items)."""
     kind = type(value)
     name = f"{kind.__module__}.{kind.__qualname__}"
+    if depth >= RECORDED_DEPTH:
+        return name
+    inner = depth + 1
     if isinstance(value, gel.Object):
-        fields = {f.name: type_tree_of(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        fields = {
+            f.name: type_tree_of(getattr(value, f.name), inner) for f in dataclasses.fields(value)
+        }
         desc = dt.get_object_descriptor(value)
         for prop in sorted((n for n in dir(desc) if n.startswith("@")), key=desc.get_pos):
-            fields[prop] = type_tree_of(value[prop])
+            fields[prop] = type_tree_of(value[prop], inner)
         return {"type": name, "fields": fields}
     if isinstance(value, tuple) and hasattr(value, "_fields"):
         return {
             "type": name,
-            "fields": {f: type_tree_of(v) for f, v in zip(value._fields, value, strict=True)},
+            "fields": {
+                f: type_tree_of(v, inner) for f, v in zip(value._fields, value, strict=True)
+            },
         }
     if isinstance(value, list | tuple):
-        return {"type": name, "items": [type_tree_of(v) for v in value[:3]]}
+        return {"type": name, "items": [type_tree_of(v, inner) for v in value[:3]]}
     return name
 
 
@@ -215,6 +225,8 @@ class _Rebuilder:
     def value(self, tree: object, plain: object, depth: int) -> object:
         if plain is None:
             return None
+        if tree is None or (isinstance(tree, str) and tree in _UNEXPANDED):
+            tree = _inferred_tree(plain)
         if isinstance(tree, dict):
             kind = tree["type"]
             if kind == "gel.Object":
@@ -263,6 +275,22 @@ class _Rebuilder:
                 pointers[name] = "property"
             values.append(self.value(sub, plain[name], depth + 1))
         return dt.create_object_factory(**pointers)(*values)
+
+
+# The recorder stopped expanding deep trees: it wrote the bare type name of such containers.
+_UNEXPANDED = frozenset({"gel.Object", "builtins.list"})
+
+
+def _inferred_tree(plain: object) -> object:
+    """A type tree read from ``plain`` alone: for list items past the recorded ones whose
+    structure differs from the last recorded item's (an empty list there, objects here), and
+    for containers the recorder left unexpanded (both occur in the introspection cases). An
+    untagged dict is an object (the recording keeps its ``id``)."""
+    if isinstance(plain, list):
+        return {"type": "builtins.list", "items": [_inferred_tree(p) for p in plain[:3]]}
+    if isinstance(plain, dict) and not (len(plain) == 1 and next(iter(plain)) in _TAGS):
+        return {"type": "gel.Object", "fields": {k: _inferred_tree(v) for k, v in plain.items()}}
+    return None
 
 
 def _holds_objects(tree: object) -> bool:
