@@ -24,6 +24,7 @@ from ecc.schema import ObjectType, SchemaModel, short_name
 from ecc.sessions import RegistryTotals, RuntimeStatus
 from ecc.typed_inputs import TypedInputs
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
+from st_widget_state import widget_default
 
 T = TypeVar("T")
 
@@ -127,7 +128,7 @@ def _query_tab(index: int, tab_count: int, inputs_for: InputsFor, max_query_char
     for key, value in (("q_mode", default.mode), ("q_text", default.text),
                        ("q_card", default.cardinality), ("q_json", default.as_json),
                        ("q_args", default.args_text), ("q_kwargs", default.kwargs_text)):
-        state.setdefault(f"{key}_{index}", value)
+        widget_default(f"{key}_{index}", value)  # never over a value the browser sent
     mode = st.segmented_control(
         "Arguments", ["typed", "text"], key=f"q_mode_{index}",
         format_func=lambda m: {"typed": "Typed inputs", "text": "Argument language (advanced)"}[m],

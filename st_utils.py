@@ -36,6 +36,7 @@ from ecc.safe_text import escape_markdown
 from ecc.sessions import RuntimeLimits, SessionRegistry, SessionRuntime
 from ecc.typed_inputs import TypedInputs, argument_values, typed_inputs
 from st_data_structures import FormContent, UserPrefs
+from st_widget_state import widget_default
 
 log = logging.getLogger("ecc.page")
 
@@ -344,24 +345,96 @@ def share_link(content: Any) -> None:
     st.query_params.from_dict({k: v for k, v in params.items() if v})
 
 
-def load_shared_link() -> bool:
-    """Fill the form from the page address once per session. Never runs anything."""
+@dataclass(frozen=True)
+class SharedLinkOutcome:
+    """What opening the page with a shared link did: filled the form, or why not."""
+
+    loaded: bool = False
+    problem: str | None = None  # plain text made of numbers only: safe in st.warning
+
+
+def load_shared_link(settings: ConsoleSettings) -> SharedLinkOutcome:
+    """Fill the form from the page address when the page is opened. Never runs anything.
+
+    Only in the run where ``page_moved()`` found the page just opened (a session's first run,
+    no widget values from the browser): a page that reconnects to a new server session
+    (replica failover) carries the text the user typed and maybe a Run, and its address still
+    holds the previous run's ``?q=``, which must replace neither. Values go into widgets
+    only, never into Markdown."""
     state = st.session_state
-    if state.get("link_loaded"):
-        return False
-    state["link_loaded"] = True
+    if not state.pop(LINK_PENDING_KEY, False):
+        return SharedLinkOutcome()
     query = st.query_params.to_dict()
     if not query.get("q"):
-        return False
-    state["q_text_0"] = query["q"][:100_000]
+        return SharedLinkOutcome()
+    values = {k: v for k, v in query.items() if k.startswith("p.") and _param_name(k[2:])}
+    args_size = sum(len(query.get(k, "")) for k in ("args", "kwargs")) + sum(
+        len(v) for v in values.values())
+    if len(query["q"]) > settings.max_query_chars or args_size > settings.max_args_chars:
+        return SharedLinkOutcome(problem=(
+            f"The shared link was not loaded: its query has {len(query['q']):,} characters "
+            f"and its arguments {args_size:,}; this console accepts at most "
+            f"{settings.max_query_chars:,} and {settings.max_args_chars:,}."))
+    state["q_text_0"] = query["q"]
     state["q_mode_0"] = "text" if query.get("mode") == "text" else "typed"
     state["q_args_0"] = query.get("args", "")
     state["q_kwargs_0"] = query.get("kwargs", "")
     memory = state.setdefault("param_memory", {})
-    for key, value in query.items():
-        if key.startswith("p."):
-            memory[key[2:]] = value
-    return True
+    for key, value in values.items():
+        memory[key[2:]] = value
+    return SharedLinkOutcome(loaded=True)
+
+
+def _param_name(name: str) -> bool:
+    return name.isidentifier() or name.isdigit()
+
+
+ARRIVAL_KEY = "ecc_arrival"  # "opened" | "moved": how this server session began
+LINK_PENDING_KEY = "link_pending"  # set only in the run that found the page just opened
+MOVED_NOTICE = "This page moved to a new server session: history starts again."
+
+
+def page_moved() -> bool:
+    """True in the first run of a server session that got a page drawn by another session
+    (its replica stopped, or the server restarted): the browser sent its widget values, but
+    this session has no token yet. Call before the run's first widget and before
+    ``session_runtime()``, which mints the token.
+    Such a page has nothing of its old session here (results, history, token, downloads);
+    this run draws the new session's, and the page says so once (``MOVED_NOTICE``).
+    It also decides whether ``load_shared_link()`` may fill the form in this run."""
+    from st_widget_state import browser_widget_ids, remember_browser_keys
+
+    state = st.session_state
+    browser_ids = browser_widget_ids()  # read before any widget of this run draws
+    if ARRIVAL_KEY in state:
+        remember_browser_keys([])  # this session knows its widgets: defaults are no-ops
+        state[LINK_PENDING_KEY] = False  # a later run (maybe after an interrupted first one)
+        return False
+    remember_browser_keys(browser_ids)
+    sent = bool(browser_ids)
+    moved = sent and "ecc_session_token" not in state
+    state[ARRIVAL_KEY] = "moved" if moved else "opened"
+    state[LINK_PENDING_KEY] = not sent
+    if moved:
+        log.info("a page moved to this new server session")
+    return moved
+
+
+RECONNECT_WATCH_S = 900.0
+
+
+def rerun_on_reconnect() -> None:
+    """Keep one auto-rerun interval registered in the browser. Streamlit 1.67's frontend reruns
+    the page after its websocket reconnects only while one is (or while a run was under way);
+    otherwise a page that moved to another replica kept showing its old session's results,
+    history and dead download buttons until the next click. The interval itself only costs an
+    empty fragment run every 15 minutes."""
+
+    @st.fragment(run_every=RECONNECT_WATCH_S)
+    def _reconnect_watch() -> None:
+        return None
+
+    _reconnect_watch()
 
 
 def cancel_runs(run_ids: list[int] | None) -> None:
@@ -421,10 +494,9 @@ def sidebar(settings: ConsoleSettings, runtime: SessionRuntime) -> None:
             st_comps.render_error(outcome)
     st.divider()
     st.markdown("**My settings**")
-    state = st.session_state
-    state.setdefault("pref_row_limit", settings.row_limit)
-    state.setdefault("pref_timeout_s", settings.query_timeout_s)
-    state.setdefault("tab_count", 1)
+    widget_default("pref_row_limit", settings.row_limit)
+    widget_default("pref_timeout_s", settings.query_timeout_s)
+    widget_default("tab_count", 1)
     st.number_input("Rows shown per result", min_value=1, max_value=10_000, step=50,
                     key="pref_row_limit")
     st.number_input("Query timeout (s)", min_value=0.1, max_value=settings.query_timeout_s,

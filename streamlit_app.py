@@ -18,6 +18,7 @@ if not settings.connection.configured and not settings.fake_client:
     st_comps.setup_panel()
     st.stop()
 
+moved = st_utils.page_moved()  # before any widget, and before session_runtime() mints a token
 st_utils.sign_in_gate(settings)
 ready = settings  # narrowed: a ConsoleSettings from here on (closures keep the narrow type)
 runtime = st_utils.session_runtime(settings)
@@ -30,8 +31,13 @@ with st.sidebar:
     st_utils.sidebar(settings, runtime)
 
 st.title("Gel query console")
-if st_utils.load_shared_link():
+if moved:
+    st.info(st_utils.MOVED_NOTICE, icon="🔀")
+link = st_utils.load_shared_link(settings)
+if link.loaded:
     st.info("Loaded a shared query into the form. Check it, then press Run.", icon="🔗")
+if link.problem:
+    st.warning(link.problem, icon="🔗")
 tab_count = int(st.session_state.get("tab_count", 1))
 content = st_comps.query_form(
     tab_count, inputs_for=lambda text: st_utils.typed_inputs_for(runtime, text, ready),
@@ -46,3 +52,4 @@ for view in errors:
 st_utils.live_results(runtime, prefs)
 st_utils.schema_explorer(runtime, settings)
 st_utils.history_and_resources(runtime)
+st_utils.rerun_on_reconnect()
