@@ -19,7 +19,7 @@ from ecc.config import ConsoleSettings
 from ecc.errors import ErrorView
 from ecc.plans import is_analyze_query, plan_document
 from ecc.runs import RunPhases, RunRecord
-from ecc.safe_text import escape_markdown
+from ecc.safe_text import escape_markdown, label_markdown
 from ecc.schema import ObjectType, SchemaModel, short_name
 from ecc.sessions import RegistryTotals, RuntimeStatus
 from ecc.typed_inputs import TypedInputs
@@ -221,7 +221,7 @@ def typed_parameter_inputs(index: int, inputs: TypedInputs) -> dict[str, str | b
     for position, param in enumerate(inputs.parameters):
         box = columns[position % len(columns)]
         # Names and types come from the query text (a shared link's too): a label is Markdown.
-        label = escape_markdown(
+        label = label_markdown(
             f"${param.name} · {'optional ' if param.optional else ''}{param.type.label()}"
         )
         key = f"p_{index}_{param.name}"

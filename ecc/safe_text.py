@@ -38,3 +38,18 @@ def escape_markdown(text: object, *, fragment: bool = False) -> str:
     folded = _WHITESPACE.sub(" ", str(text))
     one_line = _AUTOLINK_POINTS.sub(WORD_JOINER, folded if fragment else folded.strip())
     return "".join("\\" + c if c in _ASCII_PUNCTUATION else c for c in one_line)
+
+
+# A typed input's label as the console writes it: ``$name · [optional ]type``, name an
+# identifier, type made of names, ``::``, ``<>``, commas and ``name:`` (named tuples).
+_PLAIN_LABEL = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]* · [A-Za-z0-9_:<>, ]+")
+
+
+def label_markdown(text: str) -> str:
+    """A widget label: Markdown for the eye, but also the input's accessible name as it is
+    (Streamlit puts the raw label in ``aria-label``). A plain parameter label keeps its
+    characters, but for ``<`` (``array<str>`` would start an HTML tag); anything else (a
+    backquoted name from a shared link, say) is escaped whole by ``escape_markdown``."""
+    if _PLAIN_LABEL.fullmatch(text):
+        return text.replace("<", "\\<")
+    return escape_markdown(text)

@@ -120,7 +120,7 @@ def test_inside_a_shape_the_types_properties_are_offered(open_page: OpenPage) ->
 
 def test_nested_shape_of_a_link_offers_the_targets_properties(open_page: OpenPage) -> None:
     page = open_page()
-    type_in_editor(page, "select Movie { act")
+    type_in_editor(page, "select Movie { actors")  # not actor_count: only the link matches
     option = completions(page).filter(has_text="actors").first
     expect(option).to_have_attribute("aria-selected", "true")
     page.wait_for_timeout(150)  # CodeMirror's interactionDelay (see above)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecc.safe_text import WORD_JOINER, escape_markdown
+from ecc.safe_text import WORD_JOINER, escape_markdown, label_markdown
 
 
 def unescaped_markup(markdown: str) -> str | None:
@@ -79,3 +79,23 @@ def test_any_text_is_shown_as_itself_with_no_markup_left(text: str) -> None:
     assert unescaped_markup(escaped) is None
     assert unescape(escaped) == " ".join(text.split()).replace(WORD_JOINER, "")
     assert "\n" not in escaped
+
+
+@pytest.mark.parametrize(
+    ("label", "markdown"),
+    [
+        ("$title · str", "$title · str"),
+        ("$n · optional int64", "$n · optional int64"),
+        ("$tags · array<str>", "$tags · array\\<str>"),
+        ("$p · tuple<x: float64, y: float64>", "$p · tuple\\<x: float64, y: float64>"),
+        ("$g · default::Genre", "$g · default::Genre"),
+    ],
+)
+def test_plain_parameter_labels_keep_their_characters(label: str, markdown: str) -> None:
+    assert label_markdown(label) == markdown
+
+
+def test_any_other_label_is_escaped_whole() -> None:
+    hostile = "$`![x](http://evil.example/a.png)` · str"
+    assert label_markdown(hostile) == escape_markdown(hostile)
+    assert label_markdown("$a · str $b$") == escape_markdown("$a · str $b$")
