@@ -9,8 +9,6 @@ Registries are ``st.cache_resource`` entries:
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import logging
 import os
 import secrets
@@ -31,6 +29,8 @@ from st_data_structures import UserPrefs
 log = logging.getLogger("ecc.page")
 
 TEST_FAKE_ENV = "ECC_TEST_FAKE_CLIENT"  # test-only: serve the shipped fake, never a database
+LOOP_NOTICE = ("This session's event loop had stopped; a new one was started. Queries it was "
+               "running are marked failed in the history.")
 
 
 @dataclass(frozen=True)
@@ -149,13 +149,6 @@ def execution_policy(settings: ConsoleSettings, prefs: UserPrefs) -> ExecutionPo
     return ExecutionPolicy(read_only=settings.read_only, timeout_s=prefs.query_timeout_s)
 
 
-def wait_briefly(future: Any, seconds: float) -> None:
-    """Give fast queries the chance to render in this very run; slow ones keep running."""
-    # Still running, or failed: either way the run book holds the outcome.
-    with contextlib.suppress(Exception):
-        future.result(timeout=seconds)
-
-
 def sign_in_gate(settings: ConsoleSettings) -> None:
     """With an ``[auth]`` section, only signed-in users on the allow-list get the console;
     without it, say plainly that the page is open to anyone who can reach it."""
@@ -188,8 +181,6 @@ def sign_in_gate(settings: ConsoleSettings) -> None:
 
 
 # --- page actions ---------------------------------------------------------------------------
-INLINE_WAIT_S = 0.5  # a submission waits this long so fast queries render without a poll
-POLL_S = 0.5  # how often the live results fragment refreshes while something runs
 
 
 def submit_form(runtime: SessionRuntime, content: Any, settings: ConsoleSettings,
@@ -206,13 +197,23 @@ def submit_form(runtime: SessionRuntime, content: Any, settings: ConsoleSettings
     requests, errors = build_requests(drafts, limits)
     if errors:
         return [e.scrubbed(settings.secret_values) for e in errors]
+    queue_runs(runtime, requests, settings, prefs)
+    return []
+
+
+def queue_runs(runtime: SessionRuntime, requests: list[Any], settings: ConsoleSettings,
+               prefs: UserPrefs) -> None:
+    """The one path from checked requests to the page (the form and "Run again"): queue
+    them, show this batch, and note a restarted loop. Nothing waits here: the page run
+    streams the results in as they finish (``st_live``)."""
+    import st_live
+
     submitted = runtime.submit(requests, execution_policy(settings, prefs))
     st.session_state["shown_batch"] = submitted.records[0].batch_id
     st.session_state.pop("shown_run", None)
+    st.session_state.pop(st_live.POLL_KEY, None)  # a new submission streams again
     if submitted.loop_restarted:
         st.session_state["loop_notice"] = True
-    wait_briefly(submitted.future, INLINE_WAIT_S)
-    return []
 
 
 def _with_typed_values(runtime: SessionRuntime, content: Any, settings: ConsoleSettings
@@ -312,53 +313,6 @@ def load_shared_link() -> bool:
         if key.startswith("p."):
             memory[key[2:]] = value
     return True
-
-
-def cancel_runs(runtime: SessionRuntime, run_ids: list[int] | None) -> None:
-    """Button callback: cancel some or all of this session's runs."""
-    count = runtime.cancel(run_ids)
-    st.session_state["cancel_notice"] = (
-        f"Asked {count} quer{'y' if count == 1 else 'ies'} to stop." if count else
-        "Nothing to cancel: the query had already finished."
-    )
-
-
-def live_results(runtime: SessionRuntime, prefs: UserPrefs) -> None:
-    """Results of the shown batch and the running list, refreshed by polling a fragment
-    (never a whole-page rerun loop) while anything of this session runs."""
-    import st_comps
-
-    polling = bool(runtime.book.active())
-
-    @st.fragment(run_every=POLL_S if polling else None)
-    def _results() -> None:
-        now = time.monotonic()
-        notice = st.session_state.pop("cancel_notice", None)
-        if notice:
-            st.info(notice, icon="🚫")
-        active = runtime.book.active()
-        if active:
-            st_comps.running_list(active, now, functools.partial(cancel_runs, runtime))
-        shown = _shown_records(runtime)
-        if shown:
-            st.subheader("Results")
-            for record in shown:
-                with st.container(border=True):
-                    st_comps.render_record(record, prefs, now)
-        if polling and not active:
-            st.rerun(scope="app")  # everything finished: refresh history, stop polling
-
-    _results()
-
-
-def _shown_records(runtime: SessionRuntime) -> list[Any]:
-    run_id = st.session_state.get("shown_run")
-    if run_id is not None:
-        record = runtime.book.get(int(run_id))
-        if record is not None:
-            return [record]
-    batch_id = st.session_state.get("shown_batch")
-    return runtime.book.batch(int(batch_id)) if batch_id is not None else []
 
 
 def sidebar(settings: ConsoleSettings, runtime: SessionRuntime) -> None:
@@ -493,7 +447,4 @@ def run_again(runtime: SessionRuntime) -> None:
     settings = read_settings()
     if record is None or isinstance(settings, SettingsProblem):
         return
-    submitted = runtime.submit([record.request], execution_policy(settings, user_prefs(settings)))
-    st.session_state["shown_batch"] = submitted.records[0].batch_id
-    st.session_state.pop("shown_run", None)
-    wait_briefly(submitted.future, INLINE_WAIT_S)
+    queue_runs(runtime, [record.request], settings, user_prefs(settings))

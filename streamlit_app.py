@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import st_comps
+import st_live
 import st_utils
 
 st.set_page_config(page_title="Gel query console", page_icon="🔎", layout="wide")
@@ -21,8 +22,7 @@ st_utils.sign_in_gate(settings)
 ready = settings  # narrowed: a ConsoleSettings from here on (closures keep the narrow type)
 runtime = st_utils.session_runtime(settings)
 if runtime.ensure_loop() or st.session_state.pop("loop_notice", False):
-    st.warning("This session's event loop had stopped; a new one was started. Queries it was "
-               "running are marked failed in the history.", icon="🔁")
+    st.warning(st_utils.LOOP_NOTICE, icon="🔁")
 prefs = st_utils.user_prefs(settings)
 
 with st.sidebar:
@@ -38,6 +38,11 @@ content = st_comps.query_form(
 if content is not None:
     for view in st_utils.submit_form(runtime, content, settings, prefs):
         st_comps.render_error(view)
+    if st.session_state.pop("loop_notice", False):
+        st.warning(st_utils.LOOP_NOTICE, icon="🔁")
 
-st_utils.live_results(runtime, prefs)
+# Results go here; the rest of the page is drawn before this run streams them in as they
+# finish (one script run per submission).
+live = st_live.draw(runtime, prefs, settings.stream_window_s)
 st_utils.history_and_resources(runtime)
+st_live.stream(live, runtime, prefs)

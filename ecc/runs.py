@@ -74,6 +74,11 @@ class RunBook:
         self._history_size = history_size
         self._max_kept_results = max_kept_results
         self._changes = 0  # bumps on every write: cheap "did anything change" for pollers
+        # Signalled on every write (``_version`` bumps with it): a page run streaming results
+        # sleeps on it instead of polling. Shares ``_lock``, so a version and the records it
+        # describes are read together.
+        self._changed = threading.Condition(self._lock)
+        self._version = 0
 
     # --- writes -------------------------------------------------------------------------
     def add_batch(self, requests: Iterable[QueryRequest]) -> list[RunRecord]:
@@ -95,6 +100,7 @@ class RunBook:
                 self._records[record.run_id] = record
             self._trim()
             self._changes += 1
+            self._bump()
             return added
 
     def mark_running(self, run_id: int) -> None:
@@ -124,6 +130,7 @@ class RunBook:
             )
             self._trim()
             self._changes += 1
+            self._bump()
 
     def fail_active(self, error: ErrorView) -> int:
         """Mark every queued/running run failed (its loop died). Returns how many."""
@@ -140,6 +147,7 @@ class RunBook:
             for key in finished:
                 del self._records[key]
             self._changes += 1
+            self._bump()
             return len(finished)
 
     def _update(self, run_id: int, **changes: object) -> None:
@@ -149,6 +157,7 @@ class RunBook:
                 return
             self._records[run_id] = replace(record, **changes)  # type: ignore[arg-type]
             self._changes += 1
+            self._bump()
 
     def _trim(self) -> None:
         """Caller holds the lock. Bound the history and the results kept in memory."""
@@ -166,7 +175,26 @@ class RunBook:
             if kept > self._max_kept_results:
                 self._records[key] = replace(record, result=None, result_dropped=True)
 
+    def _bump(self) -> None:
+        """Caller holds the lock. Wake every ``wait_for_change`` waiter."""
+        self._version += 1
+        self._changed.notify_all()
+
     # --- reads --------------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        """Bumps on every write; pass it to ``wait_for_change``."""
+        with self._lock:
+            return self._version
+
+    def wait_for_change(self, since_version: int, timeout: float) -> int:
+        """Block until a write newer than ``since_version`` (or ``timeout`` seconds).
+        Returns the version now: equal to ``since_version`` when nothing changed."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._version != since_version,
+                                   timeout=max(0.0, timeout))
+            return self._version
+
     @property
     def changes(self) -> int:
         return self._changes
