@@ -22,6 +22,7 @@ import streamlit as st
 from ecc import testing
 from ecc.client import ClientOptions, QueryClient, create_gel_client
 from ecc.config import ConsoleSettings, SettingsError, load_settings
+from ecc.describe_cache import DescribeCache, Description
 from ecc.execute import ExecutionPolicy
 from ecc.sessions import RuntimeLimits, SessionRegistry, SessionRuntime
 from st_data_structures import UserPrefs
@@ -146,7 +147,21 @@ def user_prefs(settings: ConsoleSettings) -> UserPrefs:
 
 
 def execution_policy(settings: ConsoleSettings, prefs: UserPrefs) -> ExecutionPolicy:
-    return ExecutionPolicy(read_only=settings.read_only, timeout_s=prefs.query_timeout_s)
+    return ExecutionPolicy(read_only=settings.read_only, timeout_s=prefs.query_timeout_s,
+                           describe_cache=describe_cache(settings))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _describe_cache_for(connection_key: str) -> DescribeCache:
+    return DescribeCache()
+
+
+def describe_cache(settings: ConsoleSettings) -> DescribeCache:
+    """The process-wide cache of query descriptions for this connection (server, branch):
+    shared by every session that uses it (see ``ecc/describe_cache.py``)."""
+    summary = settings.connection.summary()  # redacted: no secret ever becomes a cache key
+    key = repr(sorted(summary.items())) + ("|fake" if settings.fake_client else "")
+    return _describe_cache_for(key)
 
 
 def sign_in_gate(settings: ConsoleSettings) -> None:
@@ -251,18 +266,24 @@ def _render_kwargs(kwargs: dict[str, object] | None) -> str:
 
 def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettings) -> Any:
     """The typed inputs of ``text``, confirmed by the server's description when connected.
-    Cached per text in the session (at most 32 texts)."""
+    Kept per text in the session (at most 32 texts) while the connection's describe cache
+    vouches for it: not past its TTL, and not across a schema change it saw."""
     from ecc.params import parameters_from_description
     from ecc.typed_inputs import typed_inputs
 
-    cache: dict[str, Any] = st.session_state.setdefault("typed_inputs_cache", {})
-    if text in cache:
-        return cache[text]
+    cache = describe_cache(settings)
+    kept: dict[str, Any] = st.session_state.setdefault("typed_inputs_cache", {})
+    now = time.monotonic()
+    if text in kept:
+        generation, stored_at, inputs = kept[text]
+        if generation == cache.generation and now - stored_at <= cache.ttl_s:
+            return inputs
+    generation = cache.generation
     server = None
     if "$" in text:
 
-        async def describe(client: QueryClient) -> object:
-            return await client._describe_query(text)
+        async def describe(client: QueryClient) -> Description:
+            return await cache.describe(client, text)
 
         try:
             description = runtime.call(describe, timeout=settings.connect_wait_s + 3)
@@ -273,9 +294,10 @@ def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettin
             log.info("describe failed (%s); using the query text's parameters",
                      type(exc).__name__)
     inputs = typed_inputs(text, server)
-    if len(cache) >= 32:
-        cache.pop(next(iter(cache)))
-    cache[text] = inputs
+    kept.pop(text, None)
+    if len(kept) >= 32:
+        kept.pop(next(iter(kept)))
+    kept[text] = (generation, now, inputs)
     return inputs
 
 
