@@ -46,8 +46,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT
+from ecc.config import ConsoleSettings
 
 STATUS_RE = re.compile(r"^(✅|❌|🚫|⌛) \*\*(Query \d+)\*\*")
+MAX_RUNNING = ConsoleSettings().max_running  # the default: this bench never changes it
 QUIET_S = 1.0  # a session is quiet when nothing arrived for this long after its results
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -391,6 +393,16 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
+def print_lateness(fig: Figures, ideal_s: list[float]) -> None:
+    """How long after its query could at best have ended each result was shown: the i-th
+    result shown against the i-th ideal end (the fake's sleeps, in waves of max_running).
+    An upper bound on the delay after completion (it includes the server's own delays)."""
+    late = [shown - ideal for shown, ideal in zip(fig.shown_at_s, sorted(ideal_s), strict=False)]
+    if late:
+        print(f"  shown after the query's ideal end: median {ms(statistics.median(late))}, "
+              f"max {ms(max(late))}", flush=True)
+
+
 def print_figures(title: str, fig: Figures, per: int) -> None:
     print(f"{title}: wall {ms(fig.wall_s)}, server CPU {fig.cpu_s:.2f} s "
           f"({fig.cpu_s / per * 1000:.0f} ms per submission), script runs per submission "
@@ -411,17 +423,20 @@ async def scenarios(server: Server, names: set[str], sessions: int, repeats: int
         print_figures(f"{sessions} sessions x 1 query of 200 ms submitted together "
                       f"(median of {repeats})", fig, sessions)
         print(f"  each shown after (ms): {[round(s * 1000) for s in fig.shown_at_s]}")
+        print_lateness(fig, [0.2] * sessions)
     if "burst1s" in names:
         fig = median_of([await burst(server, sessions, "select sys::_sleep(1)")
                          for _ in range(repeats)])
         print_figures(f"{sessions} sessions x 1 query of 1 s submitted together "
                       f"(median of {repeats})", fig, sessions)
         print(f"  each shown after (ms): {[round(s * 1000) for s in fig.shown_at_s]}")
+        print_lateness(fig, [1.0] * sessions)
     if "batch" in names:
         fig = median_of([await one_batch(server, 20, sleep) for _ in range(repeats)])
         print_figures(f"1 submission of 20 x 200 ms (20 tabs, default max_running = 8, "
                       f"median of {repeats})", fig, 1)
         print(f"  each shown after (ms): {[round(s * 1000) for s in fig.shown_at_s]}")
+        print_lateness(fig, [0.2 * (i // MAX_RUNNING + 1) for i in range(20)])
     if "warm" in names:
         fig = await warm_submits(server, 15, "select Movie {title}")
         print_figures("warm submit of 1 query (10 rows), median of 15", fig, 1)
