@@ -25,6 +25,16 @@ def only_runtime() -> st_utils.SessionRuntime:
     return runtime
 
 
+# --- the setting ------------------------------------------------------------------------------
+def test_the_stream_window_is_a_bounded_setting() -> None:
+    from ecc.config import SettingsError, load_settings
+
+    assert load_settings({}, {}).stream_window_s == 30.0
+    assert load_settings({"stream_window_s": 0}, {}).stream_window_s == 0.0
+    with pytest.raises(SettingsError, match="stream_window_s"):
+        load_settings({"stream_window_s": -1}, {})
+
+
 # --- the run book's condition -----------------------------------------------------------------
 def book_with_one_run() -> tuple[RunBook, int]:
     book = RunBook()
