@@ -371,10 +371,11 @@ async def warm_submits(server: Server, repeats: int, query: str) -> Figures:
         await session.close()
 
 
-async def memory_after(server: Server, sessions: int, wave: int = 10) -> tuple[float, float]:
-    """RSS (MiB) before, and after ``sessions`` sessions each opened the page, submitted one
-    query, saw its result and left (``wave`` at a time)."""
-    before = server.rss_mib()
+async def memory_after(server: Server, sessions: int,
+                       wave: int = 10) -> tuple[float, float, float, float]:
+    """RSS (MiB) before and after ``sessions`` sessions each opened the page, submitted one
+    query, saw its result and left (``wave`` at a time), the wall time and server CPU."""
+    before, cpu0, start = server.rss_mib(), server.cpu_s(), time.monotonic()
     for first in range(0, sessions, wave):
         opened = await asyncio.gather(*(open_session(server.ws_url)
                                         for _ in range(min(wave, sessions - first))))
@@ -384,8 +385,9 @@ async def memory_after(server: Server, sessions: int, wave: int = 10) -> tuple[f
             await asyncio.gather(*(s.wait_quiet(5) for s in opened))
         finally:
             await asyncio.gather(*(s.close() for s in opened))
+    wall, cpu = time.monotonic() - start, server.cpu_s() - cpu0
     await asyncio.sleep(3)  # released sessions close on helper threads
-    return before, server.rss_mib()
+    return before, server.rss_mib(), wall, cpu
 
 
 # --- printing ---------------------------------------------------------------------------------
@@ -463,9 +465,10 @@ def main(argv: list[str] | None = None) -> bool:
         with streamlit_server(gc) as server:
             asyncio.run(scenarios(server, names, args.sessions, args.repeats))
             if args.memory:
-                before, after = asyncio.run(memory_after(server, args.memory))
-                print(f"server RSS after {args.memory} sessions each opened the page and "
-                      f"submitted: {after:.0f} MiB (from {before:.0f} MiB)", flush=True)
+                before, after, wall, cpu = asyncio.run(memory_after(server, args.memory))
+                print(f"{args.memory} new sessions (10 at a time) each opened the page, "
+                      f"submitted and saw its result: {wall:.1f} s, server CPU {cpu:.1f} s; "
+                      f"server RSS after: {after:.0f} MiB (from {before:.0f} MiB)", flush=True)
     return True
 
 
