@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 import st_editor
 from ecc import editor_sync, plans, results, schema_view
@@ -325,19 +327,42 @@ def _limited(value: object, limit: int) -> object:
 def running_list(active: list[RunRecord], now: float,
                  on_cancel: Callable[[list[int] | None], None]) -> None:
     """Queued and running queries with live elapsed times and cancel buttons."""
-    st.subheader(f"Running ({len(active)})")
+    running_rows(active, now, on_cancel)
+
+
+def running_line(record: RunRecord, now: float) -> str:
+    """One run's line in the running list (its name, run id, status and elapsed time)."""
+    elapsed = record.elapsed_s(now)
+    waited = now - record.submitted_at
+    timing = format_elapsed(elapsed) if elapsed is not None else \
+        f"queued {format_elapsed(waited)}"
+    return (f"{STATUS_ICONS[record.status]} **{record.request.name}** "
+            f"(run {record.run_id}) · {record.status} · {timing}")
+
+
+@dataclass
+class RunningRows:
+    """The running list's slots, for a page run that refreshes them while it streams."""
+
+    header: DeltaGenerator
+    lines: dict[int, DeltaGenerator]  # run id -> its line
+
+
+def running_rows(active: list[RunRecord], now: float,
+                 on_cancel: Callable[[list[int] | None], None]) -> RunningRows:
+    """The running list, each heading and line in a slot that can be redrawn in place."""
+    header = st.empty()
+    header.subheader(f"Running ({len(active)})")
+    lines: dict[int, DeltaGenerator] = {}
     for record in active:
-        elapsed = record.elapsed_s(now)
-        waited = now - record.submitted_at
-        timing = format_elapsed(elapsed) if elapsed is not None else \
-            f"queued {format_elapsed(waited)}"
         c1, c2 = st.columns([6, 1])
-        c1.markdown(f"{STATUS_ICONS[record.status]} **{record.request.name}** "
-                    f"(run {record.run_id}) · {record.status} · {timing}")
+        lines[record.run_id] = c1.empty()
+        lines[record.run_id].markdown(running_line(record, now))
         c2.button("Cancel", key=f"cancel_{record.run_id}", on_click=on_cancel,
                   args=([record.run_id],))
     if len(active) > 1:
         st.button("Cancel all", key="cancel_all", on_click=on_cancel, args=(None,))
+    return RunningRows(header, lines)
 
 
 def history_table(records: list[RunRecord]) -> None:

@@ -9,7 +9,6 @@ Registries are ``st.cache_resource`` entries:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import secrets
@@ -21,11 +20,13 @@ from typing import Any
 import streamlit as st
 
 import st_comps
+import st_live
 from ecc import testing
 from ecc.access import access_decision, require_sign_in_for_allow_list
 from ecc.arglang import render_named, render_positional
 from ecc.client import ClientOptions, QueryClient, create_gel_client
 from ecc.config import ConsoleSettings, SettingsError, load_settings
+from ecc.describe_cache import DescribeCache, Description
 from ecc.drafts import DraftLimits, build_requests
 from ecc.errors import ConsoleInputError, ErrorView, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest
@@ -41,6 +42,8 @@ from st_widget_state import widget_default
 log = logging.getLogger("ecc.page")
 
 TEST_FAKE_ENV = "ECC_TEST_FAKE_CLIENT"  # test-only: serve the shipped fake, never a database
+LOOP_NOTICE = ("This session's event loop had stopped; a new one was started. Queries it was "
+               "running are marked failed in the history.")
 
 
 @dataclass(frozen=True)
@@ -179,14 +182,21 @@ def user_prefs(settings: ConsoleSettings) -> UserPrefs:
 
 def execution_policy(settings: ConsoleSettings, prefs: UserPrefs) -> ExecutionPolicy:
     return ExecutionPolicy(read_only=settings.read_only, timeout_s=prefs.query_timeout_s,
-                           implicit_limit=settings.max_kept_rows + 1)
+                           implicit_limit=settings.max_kept_rows + 1,
+                           describe_cache=describe_cache(settings))
 
 
-def wait_briefly(future: Any, seconds: float) -> None:
-    """Give fast queries the chance to render in this very run; slow ones keep running."""
-    # Still running, or failed: either way the run book holds the outcome.
-    with contextlib.suppress(Exception):
-        future.result(timeout=seconds)
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _describe_cache_for(connection_key: str) -> DescribeCache:
+    return DescribeCache()
+
+
+def describe_cache(settings: ConsoleSettings) -> DescribeCache:
+    """The process-wide cache of query descriptions for this connection (server, branch):
+    shared by every session that uses it (see ``ecc/describe_cache.py``)."""
+    summary = settings.connection.summary()  # redacted: no secret ever becomes a cache key
+    key = repr(sorted(summary.items())) + ("|fake" if settings.fake_client else "")
+    return _describe_cache_for(key)
 
 
 def sign_in_gate(settings: ConsoleSettings) -> None:
@@ -225,8 +235,6 @@ def sign_in_gate(settings: ConsoleSettings) -> None:
 
 
 # --- page actions ---------------------------------------------------------------------------
-INLINE_WAIT_S = 0.5  # a submission waits this long so fast queries render without a poll
-POLL_S = 0.5  # how often the live results fragment refreshes while something runs
 
 
 def submit_form(runtime: SessionRuntime, content: FormContent, settings: ConsoleSettings,
@@ -243,13 +251,14 @@ def submit_form(runtime: SessionRuntime, content: FormContent, settings: Console
     requests, errors = build_requests(drafts, limits)
     if errors:
         return [e.scrubbed(settings.secret_values) for e in errors]
-    return queue_requests(runtime, requests, settings, prefs)
+    return queue_runs(runtime, requests, settings, prefs)
 
 
-def queue_requests(runtime: SessionRuntime, requests: list[QueryRequest],
-                   settings: ConsoleSettings, prefs: UserPrefs) -> list[ErrorView]:
-    """Queue runs (a form submission or "Run again"), show their batch, wait briefly so fast
-    queries render in this run. Returns why nothing was queued, if so."""
+def queue_runs(runtime: SessionRuntime, requests: list[QueryRequest],
+               settings: ConsoleSettings, prefs: UserPrefs) -> list[ErrorView]:
+    """The one path from checked requests to the page (the form and "Run again"): queue
+    them, show this batch, and note a restarted loop. Returns why nothing was queued, if so.
+    Nothing waits here: the page run streams the results in as they finish (``st_live``)."""
     try:
         submitted = runtime.submit(requests, execution_policy(settings, prefs))
     except ConsoleInputError as refused:
@@ -257,9 +266,9 @@ def queue_requests(runtime: SessionRuntime, requests: list[QueryRequest],
     state = st.session_state
     state["shown_batch"] = submitted.records[0].batch_id
     state.pop("shown_run", None)
+    state.pop(st_live.POLL_KEY, None)  # a new submission streams again
     if submitted.loop_restarted:
         state["loop_notice"] = True
-    wait_briefly(submitted.future, INLINE_WAIT_S)
     return []
 
 
@@ -303,16 +312,23 @@ def arguments_text(values: Any, render: Callable[[Any], str]) -> str:
 def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettings
                      ) -> TypedInputs:
     """The typed inputs of ``text``, confirmed by the server's description when connected.
-    Cached per text in the session (at most 32 texts). Text over ``max_query_chars`` is
-    never sent to the server (the run refuses it with a message)."""
-    cache: dict[str, TypedInputs] = st.session_state.setdefault("typed_inputs_cache", {})
-    if text in cache:
-        return cache[text]
+    Kept per text in the session (at most 32 texts) while the connection's describe cache
+    vouches for it: not past its TTL, and not across a schema change it saw. Text over
+    ``max_query_chars`` is never sent to the server (the run refuses it with a message)."""
+    cache = describe_cache(settings)
+    kept: dict[str, tuple[int, float, TypedInputs]] = st.session_state.setdefault(
+        "typed_inputs_cache", {})
+    now = time.monotonic()
+    if text in kept:
+        generation, stored_at, inputs = kept[text]
+        if generation == cache.generation and now - stored_at <= cache.ttl_s:
+            return inputs
+    generation = cache.generation
     server = None
     if "$" in text and len(text) <= settings.max_query_chars:
 
-        async def describe(client: QueryClient) -> object:
-            return await client._describe_query(text)
+        async def describe(client: QueryClient) -> Description:
+            return await cache.describe(client, text)
 
         try:
             description = runtime.call(describe, timeout=settings.connect_wait_s + 3)
@@ -323,9 +339,10 @@ def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettin
             log.info("describe failed (%s); using the query text's parameters",
                      type(exc).__name__)
     inputs = typed_inputs(text, server)
-    if len(cache) >= 32:
-        cache.pop(next(iter(cache)))
-    cache[text] = inputs
+    kept.pop(text, None)
+    if len(kept) >= 32:
+        kept.pop(next(iter(kept)))
+    kept[text] = (generation, now, inputs)
     return inputs
 
 
@@ -437,52 +454,6 @@ def rerun_on_reconnect() -> None:
     _reconnect_watch()
 
 
-def cancel_runs(run_ids: list[int] | None) -> None:
-    """Button callback: cancel some or all of this session's runs."""
-    runtime = runtime_now()
-    count = runtime.cancel(run_ids) if runtime is not None else 0
-    st.session_state["cancel_notice"] = (
-        f"Asked {count} quer{'y' if count == 1 else 'ies'} to stop." if count else
-        "Nothing to cancel: the query had already finished."
-    )
-
-
-def live_results(runtime: SessionRuntime, prefs: UserPrefs) -> None:
-    """Results of the shown batch and the running list, refreshed by polling a fragment
-    (never a whole-page rerun loop) while anything of this session runs."""
-    polling = bool(runtime.book.active())
-
-    @st.fragment(run_every=POLL_S if polling else None)
-    def _results() -> None:
-        now = time.monotonic()
-        notice = st.session_state.pop("cancel_notice", None)
-        if notice:
-            st.info(notice, icon="🚫")
-        active = runtime.book.active()
-        if active:
-            st_comps.running_list(active, now, cancel_runs)
-        shown = _shown_records(runtime)
-        if shown:
-            st.subheader("Results")
-            for record in shown:
-                with st.container(border=True):
-                    st_comps.render_record(record, prefs, now)
-        if polling and not active:
-            st.rerun(scope="app")  # everything finished: refresh history, stop polling
-
-    _results()
-
-
-def _shown_records(runtime: SessionRuntime) -> list[RunRecord]:
-    run_id = st.session_state.get("shown_run")
-    if run_id is not None:
-        record = runtime.book.get(int(run_id))
-        if record is not None:
-            return [record]
-    batch_id = st.session_state.get("shown_batch")
-    return runtime.book.batch(int(batch_id)) if batch_id is not None else []
-
-
 def sidebar(settings: ConsoleSettings, runtime: SessionRuntime) -> None:
     st.header("Console")
     st_comps.connection_summary(settings, sign_in_required=auth_configured())
@@ -525,6 +496,14 @@ def test_connection(settings: ConsoleSettings, runtime: SessionRuntime) -> Error
             server=settings.connection.address(), connect_wait_s=settings.connect_wait_s,
         ).scrubbed(settings.secret_values)
     return None
+
+
+def panels_show_runs(settings: ConsoleSettings) -> bool:
+    """An open panel lists this session's runs: History, or Schema when writes are allowed
+    (its "queries ran since the read" note). Only then does a streamed run cost a rerun."""
+    state = st.session_state
+    return bool(state.get("show_history")) or (
+        bool(state.get("show_schema")) and not settings.read_only)
 
 
 def history_and_resources(runtime: SessionRuntime) -> None:
@@ -620,7 +599,7 @@ def run_again() -> None:
         return
     _fill_form(record.request)  # the editor shows what runs again
     # Shown by the page in the run this callback precedes (a callback cannot draw).
-    st.session_state["action_errors"] = queue_requests(
+    st.session_state["action_errors"] = queue_runs(
         runtime, [record.request], settings, user_prefs(settings)
     )
 

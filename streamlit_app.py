@@ -6,6 +6,7 @@ import streamlit as st
 
 import st_comps
 import st_editor
+import st_live
 import st_utils
 
 st.set_page_config(page_title="Gel query console", page_icon="🔎", layout="wide")
@@ -23,8 +24,7 @@ st_utils.sign_in_gate(settings)
 ready = settings  # narrowed: a ConsoleSettings from here on (closures keep the narrow type)
 runtime = st_utils.session_runtime(settings)
 if runtime.ensure_loop() or st.session_state.pop("loop_notice", False):
-    st.warning("This session's event loop had stopped; a new one was started. Queries it was "
-               "running are marked failed in the history.", icon="🔁")
+    st.warning(st_utils.LOOP_NOTICE, icon="🔁")
 prefs = st_utils.user_prefs(settings)
 
 with st.sidebar:
@@ -48,8 +48,14 @@ if content is not None:
     errors = st_utils.submit_form(runtime, content, settings, prefs)
 for view in errors:
     st_comps.render_error(view)
+if st.session_state.pop("loop_notice", False):
+    st.warning(st_utils.LOOP_NOTICE, icon="🔁")
 
-st_utils.live_results(runtime, prefs)
+# Results go here; the rest of the page is drawn before this run streams them in as they
+# finish (one script run per submission).
+live = st_live.draw(runtime, prefs, settings.stream_window_s)
 st_utils.schema_explorer(runtime, settings)
 st_utils.history_and_resources(runtime)
 st_utils.rerun_on_reconnect()
+if st_live.stream(live, runtime, prefs) and st_utils.panels_show_runs(settings):
+    st.rerun()  # an open History (or Schema's "ran since") was drawn before the runs ended

@@ -1,4 +1,6 @@
-"""20 queries of 200 ms in one submission, on one session's loop: wall time (target <= 300 ms)."""
+"""20 queries of 200 ms in one submission, on one session's loop, with the default settings
+(``max_running = 8``: three waves of the server's 200 ms). Target <= 800 ms, the page's goal
+(bench_ws measures what the page shows). Never a tuned ``max_running``."""
 
 from __future__ import annotations
 
@@ -7,14 +9,16 @@ import time
 
 from bench.common import report
 from ecc.client import QueryMethod
+from ecc.config import ConsoleSettings
 from ecc.execute import ExecutionPolicy, QueryRequest
 from ecc.sessions import RuntimeLimits, SessionRuntime
 from ecc.testing import FakeClient
 
 
 def main() -> bool:
+    defaults = ConsoleSettings()
     runtime = SessionRuntime("bench-batch", lambda: FakeClient(latency_s=0.2),
-                             RuntimeLimits(max_running=20))
+                             RuntimeLimits(max_running=defaults.max_running))
     requests = [QueryRequest(name=f"Query {i}", query="select 1", method=QueryMethod.QUERY)
                 for i in range(20)]
     policy = ExecutionPolicy(read_only=True, timeout_s=10)
@@ -29,8 +33,10 @@ def main() -> bool:
                 submitted.records[0].batch_id)), "every query must succeed"
     finally:
         runtime.close()
-    print(f"20 x 200 ms in one submission: runs (ms) {[round(w * 1000) for w in walls]}")
-    return report("20 x 200 ms batch, median wall", statistics.median(walls) * 1000, "ms", 300)
+    print(f"20 x 200 ms in one submission, default settings (max_running = "
+          f"{defaults.max_running}), at the engine: runs (ms) {[round(w * 1000) for w in walls]}")
+    return report(f"20 x 200 ms batch, max_running = {defaults.max_running} (default), "
+                  "median wall", statistics.median(walls) * 1000, "ms", 800)
 
 
 if __name__ == "__main__":

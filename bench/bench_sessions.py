@@ -17,23 +17,24 @@ def main() -> bool:
     import st_utils
     from ecc import testing
 
-    # AppTest drives the sessions one after another in this thread, so each submission's
-    # inline wait (<= 0.5 s for fast results) would delay the *other* sessions here, which a
-    # real server never does (each session has its own script thread). Submit without it.
-    st_utils.INLINE_WAIT_S = 0.0
+    # AppTest drives the sessions one after another in this thread, so a run streaming its
+    # session's results would delay the *other* sessions here, which a real server never
+    # does (each session has its own script thread). So these sessions never stream
+    # (stream_window_s = 0): each rerun draws the page as it is, the polling fragment's path.
+    secrets = {"gel": {"fake_client": True, "stream_window_s": 0}}
     sessions: list[Any] = []
     try:
         # Warm the process (imports, first-render caches) with a throwaway fast session.
         testing.use_fake(lambda: testing.FakeClient())
         warm = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-        warm.secrets["connections"] = {"gel": {"fake_client": True}}
+        warm.secrets["connections"] = secrets
         warm.run()
         warm.session_state["q_text_0"] = "select Movie {title}"
         next(b for b in warm.button if b.label == "Run").click().run()
         testing.use_fake(lambda: testing.FakeClient(latency_s=1.0))
         for _ in range(8):
             at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-            at.secrets["connections"] = {"gel": {"fake_client": True}}
+            at.secrets["connections"] = secrets
             at.session_state["tab_count"] = 5
             at.run()
             for tab in range(5):

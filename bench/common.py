@@ -64,6 +64,7 @@ def fake_console(**fake_kwargs: Any) -> Iterator[Any]:
     finally:
         testing.use_fake(None)
         st_utils.session_registry.clear()
+        st_utils._describe_cache_for.clear()
 
 
 def click_run(at: Any) -> Any:

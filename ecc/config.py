@@ -229,6 +229,9 @@ class ConsoleSettings:
     history_size: int = 100
     idle_threshold_s: float = 300.0
     max_running: int = 8  # concurrent queries per session; more queue
+    # How long a page run streams results into the page as queries finish; what still runs
+    # after it is picked up by a polling fragment (0: poll from the start).
+    stream_window_s: float = 30.0
     max_batch: int = 20  # queries per submission
     max_queued: int = 40  # queries a session may have waiting for a free slot; more are refused
     max_query_chars: int = 100_000
@@ -272,6 +275,7 @@ _FLOAT_SETTINGS = {
     "connect_timeout_s": (0.1, 300.0),
     "query_timeout_s": (0.1, 86_400.0),
     "idle_threshold_s": (1.0, 86_400.0),
+    "stream_window_s": (0.0, 3600.0),
 }
 _BOOL_SETTINGS = ("read_only", "fake_client")
 _LIST_SETTINGS = ("allowed_emails", "allowed_domains")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecc.client import QueryClient, QueryExecutor, QueryMethod, call_method
+from ecc.describe_cache import DescribeCache, describe
 from ecc.errors import input_error
 
 # Capability bits as the server reports them in a query description.
@@ -59,6 +60,8 @@ class ExecutionPolicy:
     # Rows of a many-method's top-level set the server may send (0: no bound). The page asks
     # for the rows a session keeps plus one, so it can say "more rows exist".
     implicit_limit: int = 0
+    # Descriptions of this connection's queries (see ecc/describe_cache.py); None: always ask.
+    describe_cache: DescribeCache | None = field(default=None, compare=False, repr=False)
 
     @property
     def client_bound_s(self) -> float:
@@ -87,10 +90,12 @@ def refusal_reasons(capabilities: int) -> list[str]:
     return [text for bit, text in _REFUSED_WHEN_READ_ONLY.items() if capabilities & bit]
 
 
-async def check_read_only(client: QueryClient, query: str) -> None:
-    """Refuse, before sending it, a query the server says would write or reconfigure."""
-    description = await client._describe_query(query)
-    reasons = refusal_reasons(int(description.capabilities))
+async def check_read_only(client: QueryClient, query: str,
+                          cache: DescribeCache | None = None) -> None:
+    """Refuse, before sending it, a query the server says would write or reconfigure.
+    With ``cache``, a description of this exact text may come from it."""
+    description = await describe(client, query, cache)
+    reasons = refusal_reasons(description.capabilities)
     if reasons:
         raise input_error(
             "This console is read-only, and the server says this query "
@@ -112,12 +117,28 @@ async def execute(client: QueryClient, request: QueryRequest, policy: ExecutionP
     configured = client.with_config(
         query_execution_timeout=datetime.timedelta(seconds=policy.timeout_s)
     )
+    cache = policy.describe_cache
+    try:
+        return await _execute(configured, request, policy, clock)
+    except Exception as exc:
+        import gel.errors
+
+        if cache is not None and isinstance(exc, gel.errors.EdgeDBError):
+            cache.discard(request.query)  # perhaps described against an older schema
+        raise
+
+
+async def _execute(configured: QueryClient, request: QueryRequest,
+                   policy: ExecutionPolicy, clock: PhaseClock) -> Any:
+    cache = policy.describe_cache
     async with asyncio.timeout(policy.client_bound_s):
         if not policy.read_only:
-            answer = await _call(configured, request, policy)
+            written = await _call(configured, request, policy)
             clock.lap("execute")
-            return answer
-        await check_read_only(configured, request.query)
+            if cache is not None:
+                cache.schema_may_have_changed(request.query)
+            return written
+        await check_read_only(configured, request.query, cache)
         clock.lap("describe")
         import gel  # heavy import kept where it is needed
 

@@ -106,6 +106,11 @@ class RunBook:
         self._batches = itertools.count(1)
         self._history_size = history_size
         self._max_kept_results = max_kept_results
+        # Signalled on every write (``_version`` bumps with it): a page run streaming results
+        # sleeps on it instead of polling. Shares ``_lock``, so a version and the records it
+        # describes are read together.
+        self._changed = threading.Condition(self._lock)
+        self._version = 0
 
     # --- writes -------------------------------------------------------------------------
     def add_batch(self, requests: Iterable[QueryRequest]) -> list[RunRecord]:
@@ -126,6 +131,7 @@ class RunBook:
             for record in added:
                 self._records[record.run_id] = record
             self._trim()
+            self._bump()
             return added
 
     def mark_running(self, run_id: int) -> None:
@@ -159,6 +165,7 @@ class RunBook:
                 ),
             )
             self._trim()
+            self._bump()
 
     def end_active(self, error: ErrorView, status: RunStatus = "failed",
                    only: Iterable[int] | None = None) -> int:
@@ -178,6 +185,7 @@ class RunBook:
             finished = [k for k, r in self._records.items() if not r.active]
             for key in finished:
                 del self._records[key]
+            self._bump()
             return len(finished)
 
     def _update(self, run_id: int, **changes: object) -> None:
@@ -186,6 +194,7 @@ class RunBook:
             if record is None or not record.active:
                 return
             self._records[run_id] = replace(record, **changes)  # type: ignore[arg-type]
+            self._bump()
 
     def _trim(self) -> None:
         """Caller holds the lock. Bound the history and the results kept in memory."""
@@ -203,7 +212,26 @@ class RunBook:
             if kept > self._max_kept_results:
                 self._records[key] = replace(record, result=None, result_dropped=True)
 
+    def _bump(self) -> None:
+        """Caller holds the lock. Wake every ``wait_for_change`` waiter."""
+        self._version += 1
+        self._changed.notify_all()
+
     # --- reads --------------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        """Bumps on every write; pass it to ``wait_for_change``."""
+        with self._lock:
+            return self._version
+
+    def wait_for_change(self, since_version: int, timeout: float) -> int:
+        """Block until a write newer than ``since_version`` (or ``timeout`` seconds).
+        Returns the version now: equal to ``since_version`` when nothing changed."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._version != since_version,
+                                   timeout=max(0.0, timeout))
+            return self._version
+
     def get(self, run_id: int) -> RunRecord | None:
         with self._lock:
             return self._records.get(run_id)

@@ -33,6 +33,7 @@ def console(factory: FakeFactory | None = None, **settings: Any) -> Iterator[App
     import st_utils
 
     testing.use_fake(factory)
+    st_utils._describe_cache_for.clear()  # descriptions from another test's fake server
     at = AppTest.from_file(APP, default_timeout=30)
     at.secrets["connections"] = {"gel": {"fake_client": True, **settings}}
     try:
@@ -40,6 +41,7 @@ def console(factory: FakeFactory | None = None, **settings: Any) -> Iterator[App
     finally:
         testing.use_fake(None)
         st_utils.session_registry.clear()
+        st_utils._describe_cache_for.clear()
 
 
 def run_query(

@@ -159,7 +159,7 @@ def test_run_again_after_the_session_was_reaped_runs_on_a_new_runtime() -> None:
 
 def test_too_many_queued_queries_are_refused_with_a_message() -> None:
     factory = FakeFactory()
-    with console(factory, max_running=1, max_batch=2, max_queued=2) as at:
+    with console(factory, max_running=1, max_batch=2, max_queued=2, stream_window_s=0) as at:
         at.session_state["tab_count"] = 2
         at.run()
         for tab in range(2):

@@ -23,8 +23,14 @@ def only_runtime() -> st_utils.SessionRuntime:
     return runtime
 
 
+# The running list is what a page run draws before it streams; AppTest's ``at.run()`` returns
+# only when the script ends, so these tests look at it with streaming off (the polling
+# fragment's path). Streaming itself: tests/test_app_streaming.py.
+POLL = {"stream_window_s": 0}
+
+
 def test_a_slow_query_returns_at_once_and_shows_as_running() -> None:
-    with console(FakeFactory()) as at:
+    with console(FakeFactory(), **POLL) as at:
         at.run()
         run_query(at, "select sys::_sleep(3)")
         assert not at.exception
@@ -34,7 +40,7 @@ def test_a_slow_query_returns_at_once_and_shows_as_running() -> None:
 
 
 def test_the_result_appears_when_the_query_finishes() -> None:
-    with console(FakeFactory()) as at:
+    with console(FakeFactory(), **POLL) as at:
         at.run()
         run_query(at, "select sys::_sleep(0.7)")
         assert "Running (1)" in [h.value for h in at.subheader]
@@ -46,7 +52,7 @@ def test_the_result_appears_when_the_query_finishes() -> None:
 
 def test_cancel_stops_the_query_and_says_so() -> None:
     factory = FakeFactory()
-    with console(factory) as at:
+    with console(factory, **POLL) as at:
         at.run()
         run_query(at, "select sys::_sleep(30)")
         run_id = only_runtime().book.active()[0].run_id
@@ -58,16 +64,20 @@ def test_cancel_stops_the_query_and_says_so() -> None:
         assert "cancelled" in texts(at)
         assert factory.built[0].stats.in_flight == 0
         run_query(at, "select Movie {title}")
+        wait_until(lambda: not only_runtime().busy, timeout=5)
+        at.run()
         assert len(at.dataframe[0].value) == 10  # the pool is healthy after the cancel
 
 
 def test_queries_beyond_the_limit_wait_visibly_queued() -> None:
-    with console(FakeFactory(), max_running=1) as at:
+    with console(FakeFactory(), max_running=1, **POLL) as at:
         at.session_state["tab_count"] = 3
         at.run()
         for tab in range(3):
             at.session_state[f"q_text_{tab}"] = "select sys::_sleep(30)"
         next(b for b in at.button if b.label == "Run").click().run()
+        wait_until(lambda: any(r.status == "running" for r in only_runtime().book.active()))
+        at.run()
         statuses = sorted(r.status for r in only_runtime().book.active())
         assert statuses == ["queued", "queued", "running"]
         assert texts(at).count("queued") >= 2
@@ -112,7 +122,7 @@ def test_clear_history_forgets_finished_runs() -> None:
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_a_dead_loop_is_noticed_replaced_and_its_query_reported_failed() -> None:
-    with console(FakeFactory()) as at:
+    with console(FakeFactory(), **POLL) as at:
         at.run()
         run_query(at, "select sys::_sleep(30)")
         runtime = only_runtime()
@@ -130,6 +140,8 @@ def test_a_dead_loop_is_noticed_replaced_and_its_query_reported_failed() -> None
         failed = runtime.book.newest_first()[0]
         assert failed.status == "failed"
         run_query(at, "select Movie {title}")
+        wait_until(lambda: not runtime.busy, timeout=5)
+        at.run()
         assert len(at.dataframe[0].value) == 10
 
 

@@ -239,3 +239,18 @@ def test_hostile_text_from_a_link_and_from_the_server_renders_no_link_or_image(
         assert_no_traceback(page)
     finally:
         context.close()
+
+
+def test_cancel_is_answered_while_the_page_run_streams(open_page: OpenPage) -> None:
+    # The submitting run stays alive to stream the result in; a click must still be answered
+    # at once (fast reruns start the click's run now; the streaming run stops at its next
+    # redraw of the running list, within a tick).
+    page = open_page()
+    run_query(page, "select sys::_sleep(30)")
+    expect(page.get_by_text("Running (1)")).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+    started = time.monotonic()
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Query 1 · cancelled"))).to_be_visible(timeout=5000)
+    assert time.monotonic() - started < 3, "the cancel waited for the stream"
+    expect(page.get_by_text("Running (1)")).to_be_hidden(timeout=RESULT_TIMEOUT_MS)
+    expect(query_box(page)).to_have_text("select sys::_sleep(30)")

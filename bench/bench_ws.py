@@ -1,0 +1,476 @@
+"""What users get: the console under ``streamlit run``, driven over its websocket.
+
+Starts ``streamlit run streamlit_app.py`` on a free loopback port with the shipped fake client
+(``ECC_TEST_FAKE_CLIENT=1``; the fake really sleeps on ``select sys::_sleep(s)``) and the
+page's default settings (``max_running = 8``: never tuned here), then plays browsers on
+``/_stcore/stream`` with Streamlit's own protobuf messages:
+
+- a session is the websocket; its first ``rerun_script`` draws the page, whose deltas carry
+  the widget ids (an id ends with the widget's key; the form's submit button is labelled Run);
+- a submission is a ``rerun_script`` carrying the text area's value and the submit button's
+  trigger, as the browser sends it;
+- fragment auto-reruns (``auto_rerun`` messages) are replayed on their interval, as the
+  browser does, and dropped when a whole-page run starts;
+- a result is "shown" when its status line (``✅ **Query N**``) arrives in a delta.
+
+Figures: wall time until every result is shown, server CPU (``/proc/PID/stat`` of the server
+process, all threads, from the submission until every session is quiet) and script runs per
+submission (``new_session`` messages: whole-page and fragment runs), counted until the result
+was shown and until the session was quiet (no run going, no fragment timer, nothing arriving
+for a second). Every count and wait is bounded; the server is stopped by its PID.
+
+``python3 -m bench.bench_ws`` prints every scenario with the settings it ran with;
+``--gc both`` repeats the burst with ``runner.postScriptGC`` on and off; ``--memory N``
+measures the server's RSS after N sessions each opened the page and submitted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT
+from ecc.config import ConsoleSettings
+
+STATUS_RE = re.compile(r"^(✅|❌|🚫|⌛) \*\*(Query \d+)\*\*")
+MAX_RUNNING = ConsoleSettings().max_running  # the default: this bench never changes it
+QUIET_S = 1.0  # a session is quiet when nothing arrived for this long after its results
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- the server -------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    pid: int
+    port: int
+    log_path: Path
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime, all threads
+
+    def rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS")
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/_stcore/stream"
+
+
+@contextlib.contextmanager
+def streamlit_server(post_script_gc: bool | None = None) -> Iterator[Server]:
+    """``streamlit run`` of the console on loopback with the fake client; stopped by PID.
+    ``post_script_gc`` None keeps the shipped ``.streamlit/config.toml``."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+               "--server.address", "127.0.0.1", "--server.port", str(port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    if post_script_gc is not None:
+        command += ["--runner.postScriptGC", "true" if post_script_gc else "false"]
+    env = {**os.environ, "ECC_TEST_FAKE_CLIENT": "1"}
+    env.pop("GEL_DSN", None)
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115  (the server writes it until the end)
+        "w+b", prefix="bench_ws_", suffix=".log", delete=False)
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = Server(proc.pid, port, Path(log.name))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited: {server.log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
+                                            timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("streamlit did not become healthy within 60 s")
+            time.sleep(0.2)
+        yield server
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        log.close()
+        server.log_path.unlink(missing_ok=True)
+
+
+# --- one browser session ----------------------------------------------------------------------
+@dataclass
+class Session:
+    """One browser tab on the websocket. Call ``run_page`` first, then ``submit``."""
+
+    url: str
+    ws: Any = None
+    widget_ids: dict[str, str] = field(default_factory=dict)  # key (or "Run") -> widget id
+    values: dict[str, tuple[str, Any]] = field(default_factory=dict)  # widget id -> state
+    started: int = 0  # script runs started (new_session messages), whole-page or fragment
+    finished: int = 0  # script_finished messages
+    full_runs: int = 0  # new_session messages of whole-page runs
+    running: bool = False  # a run started and has not finished yet
+    shown: dict[str, float] = field(default_factory=dict)  # "Query N" -> first seen (monotonic)
+    last_message: float = 0.0
+    _timers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _intervals: dict[str, float] = field(default_factory=dict)
+    _reader: asyncio.Task[None] | None = None
+    _finished_event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def open(self) -> None:
+        from websockets.asyncio.client import connect
+
+        self.ws = await connect(self.url, subprotocols=["streamlit"],  # type: ignore[list-item]
+                                max_size=None, open_timeout=30, ping_interval=None)
+        self._reader = asyncio.create_task(self._read())
+
+    async def close(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(BaseException):
+                await self._reader
+        if self.ws is not None:
+            await self.ws.close()
+
+    async def _read(self) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        async for raw in self.ws:
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            now = time.monotonic()
+            self.last_message = now
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                self.started += 1
+                self.running = True
+                if not msg.metadata.run.fragment_ids:  # a whole-page run: the browser drops
+                    self.full_runs += 1  # its fragment timers; the run re-declares them
+                    for timer in self._timers.values():
+                        timer.cancel()
+                    self._timers.clear()
+                    self._intervals.clear()
+            elif kind == "script_finished":
+                self.finished += 1
+                self.running = False
+                self._finished_event.set()
+            elif kind == "auto_rerun":
+                fragment, interval = msg.auto_rerun.fragment_id, msg.auto_rerun.interval
+                if self._intervals.get(fragment) != interval:  # as the browser: a timer
+                    old = self._timers.pop(fragment, None)  # with the same interval stays
+                    if old is not None:
+                        old.cancel()
+                    self._intervals[fragment] = interval
+                    self._timers[fragment] = asyncio.create_task(
+                        self._auto_rerun(fragment, interval))
+            elif kind == "stop_auto_rerun":
+                for fragment in msg.stop_auto_rerun.fragment_ids:
+                    self._intervals.pop(fragment, None)
+                    stopped = self._timers.pop(fragment, None)
+                    if stopped is not None:
+                        stopped.cancel()
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                self._element(msg.delta.new_element, now)
+
+    def _element(self, element: Any, now: float) -> None:
+        kind = element.WhichOneof("type")
+        if kind == "markdown":
+            match = STATUS_RE.match(element.markdown.body)
+            if match:
+                self.shown.setdefault(match.group(2), now)
+        elif kind == "button" and element.button.is_form_submitter \
+                and element.button.label == "Run":
+            self.widget_ids["Run"] = element.button.id
+        elif kind in ("text_area", "number_input"):
+            widget_id = getattr(element, kind).id
+            self.widget_ids[widget_id.rsplit("-", 1)[-1]] = widget_id
+
+    async def _auto_rerun(self, fragment: str, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await self._send(fragment_id=fragment, auto=True)
+
+    async def _send(self, *, trigger: str | None = None, fragment_id: str = "",
+                    auto: bool = False) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        back = BackMsg()
+        state = back.rerun_script
+        state.query_string = ""
+        state.page_script_hash = ""
+        state.fragment_id = fragment_id
+        state.is_auto_rerun = auto
+        for widget_id, (value_kind, value) in self.values.items():
+            widget = state.widget_states.widgets.add()
+            widget.id = widget_id
+            setattr(widget, value_kind, value)
+        if trigger is not None:
+            widget = state.widget_states.widgets.add()
+            widget.id = trigger
+            widget.trigger_value = True
+        await self.ws.send(back.SerializeToString())
+
+    async def run_page(self, timeout: float = 30) -> None:
+        """A whole-page run with the current widget values; returns when it finished."""
+        self._finished_event.clear()
+        await self._send()
+        await asyncio.wait_for(self._finished_event.wait(), timeout)
+
+    def set_value(self, key: str, value_kind: str, value: Any) -> None:
+        self.values[self.widget_ids[key]] = (value_kind, value)
+
+    async def submit(self, texts: list[str]) -> float:
+        """Type ``texts`` into the query tabs and press Run; returns the send time."""
+        for index, text in enumerate(texts):
+            self.set_value(f"q_text_{index}", "string_value", text)
+        self.shown.clear()
+        self.started = 0
+        self.finished = 0
+        self.full_runs = 0
+        start = time.monotonic()
+        await self._send(trigger=self.widget_ids["Run"])
+        return start
+
+    async def wait_shown(self, names: list[str], timeout: float) -> bool:
+        """True when every one of ``names`` was shown within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while not all(n in self.shown for n in names):
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
+
+    async def wait_quiet(self, timeout: float = 10) -> None:
+        """Until no run is going, no fragment timer is pending and nothing arrived for
+        ``QUIET_S``."""
+        deadline = time.monotonic() + timeout
+        while (self.running or self._timers
+               or time.monotonic() - self.last_message < QUIET_S):
+            if time.monotonic() > deadline:
+                return
+            await asyncio.sleep(0.02)
+
+
+async def open_session(url: str, tabs: int = 1) -> Session:
+    session = Session(url)
+    await session.open()
+    await session.run_page()
+    if tabs > 1:
+        session.set_value("tab_count", "int_value", tabs)
+        await session.run_page()
+    missing = [k for k in ["Run", *(f"q_text_{i}" for i in range(tabs))]
+               if k not in session.widget_ids]
+    if missing:
+        raise RuntimeError(f"the page drew no widget for {missing}")
+    return session
+
+
+# --- scenarios --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Figures:
+    wall_s: float
+    cpu_s: float  # server CPU from the submission until quiet, all sessions together
+    runs_to_result: float  # median script runs per session until its results were shown
+    runs_total: float  # median script runs per session until it was quiet
+    shown_at_s: list[float]  # each result's time after the submission, sorted
+    missing: int = 0  # results not shown within the bound (30 s)
+
+
+async def burst(server: Server, sessions: int, query: str) -> Figures:
+    """``sessions`` open sessions each submit one ``query`` at the same moment."""
+    opened = [await open_session(server.ws_url) for _ in range(sessions)]
+    try:
+        await asyncio.sleep(0.5)  # let the opening runs' tails settle
+        cpu0 = server.cpu_s()
+        starts = await asyncio.gather(*(s.submit([query]) for s in opened))
+        await asyncio.gather(*(s.wait_shown(["Query 1"], 30) for s in opened))
+        to_result = [s.started for s in opened]
+        await asyncio.gather(*(s.wait_quiet() for s in opened))
+        cpu = server.cpu_s() - cpu0
+        total = [s.started for s in opened]
+        shown = sorted(s.shown["Query 1"] - t for s, t in zip(opened, starts, strict=True)
+                       if "Query 1" in s.shown)
+        done = max((s.shown["Query 1"] for s in opened if "Query 1" in s.shown),
+                   default=math.inf)
+        return Figures(done - min(starts), cpu, statistics.median(to_result),
+                       statistics.median(total), shown, missing=sessions - len(shown))
+    finally:
+        await asyncio.gather(*(s.close() for s in opened))
+
+
+async def one_batch(server: Server, queries: int, query: str) -> Figures:
+    """One session submits ``queries`` tabs of ``query`` at once."""
+    session = await open_session(server.ws_url, tabs=queries)
+    names = [f"Query {i + 1}" for i in range(queries)]
+    try:
+        await asyncio.sleep(0.5)
+        cpu0 = server.cpu_s()
+        start = await session.submit([query] * queries)
+        await session.wait_shown(names, 30)
+        to_result = session.started
+        await session.wait_quiet()
+        cpu = server.cpu_s() - cpu0
+        shown = sorted(session.shown[n] - start for n in names if n in session.shown)
+        return Figures(shown[-1] if len(shown) == queries else math.inf, cpu, to_result,
+                       session.started, shown, missing=queries - len(shown))
+    finally:
+        await session.close()
+
+
+async def warm_submits(server: Server, repeats: int, query: str) -> Figures:
+    """One session submits ``query`` ``repeats`` times after a warm-up; medians."""
+    session = await open_session(server.ws_url)
+    walls, cpus, runs, totals = [], [], [], []
+    try:
+        for attempt in range(repeats + 1):
+            await session.wait_quiet()
+            cpu0 = server.cpu_s()
+            start = await session.submit([query])
+            if not await session.wait_shown(["Query 1"], 30):
+                raise RuntimeError("a warm submission's result did not show within 30 s")
+            shown_runs = session.started
+            await session.wait_quiet()
+            if attempt:  # the first one warms the session's loop and client
+                walls.append(session.shown["Query 1"] - start)
+                cpus.append(server.cpu_s() - cpu0)
+                runs.append(shown_runs)
+                totals.append(session.started)
+        return Figures(statistics.median(walls), statistics.median(cpus),
+                       statistics.median(runs), statistics.median(totals), sorted(walls))
+    finally:
+        await session.close()
+
+
+async def memory_after(server: Server, sessions: int,
+                       wave: int = 10) -> tuple[float, float, float, float]:
+    """RSS (MiB) before and after ``sessions`` sessions each opened the page, submitted one
+    query, saw its result and left (``wave`` at a time), the wall time and server CPU."""
+    before, cpu0, start = server.rss_mib(), server.cpu_s(), time.monotonic()
+    for first in range(0, sessions, wave):
+        opened = await asyncio.gather(*(open_session(server.ws_url)
+                                        for _ in range(min(wave, sessions - first))))
+        try:
+            await asyncio.gather(*(s.submit(["select Movie {title}"]) for s in opened))
+            await asyncio.gather(*(s.wait_shown(["Query 1"], 30) for s in opened))
+            await asyncio.gather(*(s.wait_quiet(5) for s in opened))
+        finally:
+            await asyncio.gather(*(s.close() for s in opened))
+    wall, cpu = time.monotonic() - start, server.cpu_s() - cpu0
+    await asyncio.sleep(3)  # released sessions close on helper threads
+    return before, server.rss_mib(), wall, cpu
+
+
+# --- printing ---------------------------------------------------------------------------------
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def print_lateness(fig: Figures, ideal_s: list[float]) -> None:
+    """How long after its query could at best have ended each result was shown: the i-th
+    result shown against the i-th ideal end (the fake's sleeps, in waves of max_running).
+    An upper bound on the delay after completion (it includes the server's own delays)."""
+    late = [shown - ideal for shown, ideal in zip(fig.shown_at_s, sorted(ideal_s), strict=False)]
+    if late:
+        print(f"  shown after the query's ideal end: median {ms(statistics.median(late))}, "
+              f"max {ms(max(late))}", flush=True)
+
+
+def print_figures(title: str, fig: Figures, per: int) -> None:
+    print(f"{title}: wall {ms(fig.wall_s)}, server CPU {fig.cpu_s:.2f} s "
+          f"({fig.cpu_s / per * 1000:.0f} ms per submission), script runs per submission "
+          f"{fig.runs_to_result:g} until shown / {fig.runs_total:g} in all (medians)"
+          + (f"; {fig.missing} results NOT shown within 30 s" if fig.missing else ""),
+          flush=True)
+
+
+def median_of(runs: list[Figures]) -> Figures:
+    """The repetition with the median wall time (its other figures stay consistent)."""
+    return sorted(runs, key=lambda f: f.wall_s)[len(runs) // 2]
+
+
+async def scenarios(server: Server, names: set[str], sessions: int, repeats: int) -> None:
+    sleep = "select sys::_sleep(0.2)"
+    if "burst" in names:
+        fig = median_of([await burst(server, sessions, sleep) for _ in range(repeats)])
+        print_figures(f"{sessions} sessions x 1 query of 200 ms submitted together "
+                      f"(median of {repeats})", fig, sessions)
+        print(f"  each shown after (ms): {[round(s * 1000) for s in fig.shown_at_s]}")
+        print_lateness(fig, [0.2] * sessions)
+    if "burst1s" in names:
+        fig = median_of([await burst(server, sessions, "select sys::_sleep(1)")
+                         for _ in range(repeats)])
+        print_figures(f"{sessions} sessions x 1 query of 1 s submitted together "
+                      f"(median of {repeats})", fig, sessions)
+        print(f"  each shown after (ms): {[round(s * 1000) for s in fig.shown_at_s]}")
+        print_lateness(fig, [1.0] * sessions)
+    if "batch" in names:
+        fig = median_of([await one_batch(server, 20, sleep) for _ in range(repeats)])
+        print_figures(f"1 submission of 20 x 200 ms (20 tabs, default max_running = 8, "
+                      f"median of {repeats})", fig, 1)
+        print(f"  each shown after (ms): {[round(s * 1000) for s in fig.shown_at_s]}")
+        print_lateness(fig, [0.2 * (i // MAX_RUNNING + 1) for i in range(20)])
+    if "warm" in names:
+        fig = await warm_submits(server, 15, "select Movie {title}")
+        print_figures("warm submit of 1 query (10 rows), median of 15", fig, 1)
+
+
+def main(argv: list[str] | None = None) -> bool:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--scenarios", default="burst,burst1s,batch,warm")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--gc", choices=["config", "on", "off", "both"], default="config",
+                        help="runner.postScriptGC: as shipped in config.toml, or forced")
+    parser.add_argument("--memory", type=int, default=0,
+                        help="also: server RSS after this many sessions (0: skip)")
+    args = parser.parse_args(argv)
+    names = {n for n in args.scenarios.split(",") if n}
+    choices: dict[str, list[bool | None]] = {"config": [None], "on": [True], "off": [False],
+                                             "both": [True, False]}
+    gcs = choices[args.gc]
+    for gc in gcs:
+        label = "as in config.toml" if gc is None else ("on" if gc else "off")
+        print(f"== streamlit run, fake client, default settings; runner.postScriptGC {label}",
+              flush=True)
+        with streamlit_server(gc) as server:
+            asyncio.run(scenarios(server, names, args.sessions, args.repeats))
+            if args.memory:
+                before, after, wall, cpu = asyncio.run(memory_after(server, args.memory))
+                print(f"{args.memory} new sessions (10 at a time) each opened the page, "
+                      f"submitted and saw its result: {wall:.1f} s, server CPU {cpu:.1f} s; "
+                      f"server RSS after: {after:.0f} MiB (from {before:.0f} MiB)", flush=True)
+    return True
+
+
+if __name__ == "__main__":
+    raise SystemExit(0 if main() else 1)
