@@ -19,7 +19,6 @@ import streamlit as st
 
 from ecc import editor_sync
 from ecc.completions import completion_data
-from ecc.config import ConsoleSettings
 from ecc.edgeql_lang import language_data
 from ecc.schema import SchemaModel
 
@@ -37,18 +36,6 @@ _editor = st.components.v2.component(
     css="/* ECC EdgeQL editor */\n" + STYLES.read_text(encoding="utf-8"),
 )
 _LANGUAGE = language_data()
-
-
-def schema_for_completion(settings: ConsoleSettings) -> SchemaModel | None:
-    """The session's schema model; on the test fake, the fake's schema until one is read."""
-    model = st.session_state.get("schema_model")
-    if isinstance(model, SchemaModel):
-        return model
-    if settings.fake_client:
-        from ecc.fake_schema import demo_schema
-
-        return demo_schema()  # one shared object: the completion cache keys on it
-    return None
 
 
 def _schema_completion(model: SchemaModel | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ Registries are ``st.cache_resource`` entries:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -30,10 +31,12 @@ from ecc.describe_cache import DescribeCache, Description
 from ecc.drafts import DraftLimits, build_requests
 from ecc.errors import ConsoleInputError, ErrorView, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest
+from ecc.introspect import read_schema
 from ecc.params import parameters_from_description
 from ecc.plans import analyze_text
 from ecc.runs import RunBook, RunRecord
 from ecc.safe_text import escape_markdown
+from ecc.schema import SchemaModel
 from ecc.sessions import RuntimeLimits, SessionRegistry, SessionRuntime
 from ecc.typed_inputs import TypedInputs, argument_values, typed_inputs
 from st_data_structures import FormContent, UserPrefs
@@ -606,8 +609,37 @@ def run_again() -> None:
 
 # --- schema explorer ------------------------------------------------------------------------
 SCHEMA_KEY = "schema_model"  # contract: the session's current ecc.schema.SchemaModel
+SCHEMA_PENDING_KEY = "schema_background_read"  # the completion's read, while under way
 LARGE_GRAPH_TYPES = 60  # a module graph with more types shows fewer properties per node
 LARGE_GRAPH_PROPERTIES = 4
+
+
+SCHEMA_FIRST_WAIT_S = 1.0  # a session's first run waits this long for its schema names
+
+
+def schema_for_completion(runtime: SessionRuntime) -> SchemaModel | None:
+    """The session's schema model for the editor's completions; keywords only until there is
+    one. A session's first run starts reading it on the session's loop and waits at most
+    ``SCHEMA_FIRST_WAIT_S`` for it (a healthy server answers well within that); a slower read
+    is picked up by a later run (typing reruns the page). A failed read is not retried here
+    (the explorer's Refresh does that): completion stays with keywords."""
+    state = st.session_state
+    model = state.get(SCHEMA_KEY)
+    if isinstance(model, SchemaModel):
+        return model
+    pending = state.get(SCHEMA_PENDING_KEY)
+    if pending is None:
+        pending = state[SCHEMA_PENDING_KEY] = runtime.start(read_schema)
+        with contextlib.suppress(Exception):  # slow or failed: see below
+            pending.result(timeout=SCHEMA_FIRST_WAIT_S)
+    if not pending.done() or pending.cancelled() or pending.exception() is not None:
+        return None  # still reading, or failed: keywords only
+    model = pending.result()
+    if not isinstance(model, SchemaModel):
+        return None
+    state[SCHEMA_KEY] = model
+    state["schema_read_at"] = time.monotonic()
+    return model
 
 
 def ensure_schema_model(runtime: SessionRuntime, settings: ConsoleSettings,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 import st_comps
-import st_editor
 import st_live
 import st_utils
 
@@ -41,7 +40,7 @@ if link.problem:
 tab_count = int(st.session_state.get("tab_count", 1))
 content = st_comps.query_form(
     tab_count, inputs_for=lambda text: st_utils.typed_inputs_for(runtime, text, ready),
-    max_query_chars=settings.max_query_chars, schema=st_editor.schema_for_completion(settings),
+    max_query_chars=settings.max_query_chars, schema=st_utils.schema_for_completion(runtime),
 )
 errors = st.session_state.pop("action_errors", [])  # from a button callback
 if content is not None:

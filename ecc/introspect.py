@@ -172,6 +172,15 @@ STANDARD_PARTS: dict[str, str] = {
 BASIC_QUERIES.update({f"standard {part}": _builtin_variant(BASIC_QUERIES[part])
                       for part in ("object types", "scalar types", "functions")})
 
+_ALL_QUERIES = frozenset(q.strip() for q in (*PARTS.values(), *STANDARD_PARTS.values(),
+                                             *BASIC_QUERIES.values()))
+
+
+def is_introspection_query(query: str) -> bool:
+    """One of the queries this module sends (any variant): the page's own schema reads."""
+    return query.strip() in _ALL_QUERIES
+
+
 # Parts a server may not have at all: "does not exist" there is an absence, not a problem.
 OPTIONAL_PARTS = frozenset({"triggers and rewrites"})
 

@@ -183,11 +183,17 @@ class SessionRuntime:
         """Run ``make_coro(client)`` on the session loop and wait for its result."""
         self.ensure_loop()
         self.touch()
+        return self._loop.call(self._with_client(make_coro), timeout=timeout)
 
-        async def _with_client() -> object:
-            return await make_coro(self._client_on_loop())  # type: ignore[misc]
+    def start(self, make_coro: Callable[[QueryClient], object]
+              ) -> concurrent.futures.Future[object]:
+        """Run ``make_coro(client)`` on the session loop without waiting: its future."""
+        self.ensure_loop()
+        self.touch()
+        return self._loop.submit(self._with_client(make_coro))
 
-        return self._loop.call(_with_client(), timeout=timeout)
+    async def _with_client(self, make_coro: Callable[[QueryClient], object]) -> object:
+        return await make_coro(self._client_on_loop())  # type: ignore[misc]
 
     def reset_client(self) -> None:
         """Close this session's client; the next query creates a fresh one."""

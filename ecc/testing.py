@@ -60,7 +60,8 @@ class FakeStats:
     terminated: bool = False
     loop: asyncio.AbstractEventLoop | None = None
     configs: list[dict[str, Any]] = field(default_factory=list)
-    implicit_limits: list[int] = field(default_factory=list)  # 0: none was asked for
+    # (query, implicit limit asked for; 0: none), per completed call
+    implicit_limits: list[tuple[str, int]] = field(default_factory=list)
 
 
 class FakeClient:
@@ -198,7 +199,7 @@ class FakeClient:
             self.stats.in_flight -= 1
         if isinstance(value, BaseException):
             raise value
-        self.stats.implicit_limits.append(implicit_limit)
+        self.stats.implicit_limits.append((query, implicit_limit))
         if implicit_limit and isinstance(value, list):
             value = value[:implicit_limit]  # the server's implicit limit: top-level rows only
         return shape_for_method(method, value)
@@ -595,9 +596,17 @@ class FakeClientFactory:
         return client
 
     @property
-    def calls(self) -> list[tuple[str, str, tuple[Any, ...], dict[str, Any]]]:
+    def all_calls(self) -> list[tuple[str, str, tuple[Any, ...], dict[str, Any]]]:
         """Every query call any of its clients received, in order per client."""
         return [call for client in self.built for call in client.stats.calls]
+
+    @property
+    def calls(self) -> list[tuple[str, str, tuple[Any, ...], dict[str, Any]]]:
+        """The calls a user's queries made: ``all_calls`` less the schema introspection the
+        page reads by itself (for the editor's completions and the explorer)."""
+        from ecc.introspect import is_introspection_query
+
+        return [call for call in self.all_calls if not is_introspection_query(call[1])]
 
 
 # --- wiring the fake into the app (test-only) ----------------------------------------------

@@ -9,6 +9,7 @@ load leaves it) and ``ecc.editor_sync``'s run request for Ctrl/Cmd+Enter. The br
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -53,6 +54,38 @@ def test_the_sessions_schema_model_feeds_the_completions() -> None:
         completion = editor_data(at)["completion"]
         assert list(completion["objects"]) == ["shop::Order"]
         assert completion["objects"]["shop::Order"][0]["name"] == "total"
+
+
+def test_a_slow_schema_read_gives_keywords_first_and_names_on_a_later_run() -> None:
+    """The first run waits at most SCHEMA_FIRST_WAIT_S for the server's schema; a slower
+    answer arrives with a later run, and the server is asked once."""
+    import asyncio
+
+    import st_utils
+    from ecc import fake_schema, introspect
+
+    schema = fake_schema.schema_responder()
+
+    async def late(answer: object) -> object:
+        await asyncio.sleep(st_utils.SCHEMA_FIRST_WAIT_S + 0.5)
+        return answer
+
+    def respond(query: str, args: tuple[object, ...], kwargs: dict[str, object]) -> object:
+        answer = schema(query, args, kwargs)
+        return late(answer) if introspect.is_introspection_query(query) else answer
+
+    factory = FakeFactory(responder=respond)
+    with console(factory) as at:
+        at.run()
+        assert not at.exception
+        assert not editor_data(at)["completion"].get("objects")  # keywords only, for now
+        deadline = time.monotonic() + 10
+        while not editor_data(at)["completion"].get("objects") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            at.run()
+        assert "default::Movie" in editor_data(at)["completion"]["objects"]
+        reads = [c for c in factory.all_calls if introspect.is_introspection_query(c[1])]
+        assert len(reads) == len(introspect.PARTS)
 
 
 def test_typed_inputs_follow_the_text_before_any_run_and_describe_once_per_text() -> None:

@@ -189,7 +189,8 @@ def test_a_result_cut_by_the_server_says_so_and_keeps_only_the_bound() -> None:
         run_query(at, "select Movie {title}")
         assert not at.exception
         [client] = factory.built
-        assert client.stats.implicit_limits == [6]  # the rows kept, plus one to see "more"
+        limits = dict(client.stats.implicit_limits)
+        assert limits["select Movie {title}"] == 6  # the rows kept, plus one to see "more"
         assert "showing 5 of more than 5 rows" in texts(at)
         assert "The result was cut" in texts(at)
         assert len(at.dataframe[0].value) == 5

@@ -19,7 +19,7 @@ INTROSPECTION = {query.strip() for query in introspect.PARTS.values()}
 
 
 def introspection_calls(factory: FakeFactory) -> int:
-    return sum(1 for _, query, _, _ in factory.calls if query.strip() in INTROSPECTION)
+    return sum(1 for _, query, _, _ in factory.all_calls if query.strip() in INTROSPECTION)
 
 
 def open_schema(at: AppTest) -> AppTest:
@@ -33,13 +33,16 @@ def table_with(at: AppTest, column: str) -> Any:
     return next(df.value for df in at.dataframe if column in df.value.columns)
 
 
-def test_closed_explorer_reads_nothing() -> None:
+def test_the_schema_is_read_once_for_completion_and_the_closed_explorer_adds_nothing() -> None:
     factory = FakeFactory()
     with console(factory) as at:
         at.run()
         assert not at.exception
-        assert introspection_calls(factory) == 0
-        assert "schema_model" not in at.session_state
+        assert introspection_calls(factory) == len(introspect.PARTS)  # the editor's names
+        assert isinstance(at.session_state["schema_model"], SchemaModel)
+        assert not any("Object types" in str(c.value) for c in at.caption)  # nothing drawn
+        at.run()
+        assert introspection_calls(factory) == len(introspect.PARTS)  # read once per session
 
 
 def test_opening_lists_user_types_with_counts_and_caches_the_model() -> None:
@@ -223,7 +226,7 @@ STANDARD = {query.strip() for query in introspect.STANDARD_PARTS.values()}
 
 
 def standard_calls(factory: FakeFactory) -> int:
-    return sum(1 for _, query, _, _ in factory.calls if query.strip() in STANDARD)
+    return sum(1 for _, query, _, _ in factory.all_calls if query.strip() in STANDARD)
 
 
 def test_the_standard_library_is_read_only_when_asked_and_once() -> None:

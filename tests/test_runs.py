@@ -289,7 +289,7 @@ def test_the_server_is_asked_for_at_most_the_implicit_limit_and_the_cut_is_recor
     client = FakeClient({"select Many": list(range(50))})
     policy = ExecutionPolicy(read_only=True, timeout_s=5.0, implicit_limit=11)
     [record] = run_batch(RunBook(), [req("select Many")], client, policy, max_kept_rows=10)
-    assert client.stats.implicit_limits == [11]
+    assert client.stats.implicit_limits == [("select Many", 11)]
     assert record.result is not None
     assert record.result.more_rows and record.result.kept_rows == 10
     assert record.result.value == list(range(10))
@@ -300,7 +300,7 @@ def test_single_methods_ask_for_no_implicit_limit() -> None:
     policy = ExecutionPolicy(read_only=True, timeout_s=5.0, implicit_limit=11)
     [record] = run_batch(RunBook(), [req("select One", method=QueryMethod.QUERY_SINGLE)],
                          client, policy)
-    assert client.stats.implicit_limits == [0]
+    assert client.stats.implicit_limits == [("select One", 0)]
     assert record.result is not None and record.result.value == 7
 
 
