@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 import st_editor
-from ecc import editor_sync, plans, results, schema_view
+from ecc import charts, editor_sync, plans, results, schema_view
 from ecc.config import ConsoleSettings
 from ecc.errors import ErrorView
 from ecc.plans import is_analyze_query, plan_document
@@ -575,7 +575,6 @@ _NO_COLOUR = "(none)"
 
 def result_chart(record: RunRecord, result: results.ShapedResult, prefs: UserPrefs) -> None:
     """The chart view: pickers for chart type, x, y and colour (per run), then the chart."""
-    from ecc import charts
 
     model = _per_run("chart_models", record, lambda: charts.chart_model(result))
     if not model.chartable:

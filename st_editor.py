@@ -20,6 +20,7 @@ import streamlit as st
 from ecc import editor_sync
 from ecc.completions import completion_data
 from ecc.edgeql_lang import language_data
+from ecc.params import scan_parameters
 from ecc.schema import SchemaModel
 
 FRONTEND = Path(__file__).resolve().parent / "frontend" / "edgeql_editor"
@@ -51,7 +52,6 @@ def _schema_completion(model: SchemaModel | None) -> dict[str, Any]:
 def parameter_names(index: int, text: str) -> list[str]:
     """Parameter names used in tab ``index``'s text, re-read only when the text changed
     (a scan of a 100 000-character text takes ~15 ms; reruns for other widgets are free)."""
-    from ecc.params import scan_parameters
 
     cache: dict[int, tuple[str, list[str]]] = st.session_state.setdefault("_q_param_names", {})
     hit = cache.get(index)

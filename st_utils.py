@@ -22,7 +22,7 @@ import streamlit as st
 
 import st_comps
 import st_live
-from ecc import testing
+from ecc import schema_view, testing
 from ecc.access import access_decision, require_sign_in_for_allow_list
 from ecc.arglang import render_named, render_positional
 from ecc.client import ClientOptions, QueryClient, create_gel_client
@@ -31,16 +31,17 @@ from ecc.describe_cache import DescribeCache, Description
 from ecc.drafts import DraftLimits, build_requests
 from ecc.errors import ConsoleInputError, ErrorView, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest
-from ecc.introspect import read_schema
+from ecc.introspect import read_schema, read_standard
 from ecc.params import parameters_from_description
 from ecc.plans import analyze_text
 from ecc.runs import RunBook, RunRecord
 from ecc.safe_text import escape_markdown
 from ecc.schema import SchemaModel
+from ecc.schema_view import query_text
 from ecc.sessions import RuntimeLimits, SessionRegistry, SessionRuntime
 from ecc.typed_inputs import TypedInputs, argument_values, typed_inputs
 from st_data_structures import FormContent, UserPrefs
-from st_widget_state import widget_default
+from st_widget_state import browser_widget_ids, remember_browser_keys, widget_default
 
 log = logging.getLogger("ecc.page")
 
@@ -352,7 +353,7 @@ def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettin
 SHARE_KEYS = ("q", "args", "kwargs", "mode")
 
 
-def share_link(content: Any) -> None:
+def share_link(content: FormContent) -> None:
     """Put the first query and its values in the page address, so it can be sent to others."""
     tab = content.tabs[0]
     params: dict[str, str] = {"q": tab.text, "mode": tab.mode}
@@ -422,7 +423,6 @@ def page_moved() -> bool:
     Such a page has nothing of its old session here (results, history, token, downloads);
     this run draws the new session's, and the page says so once (``MOVED_NOTICE``).
     It also decides whether ``load_shared_link()`` may fill the form in this run."""
-    from st_widget_state import browser_widget_ids, remember_browser_keys
 
     state = st.session_state
     browser_ids = browser_widget_ids()  # read before any widget of this run draws
@@ -577,7 +577,7 @@ def load_into_form() -> None:
     _fill_form(record.request)
 
 
-def _fill_form(request: Any) -> None:
+def _fill_form(request: QueryRequest) -> None:
     """Put a request back into the first tab (editor text, arguments, method)."""
     state = st.session_state
     state["tab_count"] = 1
@@ -643,12 +643,9 @@ def schema_for_completion(runtime: SessionRuntime) -> SchemaModel | None:
 
 
 def ensure_schema_model(runtime: SessionRuntime, settings: ConsoleSettings,
-                        *, refresh: bool = False) -> Any:
+                        *, refresh: bool = False) -> SchemaModel | ErrorView:
     """This session's schema model, read once from the server and kept in the session
     (``st.session_state["schema_model"]``) until Refresh; or the read's error view."""
-    from ecc.errors import error_view
-    from ecc.introspect import read_schema
-    from ecc.schema import SchemaModel
 
     state = st.session_state
     if not refresh and state.get(SCHEMA_KEY) is not None:
@@ -681,12 +678,9 @@ def ensure_schema_model(runtime: SessionRuntime, settings: ConsoleSettings,
 
 
 def ensure_standard_schema(runtime: SessionRuntime, settings: ConsoleSettings,
-                           model: Any) -> Any:
+                           model: SchemaModel) -> SchemaModel | ErrorView:
     """``model`` with the standard library added (read once, when first asked for, and kept
     as the session's model); or the read's error view (the model stays as it was)."""
-    from ecc.errors import error_view
-    from ecc.introspect import read_standard
-    from ecc.schema import SchemaModel
 
     if model.standard_read:
         return model
@@ -713,7 +707,6 @@ def _refresh_schema() -> None:
 
 def _query_this_type() -> None:
     """Button callback (runs before the editor renders, so the text lands in it)."""
-    from ecc.schema_view import query_text
 
     model = st.session_state.get(SCHEMA_KEY)
     name = st.session_state.get("schema_type")
@@ -727,8 +720,6 @@ def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
     """The schema explorer, drawn only when opened (a toggle: an expander's content would be
     built on every rerun). Refresh re-reads; read-only consoles cannot change the schema, and
     with writes allowed Refresh is the way to see DDL the console ran."""
-    import st_comps
-    from ecc import schema_view
 
     if not st.toggle("Schema", key="show_schema"):
         return
@@ -739,7 +730,7 @@ def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
         top = st.columns([4, 1])
         top[1].button("Refresh", key="schema_refresh_button", on_click=_refresh_schema,
                       icon="🔄", help="Read the schema again (after a migration or DDL).")
-        if not hasattr(model, "object_types"):
+        if isinstance(model, ErrorView):
             st_comps.render_error(model)
             return
         notice = state.pop("schema_notice", None)
@@ -751,10 +742,10 @@ def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
                                      help="std, sys, cfg, schema, math, cal, fts, extensions")
         if include_standard:
             merged = ensure_standard_schema(runtime, settings, model)
-            if hasattr(merged, "object_types"):
-                model = merged
-            else:
+            if isinstance(merged, ErrorView):
                 st_comps.render_error(merged)
+            else:
+                model = merged
         read_at = state.get("schema_read_at")
         with top[0]:  # drawn above the controls, filled once the model is complete
             st_comps.schema_summary(model, time.monotonic() - read_at if read_at else None)
@@ -799,8 +790,7 @@ def _runs_done_since(runtime: SessionRuntime, since: float | None) -> int:
                if r.status == "done" and r.finished_at is not None and r.finished_at > since)
 
 
-def _schema_types(model: Any, view: Any) -> None:
-    import st_comps
+def _schema_types(model: SchemaModel, view: schema_view.SchemaView) -> None:
 
     st_comps.schema_object_types(view)
     names = [t.name for t in view.object_types]
@@ -814,9 +804,7 @@ def _schema_types(model: Any, view: Any) -> None:
         st_comps.schema_type_details(model, chosen, _query_this_type)
 
 
-def _schema_graph(model: Any, view: Any) -> None:
-    import st_comps
-    from ecc import schema_view
+def _schema_graph(model: SchemaModel, view: schema_view.SchemaView) -> None:
 
     scope = st.radio("Graph of", ["module", "one type and its neighbours"], horizontal=True,
                      key="schema_graph_scope")
