@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 
 from ecc.loop import LoopStoppedError, SessionLoop
-from tests.conftest import wait_until
 
 
 @pytest.fixture
