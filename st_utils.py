@@ -401,23 +401,40 @@ def page_moved() -> bool:
     ``session_runtime()``, which mints the token.
     Such a page has nothing of its old session here (results, history, token, downloads);
     this run draws the new session's, and the page says so once (``MOVED_NOTICE``).
-    It also decides whether ``load_shared_link()`` may fill the form in this run."""
-    from st_widget_state import browser_widget_ids, remember_browser_keys
+    It also decides whether ``load_shared_link()`` may fill the form in this run, and takes
+    the text of the page's editors (``ecc.editor_sync.adopt_browser_editor``)."""
+    from st_widget_state import browser_widget_states, remember_browser_keys
 
     state = st.session_state
-    browser_ids = browser_widget_ids()  # read before any widget of this run draws
     if ARRIVAL_KEY in state:
         remember_browser_keys([])  # this session knows its widgets: defaults are no-ops
         state[LINK_PENDING_KEY] = False  # a later run (maybe after an interrupted first one)
         return False
-    remember_browser_keys(browser_ids)
-    sent = bool(browser_ids)
+    browser_states = browser_widget_states()  # read before any widget of this run draws
+    remember_browser_keys([s.id for s in browser_states])
+    sent = bool(browser_states)
+    if sent:
+        _adopt_browser_editors(browser_states)
     moved = sent and "ecc_session_token" not in state
     state[ARRIVAL_KEY] = "moved" if moved else "opened"
     state[LINK_PENDING_KEY] = not sent
     if moved:
         log.info("a page moved to this new server session")
     return moved
+
+
+def _adopt_browser_editors(browser_states: list[Any]) -> None:
+    """The editors' text (and a Ctrl/Cmd+Enter) as the browser sent them to a session that
+    never drew them: their callbacks cannot run here, and the tab text must be the user's,
+    not a default or the address's ``?q=``."""
+    from ecc import editor_sync
+    from st_widget_state import browser_components
+
+    for key, component in browser_components(browser_states).items():
+        index = editor_sync.editor_index(key)
+        if index is not None:
+            editor_sync.adopt_browser_editor(st.session_state, index, component.state,
+                                             component.events)
 
 
 RECONNECT_WATCH_S = 900.0
