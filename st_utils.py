@@ -360,10 +360,14 @@ def load_shared_link(settings: ConsoleSettings) -> SharedLinkOutcome:
     no widget values from the browser): a page that reconnects to a new server session
     (replica failover) carries the text the user typed and maybe a Run, and its address still
     holds the previous run's ``?q=``, which must replace neither. Values go into widgets
-    only, never into Markdown."""
+    only, never into Markdown.
+
+    ``loaded`` stays true in later runs while the editor still holds the link's text and
+    nothing was run: the editor acknowledges what it shows with a rerun at once, which would
+    otherwise take the notice away before anyone read it."""
     state = st.session_state
     if not state.pop(LINK_PENDING_KEY, False):
-        return SharedLinkOutcome()
+        return SharedLinkOutcome(loaded=_link_still_shown())
     query = st.query_params.to_dict()
     if not query.get("q"):
         return SharedLinkOutcome()
@@ -382,7 +386,30 @@ def load_shared_link(settings: ConsoleSettings) -> SharedLinkOutcome:
     memory = state.setdefault("param_memory", {})
     for key, value in values.items():
         memory[key[2:]] = value
+    state[LINK_SHOWN_KEY] = query["q"]
     return SharedLinkOutcome(loaded=True)
+
+
+LINK_SHOWN_KEY = "link_shown_text"  # the loaded link's text, while its notice is up
+# What starts a run in this script run (st_comps.query_form): read before they are drawn.
+_RUN_KEYS = ("run_queries", "analyze_queries")
+
+
+def _link_still_shown() -> bool:
+    """True while the first tab still holds the loaded link's text and no run started
+    (this run's Run/Analyze click or Ctrl/Cmd+Enter counts); once false, for good."""
+    from ecc import editor_sync
+
+    state = st.session_state
+    shown = state.get(LINK_SHOWN_KEY)
+    if shown is None:
+        return False
+    running = any(state.get(key) is True for key in _RUN_KEYS) or \
+        bool(state.get(editor_sync.RUN_REQUEST_KEY))
+    if running or state.get(editor_sync.text_key(0)) != shown:
+        state.pop(LINK_SHOWN_KEY, None)
+        return False
+    return True
 
 
 def _param_name(name: str) -> bool:

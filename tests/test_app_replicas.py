@@ -214,6 +214,35 @@ def test_a_shared_link_fills_the_editor_only_in_the_first_run() -> None:
         assert "shared query" not in texts(at)
 
 
+@pytest.mark.parametrize("how", ["button", "ctrl_enter"])
+def test_the_link_notice_outlasts_the_editors_rerun_until_a_run(how: str) -> None:
+    factory = FakeFactory()
+    with console(factory) as at:
+        at.query_params["q"] = "select 'shared'"
+        at.run()
+        browser_run(at, editor_sends(at, "select 'shared'"))  # the editor acknowledges
+        assert "shared query" in texts(at)  # still up: nobody could have read it yet
+        if how == "button":
+            press_run(at)
+            at.run()
+        else:
+            browser_run(at, editor_sends(at, "select 'shared'", run=True))
+        assert queries(factory) == ["select 'shared'"]
+        assert "shared query" not in texts(at)  # never in the same run as a Run
+        at.run()
+        assert "shared query" not in texts(at)
+
+
+def test_the_link_notice_goes_when_the_text_changes() -> None:
+    with console(FakeFactory()) as at:
+        at.query_params["q"] = "select 'shared'"
+        at.run()
+        browser_run(at, editor_sends(at, "select 'shared' + 1"))
+        assert "shared query" not in texts(at)
+        browser_run(at, editor_sends(at, "select 'shared'"))  # typed back: gone for good
+        assert "shared query" not in texts(at)
+
+
 def test_a_moved_page_opened_from_a_link_keeps_the_typing_over_the_link() -> None:
     factory = FakeFactory()
     with console(factory) as at:

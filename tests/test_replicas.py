@@ -210,6 +210,31 @@ def test_ten_pages_spread_over_both_replicas(
     assert set().union(*per_page) == {deployment.replica_addr(0), deployment.replica_addr(1)}
 
 
+def test_a_shared_link_fills_the_editor_when_a_page_is_opened_and_typing_wins(
+    deployment: Deployment, browser: Browser
+) -> None:
+    from urllib.parse import quote
+
+    context = browser.new_context(viewport=VIEWPORT, ignore_https_errors=True)
+    try:
+        page = context.new_page()
+        open_console(page, deployment.url + "?q=" + quote("select 'shared'"))
+        expect(query_box(page)).to_have_text("select 'shared'")
+        loaded = page.get_by_text("Loaded a shared query")
+        wait_until_idle(page)  # after the rerun the editor's acknowledgement asks for
+        expect(loaded).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^History \(0\)$"))).to_be_visible()  # not run
+        run_query(page, "select 'mine'")
+        expect(grid_cell(page, 1, 0)).to_have_text("mine", timeout=RESULT_TIMEOUT_MS)
+        wait_until_idle(page)
+        expect(query_box(page)).to_have_text("select 'mine'")
+        expect(loaded).to_have_count(0)
+        assert "mine" in page.url
+        assert_no_traceback(page)
+    finally:
+        context.close()
+
+
 def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
     deployment: Deployment, open_page: OpenPage
 ) -> None:
