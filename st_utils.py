@@ -404,9 +404,7 @@ def _link_still_shown() -> bool:
     shown = state.get(LINK_SHOWN_KEY)
     if shown is None:
         return False
-    running = any(state.get(key) is True for key in _RUN_KEYS) or \
-        bool(state.get(editor_sync.RUN_REQUEST_KEY))
-    if running or state.get(editor_sync.text_key(0)) != shown:
+    if _run_starts() or state.get(editor_sync.text_key(0)) != shown:
         state.pop(LINK_SHOWN_KEY, None)
         return False
     return True
@@ -427,7 +425,9 @@ def page_moved() -> bool:
     this session has no token yet. Call before the run's first widget and before
     ``session_runtime()``, which mints the token.
     Such a page has nothing of its old session here (results, history, token, downloads);
-    this run draws the new session's, and the page says so once (``MOVED_NOTICE``).
+    this run draws the new session's, and the page says so (``MOVED_NOTICE``): one notice,
+    kept in later runs until this session runs something (a browser often reruns the page a
+    moment after reconnecting, which would take a one-run notice away unread).
     It also decides whether ``load_shared_link()`` may fill the form in this run, and takes
     the text of the page's editors (``ecc.editor_sync.adopt_browser_editor``)."""
     from st_widget_state import browser_widget_states, remember_browser_keys
@@ -436,7 +436,13 @@ def page_moved() -> bool:
     if ARRIVAL_KEY in state:
         remember_browser_keys([])  # this session knows its widgets: defaults are no-ops
         state[LINK_PENDING_KEY] = False  # a later run (maybe after an interrupted first one)
-        return False
+        if not state.get(MOVED_SHOWN_KEY):
+            return False
+        book = state.get("run_book")
+        if _run_starts() or (isinstance(book, RunBook) and len(book)):
+            state.pop(MOVED_SHOWN_KEY, None)
+            return False
+        return True
     browser_states = browser_widget_states()  # read before any widget of this run draws
     remember_browser_keys([s.id for s in browser_states])
     sent = bool(browser_states)
@@ -446,8 +452,22 @@ def page_moved() -> bool:
     state[ARRIVAL_KEY] = "moved" if moved else "opened"
     state[LINK_PENDING_KEY] = not sent
     if moved:
+        state[MOVED_SHOWN_KEY] = True
         log.info("a page moved to this new server session")
     return moved
+
+
+MOVED_SHOWN_KEY = "moved_notice_up"  # the moved notice shows until this session runs
+
+
+def _run_starts() -> bool:
+    """This script run starts a run: Run or Analyze was clicked, or Ctrl/Cmd+Enter pressed
+    (readable before the page draws them: their values came with the run)."""
+    from ecc import editor_sync
+
+    state = st.session_state
+    return any(state.get(key) is True for key in _RUN_KEYS) or \
+        bool(state.get(editor_sync.RUN_REQUEST_KEY))
 
 
 def _adopt_browser_editors(browser_states: list[Any]) -> None:

@@ -243,10 +243,13 @@ def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
     run_query(page, "select 'first'")
     expect(grid_cell(page, 1, 0)).to_have_text("first", timeout=RESULT_TIMEOUT_MS)
     assert "q=select" in page.url  # the address now holds the previous run's query
-    # "Load into form" makes the editor show a later version of its text than a new
+    # "Load into form" over other text makes the editor show a later version than a new
     # session's first: the new session must continue from it, not replace the typing.
+    type_query(page, "select 'draft'")
+    wait_until_idle(page)
     open_panel(page, re.compile(r"History \(\d+\)"))
     page.get_by_role("button", name="Load into form").click()
+    expect(query_box(page)).to_have_text("select 'first'", timeout=RESULT_TIMEOUT_MS)
     wait_until_idle(page)
     open_panel(page, re.compile(r"History \(\d+\)"))  # closed again
     wait_until_idle(page)
