@@ -22,7 +22,7 @@ import streamlit as st
 
 import st_comps
 import st_live
-from ecc import schema_view, testing
+from ecc import editor_sync, schema_view, testing
 from ecc.access import access_decision, require_sign_in_for_allow_list
 from ecc.arglang import render_named, render_positional
 from ecc.client import ClientOptions, QueryClient, create_gel_client
@@ -41,7 +41,12 @@ from ecc.schema_view import query_text
 from ecc.sessions import RuntimeLimits, SessionRegistry, SessionRuntime
 from ecc.typed_inputs import TypedInputs, argument_values, typed_inputs
 from st_data_structures import FormContent, UserPrefs
-from st_widget_state import browser_widget_ids, remember_browser_keys, widget_default
+from st_widget_state import (
+    browser_components,
+    browser_widget_states,
+    remember_browser_keys,
+    widget_default,
+)
 
 log = logging.getLogger("ecc.page")
 
@@ -381,10 +386,14 @@ def load_shared_link(settings: ConsoleSettings) -> SharedLinkOutcome:
     no widget values from the browser): a page that reconnects to a new server session
     (replica failover) carries the text the user typed and maybe a Run, and its address still
     holds the previous run's ``?q=``, which must replace neither. Values go into widgets
-    only, never into Markdown."""
+    only, never into Markdown.
+
+    ``loaded`` stays true in later runs while the editor still holds the link's text and
+    nothing was run: the editor acknowledges what it shows with a rerun at once, which would
+    otherwise take the notice away before anyone read it."""
     state = st.session_state
     if not state.pop(LINK_PENDING_KEY, False):
-        return SharedLinkOutcome()
+        return SharedLinkOutcome(loaded=_link_still_shown())
     query = st.query_params.to_dict()
     if not query.get("q"):
         return SharedLinkOutcome()
@@ -403,7 +412,27 @@ def load_shared_link(settings: ConsoleSettings) -> SharedLinkOutcome:
     memory = state.setdefault("param_memory", {})
     for key, value in values.items():
         memory[key[2:]] = value
+    state[LINK_SHOWN_KEY] = query["q"]
     return SharedLinkOutcome(loaded=True)
+
+
+LINK_SHOWN_KEY = "link_shown_text"  # the loaded link's text, while its notice is up
+# What starts a run in this script run (st_comps.query_form): read before they are drawn.
+_RUN_KEYS = ("run_queries", "analyze_queries")
+
+
+def _link_still_shown() -> bool:
+    """True while the first tab still holds the loaded link's text and no run started
+    (this run's Run/Analyze click or Ctrl/Cmd+Enter counts); once false, for good."""
+
+    state = st.session_state
+    shown = state.get(LINK_SHOWN_KEY)
+    if shown is None:
+        return False
+    if _run_starts() or state.get(editor_sync.text_key(0)) != shown:
+        state.pop(LINK_SHOWN_KEY, None)
+        return False
+    return True
 
 
 def _param_name(name: str) -> bool:
@@ -421,23 +450,59 @@ def page_moved() -> bool:
     this session has no token yet. Call before the run's first widget and before
     ``session_runtime()``, which mints the token.
     Such a page has nothing of its old session here (results, history, token, downloads);
-    this run draws the new session's, and the page says so once (``MOVED_NOTICE``).
-    It also decides whether ``load_shared_link()`` may fill the form in this run."""
+    this run draws the new session's, and the page says so (``MOVED_NOTICE``): one notice,
+    kept in later runs until this session runs something (a browser often reruns the page a
+    moment after reconnecting, which would take a one-run notice away unread).
+    It also decides whether ``load_shared_link()`` may fill the form in this run, and takes
+    the text of the page's editors (``ecc.editor_sync.adopt_browser_editor``)."""
 
     state = st.session_state
-    browser_ids = browser_widget_ids()  # read before any widget of this run draws
     if ARRIVAL_KEY in state:
         remember_browser_keys([])  # this session knows its widgets: defaults are no-ops
         state[LINK_PENDING_KEY] = False  # a later run (maybe after an interrupted first one)
-        return False
-    remember_browser_keys(browser_ids)
-    sent = bool(browser_ids)
+        if not state.get(MOVED_SHOWN_KEY):
+            return False
+        book = state.get("run_book")
+        if _run_starts() or (isinstance(book, RunBook) and len(book)):
+            state.pop(MOVED_SHOWN_KEY, None)
+            return False
+        return True
+    browser_states = browser_widget_states()  # read before any widget of this run draws
+    remember_browser_keys([s.id for s in browser_states])
+    sent = bool(browser_states)
+    if sent:
+        _adopt_browser_editors(browser_states)
     moved = sent and "ecc_session_token" not in state
     state[ARRIVAL_KEY] = "moved" if moved else "opened"
     state[LINK_PENDING_KEY] = not sent
     if moved:
+        state[MOVED_SHOWN_KEY] = True
         log.info("a page moved to this new server session")
     return moved
+
+
+MOVED_SHOWN_KEY = "moved_notice_up"  # the moved notice shows until this session runs
+
+
+def _run_starts() -> bool:
+    """This script run starts a run: Run or Analyze was clicked, or Ctrl/Cmd+Enter pressed
+    (readable before the page draws them: their values came with the run)."""
+
+    state = st.session_state
+    return any(state.get(key) is True for key in _RUN_KEYS) or \
+        bool(state.get(editor_sync.RUN_REQUEST_KEY))
+
+
+def _adopt_browser_editors(browser_states: list[Any]) -> None:
+    """The editors' text (and a Ctrl/Cmd+Enter) as the browser sent them to a session that
+    never drew them: their callbacks cannot run here, and the tab text must be the user's,
+    not a default or the address's ``?q=``."""
+
+    for key, component in browser_components(browser_states).items():
+        index = editor_sync.editor_index(key)
+        if index is not None:
+            editor_sync.adopt_browser_editor(st.session_state, index, component.state,
+                                             component.events)
 
 
 RECONNECT_WATCH_S = 900.0

@@ -12,13 +12,18 @@ sends carries a new ``version``. The rules, over a plain mapping (session state)
 - The text travels to the browser only until the editor acknowledges its version (the
   component state value ``seen``). While the user types, the component's data stays the
   same, so Streamlit sends a reference to the cached element instead of the bundle again.
+- A page that reconnects to a new server session (replica failover, restarted server) keeps
+  its editors; their state values arrive with the new session's first run, where no callback
+  runs (the session has never drawn them). ``adopt_browser_editor`` then does what the
+  callbacks would: the editor's text becomes the tab's text and the version it shows stays
+  current, so the new session neither replaces nor loses what the user typed.
 
 Nothing here imports Streamlit; ``st_editor`` calls these from callbacks and at render.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +79,30 @@ def on_editor_run(state: State, index: int, payload: object) -> None:
     on_editor_text(state, index, text)
     if payload is not None:
         state[RUN_REQUEST_KEY] = True
+
+
+def editor_index(key: str) -> int | None:
+    """The tab of an editor's component key (``q_editor_{i}``), else None."""
+    prefix = editor_key(0)[:-1]
+    digits = key[len(prefix):] if key.startswith(prefix) else ""
+    return int(digits) if digits.isdigit() and digits.isascii() and len(digits) < 4 else None
+
+
+def adopt_browser_editor(state: State, index: int, values: Mapping[str, Any],
+                         events: Iterable[tuple[str, Any]] = ()) -> None:
+    """A session that never drew the page received editor ``index``'s state ``values``
+    (``text``, ``seen``) and trigger ``events`` from the browser: take them as the editor's
+    callbacks would have. ``seen`` becomes the current version, so the editor keeps its
+    document; a ``run`` event (Ctrl/Cmd+Enter) is a run request, with its text."""
+    on_editor_text(state, index, values.get("text"))
+    seen = values.get("seen")
+    if isinstance(seen, int) and not isinstance(seen, bool) and seen >= 1:
+        state[_version_key(index)] = seen
+        text = state.get(text_key(index))
+        state[_synced_key(index)] = text if isinstance(text, str) else ""
+    for name, value in events:
+        if name == "run":
+            on_editor_run(state, index, value)
 
 
 def take_run_request(state: State) -> bool:

@@ -76,3 +76,39 @@ def test_reported_values_are_read_from_mappings_and_attribute_bags() -> None:
     assert editor_sync.reported_value({"text": "from mapping"}, "text") == "from mapping"
     assert editor_sync.reported_value(Bag(), "text") == "from attribute"
     assert editor_sync.reported_value(None, "text") is None
+
+
+def test_a_new_session_adopts_the_browsers_editor_text_and_version() -> None:
+    state: dict[str, Any] = {}
+    editor_sync.adopt_browser_editor(state, 0, {"text": "select 'typed'", "seen": 4})
+    assert state["q_text_0"] == "select 'typed'"
+    assert seed_for_render(state, 0) == Seed("select 'typed'", 4)  # not a new version
+    assert not editor_sync.take_run_request(state)
+    state["q_text_0"] = "select 'loaded'"  # a later external write still wins once
+    assert seed_for_render(state, 0) == Seed("select 'loaded'", 5)
+
+
+def test_a_new_session_takes_a_ctrl_enter_sent_with_its_first_run() -> None:
+    state: dict[str, Any] = {}
+    editor_sync.adopt_browser_editor(state, 1, {"text": "select 1", "seen": 2},
+                                     [("run", {"text": "select 12"})])
+    assert state["q_text_1"] == "select 12"  # the run's text: typed after the last report
+    assert editor_sync.take_run_request(state)
+    assert not editor_sync.take_run_request(state)
+
+
+def test_odd_browser_values_change_nothing() -> None:
+    state: dict[str, Any] = {}
+    editor_sync.adopt_browser_editor(state, 0, {"text": 5, "seen": True},
+                                     [("other", {"text": "x"}), ("run", None)])
+    assert state == {}
+    editor_sync.adopt_browser_editor(state, 0, {"seen": "3"})
+    assert seed_for_render(state, 0) == Seed("", 1)
+
+
+def test_editor_index_reads_only_editor_keys() -> None:
+    assert editor_sync.editor_index("q_editor_0") == 0
+    assert editor_sync.editor_index("q_editor_12") == 12
+    for key in ("q_editor_", "q_editor_x", "q_editor_-1", "q_editor_١", "q_text_0",
+                "q_editor_99999"):
+        assert editor_sync.editor_index(key) is None, key

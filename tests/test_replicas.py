@@ -36,7 +36,6 @@ from tests.browser_support import (
     open_panel,
     query_box,
     run_query,
-    submit_with_shortcut,
     type_query,
     wait_until_idle,
 )
@@ -211,6 +210,31 @@ def test_ten_pages_spread_over_both_replicas(
     assert set().union(*per_page) == {deployment.replica_addr(0), deployment.replica_addr(1)}
 
 
+def test_a_shared_link_fills_the_editor_when_a_page_is_opened_and_typing_wins(
+    deployment: Deployment, browser: Browser
+) -> None:
+    from urllib.parse import quote
+
+    context = browser.new_context(viewport=VIEWPORT, ignore_https_errors=True)
+    try:
+        page = context.new_page()
+        open_console(page, deployment.url + "?q=" + quote("select 'shared'"))
+        expect(query_box(page)).to_have_text("select 'shared'")
+        loaded = page.get_by_text("Loaded a shared query")
+        wait_until_idle(page)  # after the rerun the editor's acknowledgement asks for
+        expect(loaded).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^History \(0\)$"))).to_be_visible()  # not run
+        run_query(page, "select 'mine'")
+        expect(grid_cell(page, 1, 0)).to_have_text("mine", timeout=RESULT_TIMEOUT_MS)
+        wait_until_idle(page)
+        expect(query_box(page)).to_have_text("select 'mine'")
+        expect(loaded).to_have_count(0)
+        assert "mine" in page.url
+        assert_no_traceback(page)
+    finally:
+        context.close()
+
+
 def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
     deployment: Deployment, open_page: OpenPage
 ) -> None:
@@ -219,6 +243,16 @@ def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
     run_query(page, "select 'first'")
     expect(grid_cell(page, 1, 0)).to_have_text("first", timeout=RESULT_TIMEOUT_MS)
     assert "q=select" in page.url  # the address now holds the previous run's query
+    # "Load into form" over other text makes the editor show a later version than a new
+    # session's first: the new session must continue from it, not replace the typing.
+    type_query(page, "select 'draft'")
+    wait_until_idle(page)
+    open_panel(page, re.compile(r"History \(\d+\)"))
+    page.get_by_role("button", name="Load into form").click()
+    expect(query_box(page)).to_have_text("select 'first'", timeout=RESULT_TIMEOUT_MS)
+    wait_until_idle(page)
+    open_panel(page, re.compile(r"History \(\d+\)"))  # closed again
+    wait_until_idle(page)
     type_query(page, "select 'typed'")
     route = route_of(context)
     (served_by,) = replicas_of(deployment.lines_of(route))
@@ -236,9 +270,12 @@ def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
     expect(page.get_by_text(re.compile(r"^History \(0\)$"))).to_be_visible()
     expect(page.get_by_test_id("stDataFrame")).to_have_count(0)  # the old result is gone
     expect(page.get_by_test_id("stDownloadButton")).to_have_count(0)  # its dead downloads too
-    expect(query_box(page)).to_have_value("select 'typed'")  # what the user typed is kept
+    expect(query_box(page)).to_have_text("select 'typed'")  # what the user typed is kept
 
-    submit_with_shortcut(page)
+    # The Run button, not Ctrl+Enter: Ctrl+Enter sends the editor's text with the run, a
+    # click sends nothing new (the text was sent before the replica stopped), so it runs
+    # only if the new session took the typed text from what the browser sent on reconnect.
+    page.get_by_role("button", name=re.compile("Run")).click()
     expect(grid_cell(page, 1, 0)).to_have_text("typed", timeout=RESULT_TIMEOUT_MS)
     wait_until_idle(page)
     assert page.get_by_text("Loaded a shared query").count() == 0
