@@ -6,19 +6,28 @@ functions only read immutable ``RunRecord`` snapshots and draw them.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import streamlit as st
+from streamlit.components.v2.bidi_component.constants import EVENT_DELIM
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.state.common import is_keyed_element_id, user_key_from_element_id
+from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
 
-import st_editor
 from ecc import charts, editor_sync, plans, results, schema_view
+from ecc.completions import completion_data
 from ecc.config import ConsoleSettings
+from ecc.edgeql_lang import language_data
 from ecc.errors import ErrorView
+from ecc.params import scan_parameters
 from ecc.plans import is_analyze_query, plan_document
 from ecc.runs import RunPhases, RunRecord
 from ecc.safe_text import escape_markdown, label_markdown
@@ -26,7 +35,6 @@ from ecc.schema import ObjectType, SchemaModel, short_name
 from ecc.sessions import RegistryTotals, RuntimeStatus
 from ecc.typed_inputs import TypedInputs
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
-from st_widget_state import widget_default
 
 T = TypeVar("T")
 
@@ -147,9 +155,9 @@ def _query_tab(index: int, tab_count: int, inputs_for: InputsFor, max_query_char
         inputs = inputs_for(text)
         params = [p.name for p in inputs.parameters]
     else:
-        params = st_editor.parameter_names(index, text)
-    st_editor.query_editor(
-        st_editor.editor_data(index, tab_count, params, schema, max_query_chars), index)
+        params = parameter_names(index, text)
+    query_editor(
+        editor_data(index, tab_count, params, schema, max_query_chars), index)
     if len(text) > max_query_chars:
         st.error(f"This query is {len(text):,} characters long; the limit is "
                  f"{max_query_chars:,} (max_query_chars). Shorten it: it will not run.",
@@ -715,3 +723,194 @@ def _follow_plan_selection(chart_key: str, node_key: str, tree: plans.PlanTree,
     if picked is not None and picked != state.get(seen_key):
         state[node_key] = int(picked)
     state[seen_key] = picked
+
+
+# --- the query editor (components v2) -------------------------------------------------------------
+# The EdgeQL editor component (Streamlit components v2) and its glue.
+#
+# The bundle (``frontend/edgeql_editor/dist/editor.js``, CodeMirror 6 built by esbuild) is read
+# once at import and registered once; no Node and no CDN at run time. One editor per query tab,
+# keyed ``q_editor_{i}``; the tab's text stays in ``st.session_state[f"q_text_{i}"]`` (see
+# ``ecc.editor_sync`` for who wins when both the editor and a callback write it).
+#
+# AppTest cannot type into the component (it runs no JavaScript): tests write
+# ``q_text_{i}`` and call the callbacks' logic in ``ecc.editor_sync`` directly.
+
+FRONTEND = Path(__file__).resolve().parent / "frontend" / "edgeql_editor"
+BUNDLE = FRONTEND / "dist" / "editor.js"
+STYLES = FRONTEND / "src" / "editor.css"
+COMPONENT_NAME = "ecc.edgeql_editor"
+DEBOUNCE_MS = 300  # a pause in typing this long sends the text (blur sends it at once)
+PLACEHOLDER = "select Movie { title, release_year } filter .release_year > <int64>$year"
+
+# A leading comment line: Streamlit reads a one-line string as an asset path.
+_editor = st.components.v2.component(
+    COMPONENT_NAME,
+    js="// ECC EdgeQL editor\n" + BUNDLE.read_text(encoding="utf-8"),
+    css="/* ECC EdgeQL editor */\n" + STYLES.read_text(encoding="utf-8"),
+)
+_LANGUAGE = language_data()
+
+
+def _schema_completion(model: SchemaModel | None) -> dict[str, Any]:
+    """Completion data per model, built once per model object (reruns reuse it)."""
+    cached = st.session_state.get("_completion_cache")
+    if not (isinstance(cached, tuple) and cached[0] is model):
+        data = completion_data(model)
+        cached = (model, data)
+        st.session_state["_completion_cache"] = cached
+    return dict(cached[1])
+
+
+def parameter_names(index: int, text: str) -> list[str]:
+    """Parameter names used in tab ``index``'s text, re-read only when the text changed
+    (a scan of a 100 000-character text takes ~15 ms; reruns for other widgets are free)."""
+
+    cache: dict[int, tuple[str, list[str]]] = st.session_state.setdefault("_q_param_names", {})
+    hit = cache.get(index)
+    if hit is None or hit[0] != text:
+        hit = (text, [p.name for p in scan_parameters(text).parameters])
+        cache[index] = hit
+    return list(hit[1])
+
+
+def _on_text(index: int) -> None:
+    value = editor_sync.reported_value(st.session_state.get(editor_sync.editor_key(index)),
+                                       "text")
+    editor_sync.on_editor_text(st.session_state, index, value)
+
+
+def _on_run(index: int) -> None:
+    payload = editor_sync.reported_value(
+        st.session_state.get(editor_sync.editor_key(index)), "run")
+    editor_sync.on_editor_run(st.session_state, index, payload)
+
+
+def editor_data(index: int, tab_count: int, params: list[str], model: SchemaModel | None,
+                max_chars: int) -> dict[str, Any]:
+    """Everything the editor of tab ``index`` receives on this run."""
+    seed = editor_sync.seed_for_render(st.session_state, index)
+    completion = _schema_completion(model)
+    completion["params"] = [f"${name}" for name in dict.fromkeys(params)]
+    seen = editor_sync.reported_value(st.session_state.get(editor_sync.editor_key(index)),
+                                      "seen")
+    return {
+        "id": editor_sync.editor_key(index),
+        "text": editor_sync.text_to_send(seed, seen),
+        "version": seed.version,
+        "label": "EdgeQL" if tab_count == 1 else f"EdgeQL, query {index + 1}",
+        "placeholder": PLACEHOLDER,
+        "debounce_ms": DEBOUNCE_MS,
+        "max_chars": max_chars,
+        "language": _LANGUAGE,
+        "completion": completion,
+    }
+
+
+def query_editor(data: dict[str, Any], index: int) -> None:
+    """Mount tab ``index``'s editor with ``data`` (from ``editor_data``)."""
+    _editor(
+        key=editor_sync.editor_key(index),
+        data=data,
+        on_text_change=functools.partial(_on_text, index),
+        on_run_change=functools.partial(_on_run, index),
+        on_seen_change=_acknowledged,
+    )
+
+
+def _acknowledged() -> None:
+    """The editor shows a version (state value ``seen``); read at the next render."""
+
+
+# --- what the browser sent with this run ----------------------------------------------------------
+# What the browser sent with this script run: widget values of a page it has already drawn.
+#
+# A page that reconnects to a new server session (a replica failover, a restarted server) keeps
+# its widgets and sends their values with the first run there; that session has none of the
+# page's other state. Two things must then not happen: a default written into
+# ``st.session_state`` before a widget replaces the value the browser sent (the user's text,
+# tab count, settings), and the page address (``?q=``) must not look like a link being opened.
+#
+# Streamlit 1.67 has no public API for this; its run context keeps the browser's values (by
+# element id, ``$$ID-<hash>-<user key>``) until the widgets claim them. ``remember_browser_keys``
+# must therefore run before the first widget of a run, which adds its own value.
+# tests/test_app_replicas.py checks this against the real Streamlit.
+
+BROWSER_KEYS = "ecc_browser_widget_keys"  # user keys of the widgets the browser sent this run
+
+
+def browser_widget_states() -> list[WidgetState]:
+    """The widget values that came with this run, as sent (before any widget drew)."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return []
+    return list(ctx.session_state.get_widget_states())
+
+
+def browser_widget_ids() -> list[str]:
+    """Element ids of the widget values that came with this run (before any widget drew)."""
+    return [state.id for state in browser_widget_states()]
+
+
+# A custom component (components v2) sends two values: its state values as one JSON object
+# under its element id, and the trigger events of this run as a JSON list of
+# {"event", "value"} under "$$STREAMLIT_INTERNAL_KEY_<element id>__events".
+_EVENTS_PREFIX = f"{STREAMLIT_INTERNAL_KEY_PREFIX}_"
+_EVENTS_SUFFIX = f"{EVENT_DELIM}events"
+
+
+@dataclass(frozen=True)
+class BrowserComponent:
+    """What the browser sent for one keyed custom component with this run."""
+
+    state: dict[str, Any] = field(default_factory=dict)  # its state values
+    events: tuple[tuple[str, Any], ...] = ()  # (trigger name, value), in the order sent
+
+
+def browser_components(states: list[WidgetState]) -> dict[str, BrowserComponent]:
+    """The keyed custom components among ``states``, by user key. A session that never drew
+    the page cannot deserialize these (it has no widget metadata, so no callback runs): this
+    reads them as the components' own deserializers would. Values are the browser's: the
+    caller treats them as user input."""
+    values: dict[str, dict[str, Any]] = {}
+    events: dict[str, list[tuple[str, Any]]] = {}
+    for state in states:
+        kind = state.WhichOneof("value")
+        if kind == "json_value" and is_keyed_element_id(state.id):
+            key = user_key_from_element_id(state.id)
+            parsed = _json(state.json_value)
+            if key is not None and isinstance(parsed, dict):
+                values[key] = parsed
+        elif kind == "json_trigger_value" and state.id.startswith(_EVENTS_PREFIX) and \
+                state.id.endswith(_EVENTS_SUFFIX):
+            base = state.id[len(_EVENTS_PREFIX):-len(_EVENTS_SUFFIX)]
+            key = user_key_from_element_id(base) if is_keyed_element_id(base) else None
+            parsed = _json(state.json_trigger_value)
+            payloads = parsed if isinstance(parsed, list) else [parsed]
+            if key is not None:
+                events[key] = [(p["event"], p.get("value")) for p in payloads
+                               if isinstance(p, dict) and isinstance(p.get("event"), str)]
+    return {key: BrowserComponent(values.get(key, {}), tuple(events.get(key, ())))
+            for key in values.keys() | events.keys()}
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def remember_browser_keys(ids: list[str]) -> None:
+    """Keep, for this run, the user keys of the widgets whose values the browser sent while
+    the server session did not know them yet. Call at the top of every run."""
+    keys = {user_key_from_element_id(i) for i in ids if is_keyed_element_id(i)}
+    st.session_state[BROWSER_KEYS] = frozenset(k for k in keys if k is not None)
+
+
+def widget_default(key: str, value: object) -> None:
+    """``st.session_state.setdefault`` for a keyed widget that takes its default from session
+    state, except when the browser sent this widget's value with the run: the new session
+    does not know the key yet, and a default written now would replace that value."""
+    if key not in st.session_state.get(BROWSER_KEYS, frozenset()):
+        st.session_state.setdefault(key, value)

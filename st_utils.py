@@ -10,6 +10,7 @@ Registries are ``st.cache_resource`` entries:
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -19,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 import st_comps
-import st_live
 from ecc import editor_sync, schema_view, testing
 from ecc.access import access_decision, require_sign_in_for_allow_list
 from ecc.arglang import render_named, render_positional
@@ -40,13 +41,13 @@ from ecc.schema import SchemaModel
 from ecc.schema_view import query_text
 from ecc.sessions import RuntimeLimits, SessionRegistry, SessionRuntime
 from ecc.typed_inputs import TypedInputs, argument_values, typed_inputs
-from st_data_structures import FormContent, UserPrefs
-from st_widget_state import (
+from st_comps import (
     browser_components,
     browser_widget_states,
     remember_browser_keys,
     widget_default,
 )
+from st_data_structures import FormContent, UserPrefs
 
 log = logging.getLogger("ecc.page")
 
@@ -267,7 +268,7 @@ def queue_runs(runtime: SessionRuntime, requests: list[QueryRequest],
                settings: ConsoleSettings, prefs: UserPrefs) -> list[ErrorView]:
     """The one path from checked requests to the page (the form and "Run again"): queue
     them, show this batch, and note a restarted loop. Returns why nothing was queued, if so.
-    Nothing waits here: the page run streams the results in as they finish (``st_live``)."""
+    Nothing waits here: the page run streams the results in as they finish (``stream_results``)."""
     try:
         submitted = runtime.submit(requests, execution_policy(settings, prefs))
     except ConsoleInputError as refused:
@@ -275,7 +276,7 @@ def queue_runs(runtime: SessionRuntime, requests: list[QueryRequest],
     state = st.session_state
     state["shown_batch"] = submitted.records[0].batch_id
     state.pop("shown_run", None)
-    state.pop(st_live.POLL_KEY, None)  # a new submission streams again
+    state.pop(POLL_KEY, None)  # a new submission streams again
     if submitted.loop_restarted:
         state["loop_notice"] = True
     return []
@@ -566,21 +567,16 @@ def test_connection(settings: ConsoleSettings, runtime: SessionRuntime) -> Error
     return None
 
 
-def panels_show_runs(settings: ConsoleSettings) -> bool:
-    """An open panel lists this session's runs: History, or Schema when writes are allowed
-    (its "queries ran since the read" note). Only then does a streamed run cost a rerun."""
-    state = st.session_state
-    return bool(state.get("show_history")) or (
-        bool(state.get("show_schema")) and not settings.read_only)
-
-
-def history_and_resources(runtime: SessionRuntime) -> None:
+def history_and_resources(runtime: SessionRuntime) -> Callable[[], None] | None:
     """History and resources are drawn only when opened (toggles, not expanders: an
-    expander's content is built on every rerun even when collapsed)."""
+    expander's content is built on every rerun even when collapsed). With History open,
+    returns what redraws its table in place: the page calls it when runs it streamed
+    finished after the table was drawn."""
     records = runtime.book.newest_first()
+    refresh: Callable[[], None] | None = None
     if st.toggle(f"History ({len(records)})", key="show_history"):
         with st.container(border=True):
-            _history(runtime, records)
+            refresh = _history(runtime, records)
     if st.toggle("Resources", key="show_resources"):
         with st.container(border=True):
             st_comps.resources_panel(runtime.status(), session_registry().totals())
@@ -595,13 +591,21 @@ def history_and_resources(runtime: SessionRuntime) -> None:
                     time.monotonic(), registry.idle_threshold_s, keep=runtime.token
                 )
                 st.success(f"Released {len(reaped)} idle session(s); running ones are kept.")
+    return refresh
 
 
-def _history(runtime: SessionRuntime, records: list[RunRecord]) -> None:
+def _history(runtime: SessionRuntime, records: list[RunRecord]) -> Callable[[], None] | None:
     if not records:
         st.caption("Runs of this session appear here, newest first (the last 100 are kept).")
-        return
-    st_comps.history_table(records)
+        return None
+    table = st.empty()  # one slot: the table can be drawn again, with newer statuses
+    with table.container():
+        st_comps.history_table(records)
+
+    def redraw_table() -> None:
+        with table.container():
+            st_comps.history_table(runtime.book.newest_first()[:len(records)])
+
     ids = [r.run_id for r in records]
     c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1])
     c1.selectbox("Run", ids, key="history_run", format_func=lambda i: f"run {i}")
@@ -615,6 +619,7 @@ def _history(runtime: SessionRuntime, records: list[RunRecord]) -> None:
                        data=lambda: st_comps.history_json(runtime.book.newest_first()),
                        file_name="history.json", mime="application/json",
                        on_click="ignore", key="history_download")
+    return redraw_table
 
 
 def _clear_history() -> None:
@@ -781,13 +786,16 @@ def _query_this_type() -> None:
     st.session_state["schema_notice"] = name
 
 
-def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
+def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings
+                    ) -> Callable[[], None] | None:
     """The schema explorer, drawn only when opened (a toggle: an expander's content would be
     built on every rerun). Refresh re-reads; read-only consoles cannot change the schema, and
-    with writes allowed Refresh is the way to see DDL the console ran."""
-
+    with writes allowed Refresh is the way to see DDL the console ran. Returns what redraws
+    its "queries ran since the read" note in place (writes allowed), for runs that end after
+    it was drawn."""
     if not st.toggle("Schema", key="show_schema"):
-        return
+        return None
+    redraw_note: Callable[[], None] | None = None
     state = st.session_state
     with st.container(border=True):
         refresh = bool(state.pop("schema_refresh", False))
@@ -797,7 +805,7 @@ def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
                       icon="🔄", help="Read the schema again (after a migration or DDL).")
         if isinstance(model, ErrorView):
             st_comps.render_error(model)
-            return
+            return None
         notice = state.pop("schema_notice", None)
         if notice:
             st.success("Put a query of this type into the first query tab; check it, then "
@@ -814,13 +822,13 @@ def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
         read_at = state.get("schema_read_at")
         with top[0]:  # drawn above the controls, filled once the model is complete
             st_comps.schema_summary(model, time.monotonic() - read_at if read_at else None)
-            since = _runs_done_since(runtime, read_at) if not settings.read_only else 0
-            if since:
-                # The console does not read query text, and with writes allowed it does not
-                # ask the server to describe queries: it cannot tell which one was DDL.
-                st.info(f"{since} quer{'y' if since == 1 else 'ies'} ran since the schema was "
-                        "read, and writes are allowed: if one changed the schema, press "
-                        "Refresh.", icon="🔄")
+            if not settings.read_only:
+                note = st.empty()
+
+                def redraw_note() -> None:
+                    _runs_since_note(note, _runs_done_since(runtime, read_at))
+
+                redraw_note()
         modules = schema_view.shown_modules(model, include_standard)
         if state.get("schema_module") not in ("", *modules):
             state["schema_module"] = ""
@@ -846,6 +854,15 @@ def schema_explorer(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
             st_comps.schema_aliases_and_globals(view, model.extensions)
         else:
             _schema_graph(model, view)
+    return redraw_note
+
+
+def _runs_since_note(slot: Any, since: int) -> None:
+    # The console does not read query text, and with writes allowed it does not ask the
+    # server to describe queries: it cannot tell which one was DDL.
+    if since:
+        slot.info(f"{since} quer{'y' if since == 1 else 'ies'} ran since the schema was read, "
+                  "and writes are allowed: if one changed the schema, press Refresh.", icon="🔄")
 
 
 def _runs_done_since(runtime: SessionRuntime, since: float | None) -> int:
@@ -900,3 +917,184 @@ def _schema_graph(model: SchemaModel, view: schema_view.SchemaView) -> None:
         name = st.selectbox("Type", names, key="schema_graph_type")
         dot = schema_view.type_graph(model, name)
     st_comps.schema_graph(dot)
+
+
+# --- results streamed into the page run -----------------------------------------------------------
+# Results on the page as each query finishes, in the page run that is already going.
+#
+# A page run that finds queries of its session queued or running draws their slots where the
+# results belong (``draw_results``), draws the rest of the page, and at its end
+# (``stream_results``) sleeps on the run book's condition: each record is drawn into its slot
+# once, when it finishes, and the running list's elapsed times are redrawn every ``TICK_S``.
+# So a submission costs one script run and nothing finished is ever rebuilt or re-sent while
+# its siblings run. Each ``st.*`` call is a point where Streamlit stops the run for a newer
+# one: a click (Cancel, any widget) gets its rerun within a tick.
+#
+# A run streams at most ``stream_window_s`` (a setting). What still runs after that is handed
+# to a fragment that polls every ``POLL_S`` (one whole-page rerun starts it, one ends it); with
+# ``stream_window_s = 0`` that fragment is used from the start (AppTest's ``at.run()`` returns
+# only when the script ends, so tests of the running list use it).
+
+TICK_S = 0.25  # running elapsed times are redrawn this often while a run streams
+POLL_S = 0.5  # the fallback fragment's interval
+POLL_KEY = "live_poll"  # set: this session's running queries are left to the fragment
+
+
+@dataclass
+class LiveResults:
+    """What ``draw`` left for ``stream``: the slots of everything still active."""
+
+    version: int  # the run book's version the drawing started from
+    window_s: float
+    running_box: DeltaGenerator | None = None  # the whole running list
+    rows: st_comps.RunningRows | None = None
+    pending: dict[int, DeltaGenerator] = field(default_factory=dict)  # run id -> result slot
+    statuses: dict[int, str] = field(default_factory=dict)  # as last drawn in ``pending``
+    line_statuses: dict[int, str] = field(default_factory=dict)  # as last drawn in ``rows``
+    still: int = 0  # active runs in the running list, as last drawn
+    ticked_at: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.rows is not None or bool(self.pending)
+
+
+def cancel_runs(runtime: SessionRuntime, run_ids: list[int] | None) -> None:
+    """Button callback: cancel some or all of this session's runs."""
+    count = runtime.cancel(run_ids)
+    st.session_state["cancel_notice"] = (
+        f"Asked {count} quer{'y' if count == 1 else 'ies'} to stop." if count else
+        "Nothing to cancel: the query had already finished."
+    )
+
+
+def shown_records(runtime: SessionRuntime) -> list[RunRecord]:
+    """The run chosen in the history, else the last submission's runs."""
+    run_id = st.session_state.get("shown_run")
+    if run_id is not None:
+        record = runtime.book.get(int(run_id))
+        if record is not None:
+            return [record]
+    batch_id = st.session_state.get("shown_batch")
+    return runtime.book.batch(int(batch_id)) if batch_id is not None else []
+
+
+def draw_results(runtime: SessionRuntime, prefs: UserPrefs, window_s: float) -> LiveResults:
+    """The running list and the shown results as they are now; finished ones are final."""
+    if window_s <= 0 or st.session_state.get(POLL_KEY):
+        _polling_results(runtime, prefs)
+        return LiveResults(version=0, window_s=0)
+    now = time.monotonic()
+    live = LiveResults(version=runtime.book.version,  # read before the records it describes
+                       window_s=window_s, ticked_at=now)
+    notice = st.session_state.pop("cancel_notice", None)
+    if notice:
+        st.info(notice, icon="🚫")
+    active = runtime.book.active()
+    if active:
+        live.running_box = st.empty()
+        with live.running_box.container():
+            live.rows = st_comps.running_rows(active, now,
+                                              functools.partial(cancel_runs, runtime))
+        live.line_statuses = {r.run_id: r.status for r in active}
+        live.still = len(active)
+    shown = shown_records(runtime)
+    if shown:
+        st.subheader("Results")
+        for record in shown:
+            with st.container(border=True):
+                if record.active:
+                    live.pending[record.run_id] = slot = st.empty()
+                    live.statuses[record.run_id] = record.status
+                    with slot.container():
+                        st_comps.render_record(record, prefs, now)
+                else:
+                    st_comps.render_record(record, prefs, now)
+    return live
+
+
+def stream_results(live: LiveResults, runtime: SessionRuntime, prefs: UserPrefs) -> bool:
+    """At the end of the page run: draw each record once as it finishes, until nothing runs
+    or the window is over (then the fallback fragment takes over, after one rerun).
+    True when runs finished while this run streamed (what was drawn above them is older)."""
+    if not live.active:
+        return False
+    deadline = time.monotonic() + live.window_s
+    version = live.version
+    while True:
+        now = time.monotonic()
+        _redraw(live, runtime, prefs, now)
+        if not live.active:
+            return True
+        if now >= deadline:
+            break
+        version = runtime.book.wait_for_change(version, min(TICK_S, deadline - now))
+    st.session_state[POLL_KEY] = True
+    st.rerun()
+
+
+def _redraw(live: LiveResults, runtime: SessionRuntime, prefs: UserPrefs, now: float) -> None:
+    """Draw what changed: a finished record into its slot (once); running lines when their
+    status changed, and all of them once per tick (their elapsed times)."""
+    book = runtime.book
+    tick = now - live.ticked_at >= TICK_S * 0.9
+    if tick:
+        live.ticked_at = now
+    for run_id, slot in list(live.pending.items()):
+        record = book.get(run_id)
+        if record is None:
+            del live.pending[run_id]
+            slot.empty()
+            continue
+        if not record.active:
+            del live.pending[run_id]  # drawn now for the last time in this run
+        elif not tick and live.statuses.get(run_id) == record.status:
+            continue
+        live.statuses[run_id] = record.status
+        with slot.container():
+            st_comps.render_record(record, prefs, now)
+    if live.rows is None or live.running_box is None:
+        return
+    still = 0
+    for run_id, line in live.rows.lines.items():
+        record = book.get(run_id)
+        if record is None:
+            continue
+        still += record.active
+        if tick or live.line_statuses.get(run_id) != record.status:
+            live.line_statuses[run_id] = record.status
+            line.markdown(st_comps.running_line(record, now))
+    if not still:
+        live.running_box.empty()
+        live.rows = None
+    elif tick or still != live.still:
+        live.rows.header.subheader(f"Running ({still})")
+    live.still = still
+
+
+def _polling_results(runtime: SessionRuntime, prefs: UserPrefs) -> None:
+    """The fallback: a fragment redraws results and the running list every ``POLL_S``
+    while anything runs (never a whole-page rerun loop); one whole-page rerun ends it."""
+    polling = bool(runtime.book.active())
+
+    @st.fragment(run_every=POLL_S if polling else None)
+    def _results() -> None:
+        now = time.monotonic()
+        notice = st.session_state.pop("cancel_notice", None)
+        if notice:
+            st.info(notice, icon="🚫")
+        active = runtime.book.active()
+        if active:
+            st_comps.running_list(active, now, functools.partial(cancel_runs, runtime))
+        shown = shown_records(runtime)
+        if shown:
+            st.subheader("Results")
+            for record in shown:
+                with st.container(border=True):
+                    st_comps.render_record(record, prefs, now)
+        if not active:
+            st.session_state.pop(POLL_KEY, None)
+            if polling:
+                st.rerun(scope="app")  # everything finished: refresh history, stop polling
+
+    _results()

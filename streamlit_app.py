@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 import st_comps
-import st_live
 import st_utils
 
 st.set_page_config(page_title="Gel query console", page_icon="🔎", layout="wide")
@@ -52,9 +51,10 @@ if st.session_state.pop("loop_notice", False):
 
 # Results go here; the rest of the page is drawn before this run streams them in as they
 # finish (one script run per submission).
-live = st_live.draw(runtime, prefs, settings.stream_window_s)
-st_utils.schema_explorer(runtime, settings)
-st_utils.history_and_resources(runtime)
+live = st_utils.draw_results(runtime, prefs, settings.stream_window_s)
+# Panels that list runs were drawn before the streamed runs ended: they redraw in place.
+stale = [st_utils.schema_explorer(runtime, settings), st_utils.history_and_resources(runtime)]
 st_utils.rerun_on_reconnect()
-if st_live.stream(live, runtime, prefs) and st_utils.panels_show_runs(settings):
-    st.rerun()  # an open History (or Schema's "ran since") was drawn before the runs ended
+if st_utils.stream_results(live, runtime, prefs):
+    for redraw in filter(None, stale):
+        redraw()

@@ -18,7 +18,8 @@ sends carries a new ``version``. The rules, over a plain mapping (session state)
   callbacks would: the editor's text becomes the tab's text and the version it shows stays
   current, so the new session neither replaces nor loses what the user typed.
 
-Nothing here imports Streamlit; ``st_editor`` calls these from callbacks and at render.
+Nothing here imports Streamlit; the editor widget (``st_comps``) calls these from callbacks
+and at render.
 """
 
 from __future__ import annotations

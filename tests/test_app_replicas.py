@@ -9,7 +9,7 @@ so the tests send them as the browser does (`editor_sends`): the component's sta
 (`text`, `seen`) as a JSON object under the editor's element id, and a Ctrl/Cmd+Enter as the
 component's trigger list (`[{"event": "run", "value": {"text": ...}}]`) under its events id.
 They go into the run's widget states, the same internals the page reads them from
-(`st_widget_state.browser_widget_states`) and Streamlit's callbacks dispatch from. The
+(`st_comps.browser_widget_states`) and Streamlit's callbacks dispatch from. The
 end-to-end version, with nginx, two replicas and the real editor, is test_replicas.py.
 """
 
@@ -352,7 +352,7 @@ def test_a_moved_page_without_editor_values_starts_empty_and_runs_nothing() -> N
 
 
 def test_browser_components_reads_state_and_events_and_ignores_the_rest() -> None:
-    from st_widget_state import browser_components
+    from st_comps import browser_components
 
     base = "$$ID-0123abcd-q_editor_0"
     events_id = f"{STREAMLIT_INTERNAL_KEY_PREFIX}_{base}{EVENT_DELIM}events"
