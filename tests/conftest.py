@@ -5,9 +5,21 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.browser_support import (
+    VIEWPORT,
+    StreamlitServer,
+    assert_no_traceback,
+    launch_chromium,
+    open_console,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
@@ -47,3 +59,64 @@ def clean_driver_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The page under AppTest must see only the settings a test gives it."""
     for name in DRIVER_ENV:
         monkeypatch.delenv(name, raising=False)
+
+
+# --- browser tests: one console server for the session, Chromium per module -------------------
+# Modules that need another server or browser (sign-in, replicas) define their own fixtures of
+# these names, which take precedence over these.
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
+    """``streamlit run`` of the console with the shipped fake client. At the end its log must
+    hold no traceback."""
+    running = StreamlitServer.start(tmp_path_factory.mktemp("streamlit"))
+    try:
+        yield running
+    finally:
+        running.stop()
+    assert "Traceback" not in running.log_text(), (
+        f"the server logged a traceback (log: {running.log_path}):\n{running.log_text()[-4000:]}"
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium through Playwright, for one module (a sync Playwright cannot be
+    started twice at once, and some modules start their own)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = launch_chromium(playwright)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+OpenPage = Callable[[], "Page"]
+
+
+@pytest.fixture
+def open_page(server: StreamlitServer, browser: Browser) -> Iterator[OpenPage]:
+    """Opens the console in a new browser context (its own cookies: a new Streamlit session).
+    At the end of the test every page it opened must be free of tracebacks."""
+    contexts = []
+    pages: list[Page] = []
+
+    def open_new() -> Page:
+        context = browser.new_context(viewport=VIEWPORT)
+        contexts.append(context)
+        page = context.new_page()
+        pages.append(page)
+        try:
+            open_console(page, server.url)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\nserver log (end):\n{server.log_text()[-3000:]}") from None
+        return page
+
+    yield open_new
+    try:
+        for page in pages:
+            assert_no_traceback(page)
+    finally:
+        for context in contexts:
+            context.close()

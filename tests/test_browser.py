@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -20,7 +20,6 @@ from tests.browser_support import (
     StreamlitServer,
     assert_no_traceback,
     grid_cell,
-    launch_chromium,
     missing_requirement,
     open_console,
     open_panel,
@@ -38,61 +37,16 @@ _missing = missing_requirement()
 if _missing:
     pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 ARTIFACTS = REPO_ROOT / "artifacts"
-OpenPage = Callable[[], Page]
+OpenPage = Callable[[], Page]  # the shared ``open_page`` fixture's (tests/conftest.py)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
-    running = StreamlitServer.start(tmp_path_factory.mktemp("streamlit"))
-    try:
-        yield running
-    finally:
-        running.stop()
-    assert "Traceback" not in running.log_text(), (
-        f"the server logged a traceback (log: {running.log_path}):\n{running.log_text()[-4000:]}"
-    )
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = launch_chromium(playwright)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
-@pytest.fixture
-def open_page(server: StreamlitServer, browser: Browser) -> Iterator[OpenPage]:
-    """Opens the console in a new browser context (its own cookies: a new Streamlit session).
-
-    At the end of the test every page it opened must be free of tracebacks.
-    """
-    contexts = []
-    pages: list[Page] = []
-
-    def open_new() -> Page:
-        context = browser.new_context(viewport=VIEWPORT)
-        contexts.append(context)
-        page = context.new_page()
-        pages.append(page)
-        try:
-            open_console(page, server.url)
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}\nserver log (end):\n{server.log_text()[-3000:]}") from None
-        return page
-
-    yield open_new
-    try:
-        for page in pages:
-            assert_no_traceback(page)
-    finally:
-        for context in contexts:
-            context.close()
 
 
 def test_query_runs_with_ctrl_enter_and_shows_rows_in_the_grid(open_page: OpenPage) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -20,7 +20,6 @@ from tests.browser_support import (
     VIEWPORT,
     StreamlitServer,
     assert_no_traceback,
-    launch_chromium,
     missing_requirement,
     open_console,
     open_panel,
@@ -34,51 +33,15 @@ _missing = missing_requirement()
 if _missing:
     pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
 
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
 
-OpenPage = Callable[[], Page]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
-    running = StreamlitServer.start(tmp_path_factory.mktemp("streamlit-editor"))
-    try:
-        yield running
-    finally:
-        running.stop()
-    assert "Traceback" not in running.log_text(), running.log_text()[-4000:]
+OpenPage = Callable[[], Page]  # the shared ``open_page`` fixture's (tests/conftest.py)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = launch_chromium(playwright)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
-@pytest.fixture
-def open_page(server: StreamlitServer, browser: Browser) -> Iterator[OpenPage]:
-    contexts = []
-    pages: list[Page] = []
 
-    def open_new() -> Page:
-        context = browser.new_context(viewport=VIEWPORT)
-        contexts.append(context)
-        page = context.new_page()
-        pages.append(page)
-        open_console(page, server.url)
-        return page
 
-    yield open_new
-    try:
-        for page in pages:
-            assert_no_traceback(page)
-    finally:
-        for context in contexts:
-            context.close()
 
 
 def completions(page: Page) -> Locator:

@@ -15,7 +15,6 @@ from tests.browser_support import (
     StreamlitServer,
     assert_no_traceback,
     grid_cell,
-    launch_chromium,
     missing_requirement,
     open_console,
     open_panel,
@@ -28,30 +27,14 @@ _missing = missing_requirement()
 if _missing:
     pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
 
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
 
 ARTIFACTS = REPO_ROOT / "artifacts"
-OpenPage = Callable[[], Page]
+OpenPage = Callable[[], Page]  # the shared ``open_page`` fixture's (tests/conftest.py)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
-    running = StreamlitServer.start(tmp_path_factory.mktemp("streamlit-schema"))
-    try:
-        yield running
-    finally:
-        running.stop()
-    assert "Traceback" not in running.log_text(), running.log_text()[-4000:]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = launch_chromium(playwright)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture
