@@ -22,6 +22,8 @@ Anything unexpected gives an ``UnreadablePlan`` carrying the raw answer, never a
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -148,6 +150,26 @@ def plan_document(value: object) -> tuple[str, dict[str, Any]] | None:
 
 def read_plan(value: object) -> QueryPlan | UnreadablePlan:
     """The plan in an ``analyze`` answer (see ``plan_document``), or why it cannot be read."""
+    with _collector_paused():
+        return _read_plan(value)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A large answer allocates a few hundred thousand small objects in one go, and every
+    full collection the allocations trigger walks the whole heap (a server's is large): the
+    automatic collector waits for this one bounded read. It is re-enabled by whoever saw it
+    enabled, so concurrent reads leave it as they found it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _read_plan(value: object) -> QueryPlan | UnreadablePlan:
     found = plan_document(value)
     if found is None:
         return UnreadablePlan("The answer is not the JSON object an analyze returns.",

@@ -290,3 +290,22 @@ def test_marked_excerpt_puts_carets_under_the_fragment() -> None:
                                False)
     lines = plans.marked_excerpt(spanning, context_lines=0).split("\n")
     assert lines[1] == " " * 15 + "^" * 7 and lines[3] == "^" * 7
+
+
+def test_reading_a_plan_leaves_the_collector_as_it_found_it() -> None:
+    import gc
+
+    from ecc.testing import synthetic_plan_json
+
+    text = synthetic_plan_json(50)
+    assert gc.isenabled()
+    assert isinstance(plans.read_plan(text), plans.QueryPlan)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        plans.read_plan(text)
+        assert not gc.isenabled()  # it was off: it stays off
+    finally:
+        gc.enable()
+    assert isinstance(plans.read_plan("not json"), plans.UnreadablePlan)
+    assert gc.isenabled()
