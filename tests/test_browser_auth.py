@@ -23,7 +23,6 @@ from tests.browser_support import (
     StreamlitServer,
     assert_no_traceback,
     free_loopback_port,
-    launch_chromium,
     missing_requirement,
     open_console,
     query_box,
@@ -39,7 +38,7 @@ oidc_provider_mock = pytest.importorskip(
     "oidc_provider_mock", reason="pip install -r requirements-dev.txt (oidc-provider-mock)"
 )
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 EVIL = "http://127.0.0.1:9"  # nothing listens there; only its appearance in the page matters
 PAYLOAD_EMAIL = (f"[Session expired: sign in again]({EVIL}/login) ![px]({EVIL}/px.png) "
@@ -87,15 +86,6 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
         f"the server logged a traceback (log: {running.log_path}):\n{running.log_text()[-4000:]}"
     )
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = launch_chromium(playwright)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture
