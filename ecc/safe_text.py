@@ -41,8 +41,9 @@ def escape_markdown(text: object, *, fragment: bool = False) -> str:
 
 
 # A typed input's label as the console writes it: ``$name · [optional ]type``, name an
-# identifier, type made of names, ``::``, ``<>``, commas and ``name:`` (named tuples).
-_PLAIN_LABEL = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]* · [A-Za-z0-9_:<>, ]+")
+# identifier or a position (``$0``), type made of names, ``::``, ``<>``, commas and
+# ``name:`` (named tuples).
+_PLAIN_LABEL = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+) · [A-Za-z0-9_:<>, ]+")
 
 
 def label_markdown(text: str) -> str:

@@ -89,6 +89,7 @@ def test_any_text_is_shown_as_itself_with_no_markup_left(text: str) -> None:
         ("$tags · array<str>", "$tags · array\\<str>"),
         ("$p · tuple<x: float64, y: float64>", "$p · tuple\\<x: float64, y: float64>"),
         ("$g · default::Genre", "$g · default::Genre"),
+        ("$0 · int64", "$0 · int64"),
     ],
 )
 def test_plain_parameter_labels_keep_their_characters(label: str, markdown: str) -> None:
