@@ -14,7 +14,6 @@ query goes to the fallback responder.
 
 from __future__ import annotations
 
-import enum
 import functools
 import uuid
 from collections.abc import Callable, Iterable
@@ -39,42 +38,27 @@ from ecc.schema import (
     ScalarType,
     SchemaModel,
 )
+from ecc.testing import make_enum_type
 
 Responder = Callable[[str, tuple[Any, ...], dict[str, Any]], Any]
 
 # --- the server's enum types, built as the driver derives them (codecs/enum.pyx) --------------
 
 
-@functools.cache
-def _enum_type(labels: tuple[str, ...]) -> type[gel.EnumValue]:
-    name = "DerivedEnumValue"
-    bases = (gel.EnumValue,)
-    classdict = enum.EnumMeta.__prepare__(name, bases)
-    classdict["__module__"] = "gel"
-    classdict["__qualname__"] = "gel.DerivedEnumValue"
-    classdict["__tid__"] = DriverUUID(uuid.uuid5(uuid.NAMESPACE_URL, ",".join(labels)).bytes)
-    for label in labels:
-        classdict[label.upper()] = label
-    cls: type[gel.EnumValue] = enum.EnumMeta(name, bases, classdict)
-    for index, label in enumerate(labels):
-        cls(label)._index_ = index
-    return cls
-
-
 def _cardinality(value: str) -> gel.EnumValue:
-    return _enum_type(("One", "Many"))("Many" if value == "multi" else "One")
+    return make_enum_type(("One", "Many"))("Many" if value == "multi" else "One")
 
 
 def _param_kind(value: str) -> gel.EnumValue:
-    return _enum_type(("VariadicParam", "NamedOnlyParam", "PositionalParam"))(value)
+    return make_enum_type(("VariadicParam", "NamedOnlyParam", "PositionalParam"))(value)
 
 
 def _typemod(value: str) -> gel.EnumValue:
-    return _enum_type(("SetOfType", "OptionalType", "SingletonType"))(value)
+    return make_enum_type(("SetOfType", "OptionalType", "SingletonType"))(value)
 
 
 def _rewrite_kind(value: str) -> gel.EnumValue:
-    return _enum_type(("Update", "Delete", "Insert"))(value.capitalize())
+    return make_enum_type(("Update", "Delete", "Insert"))(value.capitalize())
 
 
 # --- row factories: one per shape the queries ask for (field order = shape order) ------------

@@ -24,18 +24,21 @@ import asyncio
 import dataclasses
 import datetime
 import decimal
+import enum
+import functools
 import inspect
 import json
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import gel
 import gel.errors
 from gel.datatypes import datatypes as dt
+from gel.pgproto.pgproto import UUID as DriverUUID
 
 Responder = Callable[[str, tuple[Any, ...], dict[str, Any]], Any]
 SLEEP_RE = re.compile(r"sys::_sleep\(\s*(\d+(?:\.\d+)?)\s*\)")
@@ -44,6 +47,33 @@ _DDL_RE = re.compile(r"^\s*(create|alter|drop|start\s+migration|commit\s+migrati
 _CONFIG_RE = re.compile(r"^\s*configure\s+(session|current\s+(branch|database)|instance)", re.I)
 _ANALYZE_RE = re.compile(r"^\s*analyze\s+", re.I)
 _TX_RE = re.compile(r"^\s*(start\s+transaction|commit|rollback|declare\s+savepoint)\b", re.I)
+
+
+def make_enum_type(labels: Sequence[str]) -> type[gel.EnumValue]:
+    """The ``gel.EnumValue`` subclass the driver derives for an enum with these labels.
+
+    Mirrors ``EnumCodec.new`` (gel/protocol/codecs/enum.pyx): same name, module, qualname,
+    members named ``LABEL.upper()``, ``__tid__`` and ordering ``_index_``. The type id is
+    derived from the labels, so one label set always gives the same class.
+    """
+    return _enum_type(tuple(labels))
+
+
+@functools.cache
+def _enum_type(labels: tuple[str, ...]) -> type[gel.EnumValue]:
+    name = "DerivedEnumValue"
+    bases = (gel.EnumValue,)
+    classdict = enum.EnumMeta.__prepare__(name, bases)
+    classdict["__module__"] = "gel"
+    classdict["__qualname__"] = "gel.DerivedEnumValue"
+    tid = uuid.uuid5(uuid.NAMESPACE_URL, "ecc-enum:" + ",".join(labels))
+    classdict["__tid__"] = DriverUUID(tid.bytes)
+    for label in labels:
+        classdict[label.upper()] = label
+    cls: type[gel.EnumValue] = enum.EnumMeta(name, bases, classdict)
+    for index, label in enumerate(labels):
+        cls(label)._index_ = index
+    return cls
 
 
 @dataclass

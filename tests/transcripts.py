@@ -20,8 +20,8 @@ How the recording is read back:
   fields link properties. An empty multi link cannot be told from an empty array property; it
   is built as a property (repr, fields and rendering are the same either way).
 - Enum values: the driver derives one ``gel.EnumValue`` subclass per enum type
-  (``protocol/codecs/enum.pyx``); ``make_enum_type`` builds the identical class offline. Labels
-  come from ``schema.esdl`` beside the transcripts.
+  (``protocol/codecs/enum.pyx``); ``ecc.testing.make_enum_type`` builds the identical class
+  offline. Labels come from ``schema.esdl`` beside the transcripts.
 - The recorder cut ``repr`` at ``REPR_CAP`` (4000) characters: a case whose repr is that long
   (``repr_is_cut``) can only be compared by prefix.
 - A truncated list (``{"first_50": [...], "len": n}``; only ``range_unpack`` results are) is
@@ -39,13 +39,11 @@ import ast
 import dataclasses
 import datetime
 import decimal
-import enum
 import functools
 import itertools
 import json
 import re
-import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +53,8 @@ import gel.errors
 from gel.datatypes import datatypes as dt
 from gel.errors import _base as error_fields
 from gel.pgproto.pgproto import UUID as DriverUUID
+
+from ecc.testing import make_enum_type
 
 TRANSCRIPTS_DIR = Path(__file__).resolve().parents[2] / "shared" / "gel-transcripts"
 TRANSCRIPTS_PATH = TRANSCRIPTS_DIR / "transcripts.json"
@@ -143,33 +143,6 @@ def rebuild_value(case: TranscriptCase) -> object:
         return text
     explicit_id = bool(re.search(r"\{\s*\*|[{,]\s*id\s*[,}]", case.query))
     return _Rebuilder(explicit_id).value(case.raw["type_tree"], case.raw["plain"], depth=0)
-
-
-def make_enum_type(labels: Sequence[str]) -> type[gel.EnumValue]:
-    """The ``gel.EnumValue`` subclass the driver derives for an enum with these labels.
-
-    Mirrors ``EnumCodec.new`` (gel/protocol/codecs/enum.pyx): same name, module, qualname,
-    members named ``LABEL.upper()``, ``__tid__`` and ordering ``_index_``. The type id is
-    derived from the labels, so one label set always gives an equal ``__tid__``.
-    """
-    return _enum_type(tuple(labels))
-
-
-@functools.cache
-def _enum_type(labels: tuple[str, ...]) -> type[gel.EnumValue]:
-    name = "DerivedEnumValue"
-    bases = (gel.EnumValue,)
-    classdict = enum.EnumMeta.__prepare__(name, bases)
-    classdict["__module__"] = "gel"
-    classdict["__qualname__"] = "gel.DerivedEnumValue"
-    tid = uuid.uuid5(uuid.NAMESPACE_URL, "ecc-enum:" + ",".join(labels))
-    classdict["__tid__"] = DriverUUID(tid.bytes)
-    for label in labels:
-        classdict[label.upper()] = label
-    cls: type[gel.EnumValue] = enum.EnumMeta(name, bases, classdict)
-    for index, label in enumerate(labels):
-        cls(label)._index_ = index
-    return cls
 
 
 @functools.cache
