@@ -872,14 +872,19 @@ def _runs_done_since(runtime: SessionRuntime, since: float | None) -> int:
                if r.status == "done" and r.finished_at is not None and r.finished_at > since)
 
 
+def _keep_valid_choice(key: str, options: list[str]) -> None:
+    """A selectbox's remembered choice, or its first option when the choice is gone."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[0]
+
+
 def _schema_types(model: SchemaModel, view: schema_view.SchemaView) -> None:
 
     st_comps.schema_object_types(view)
     names = [t.name for t in view.object_types]
     if not names:
         return
-    if st.session_state.get("schema_type") not in names:
-        st.session_state["schema_type"] = names[0]
+    _keep_valid_choice("schema_type", names)
     st.selectbox("Type", names, key="schema_type")
     chosen = model.object_type(st.session_state["schema_type"])
     if chosen is not None:
@@ -895,8 +900,7 @@ def _schema_graph(model: SchemaModel, view: schema_view.SchemaView) -> None:
         if not modules:
             st.caption("No module to draw.")
             return
-        if st.session_state.get("schema_graph_module") not in modules:
-            st.session_state["schema_graph_module"] = modules[0]
+        _keep_valid_choice("schema_graph_module", modules)
         module = st.selectbox("Module", modules, key="schema_graph_module")
         size = sum(1 for t in model.object_types if t.module == module)
         if size > LARGE_GRAPH_TYPES:
@@ -912,8 +916,7 @@ def _schema_graph(model: SchemaModel, view: schema_view.SchemaView) -> None:
         if not names:
             st.caption("No object type to draw.")
             return
-        if st.session_state.get("schema_graph_type") not in names:
-            st.session_state["schema_graph_type"] = names[0]
+        _keep_valid_choice("schema_graph_type", names)
         name = st.selectbox("Type", names, key="schema_graph_type")
         dot = schema_view.type_graph(model, name)
     st_comps.schema_graph(dot)

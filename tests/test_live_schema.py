@@ -6,7 +6,6 @@ type (its pointers), and the enum members in the server's order. Nothing here wr
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 from collections.abc import Callable, Coroutine
@@ -14,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from ecc.client import ClientOptions, create_gel_client
-from ecc.config import load_settings
 from ecc.introspect import read_schema
 from ecc.schema import SchemaModel
+from tests.test_live import run_engine as run
 
 pytestmark = [
     pytest.mark.live,
@@ -26,18 +24,6 @@ pytestmark = [
         reason="GEL_DSN is not set: no live Gel server to test against",
     ),
 ]
-
-
-def run(body: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
-    async def main() -> Any:
-        settings = load_settings({}, os.environ)
-        client = create_gel_client(settings.connection, ClientOptions(5, 5))
-        try:
-            return await body(client)
-        finally:
-            await asyncio.wait_for(client.aclose(), 5)
-
-    return asyncio.run(main())
 
 
 def read_with(extra: Callable[[Any], Coroutine[Any, Any, Any]]) -> tuple[SchemaModel, Any]:
