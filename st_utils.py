@@ -4,7 +4,9 @@ Registries are ``st.cache_resource`` entries:
 - ``session_registry()`` (global scope): token → ``SessionRuntime`` (loop thread + client),
   with last-used timestamps and a reaper thread; ``atexit`` closes it at process exit;
 - ``session_handle()`` (session scope): this browser session's token; Streamlit calls
-  ``_release_session`` when the session disconnects, which releases its runtime at once.
+  ``_release_session`` on every websocket disconnect (the browser may come back within
+  ``server.disconnectedSessionTTL``): an idle runtime is released at once, a busy one when its
+  runs end, unless the session's next script run asks for it first (``SessionRegistry``).
 """
 
 from __future__ import annotations
@@ -92,7 +94,9 @@ def _close_registry(registry: SessionRegistry) -> None:
 
 @st.cache_resource(show_spinner=False, on_release=_close_registry)
 def session_registry() -> SessionRegistry:
-    return SessionRegistry(reap_interval_s=30.0)
+    # A busy runtime whose browser left waits at most as long as Streamlit keeps the session.
+    grace_s = float(st.get_option("server.disconnectedSessionTTL"))
+    return SessionRegistry(reap_interval_s=30.0, release_grace_s=grace_s)
 
 
 @dataclass
@@ -107,7 +111,9 @@ class SessionHandle:
 
 
 def _release_session(handle: SessionHandle) -> None:
-    # Runs on Streamlit's server thread when the browser session goes away: must not block.
+    # Runs on Streamlit's server thread on every websocket disconnect, not only when the
+    # session ends: must not block, and must not cost a running query (``release`` defers a
+    # busy runtime; a reconnect's ``session_runtime()`` keeps it).
     registry = session_registry()
     for token in list(handle.tokens):
         registry.release(token)

@@ -295,6 +295,7 @@ class BatchRunner:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         # Runs whose cancel arrived before their task existed (cancel right after submit).
         self._cancel_requested: set[int] = set()
+        self._closing = False  # set on the loop by ``cancel_all``: every later task is cancelled
 
     async def run_batch(
         self,
@@ -318,7 +319,7 @@ class BatchRunner:
                 )
                 self._tasks[record.run_id] = task
                 task.add_done_callback(functools.partial(self._task_done, record))
-                if record.run_id in self._cancel_requested:
+                if record.run_id in self._cancel_requested or self._closing:
                     self._cancel_requested.discard(record.run_id)
                     task.cancel()
 
@@ -387,5 +388,17 @@ class BatchRunner:
                 elif (record := self.book.get(run_id)) is not None and record.active:
                     # Submitted but its batch has not started on the loop yet.
                     self._cancel_requested.add(run_id)
+
+        loop.call_soon_threadsafe(_cancel)
+
+    def cancel_all(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Cancel every task, and every task of a batch that has not started yet, from any
+        thread: the session is closing. The caller records why the runs end first (the
+        first outcome wins over the "cancelled" each task would record)."""
+
+        def _cancel() -> None:
+            self._closing = True
+            for task in list(self._tasks.values()):
+                task.cancel()
 
         loop.call_soon_threadsafe(_cancel)

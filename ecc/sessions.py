@@ -6,9 +6,15 @@ Ownership (who closes what):
   outside it), for three reasons: ``release(token)`` (a browser session disconnected: Streamlit's
   ``on_release``), ``reap_idle(now, threshold)`` (the reaper thread, or a user's "Release idle
   resources"), ``close_all()`` (process exit, via ``atexit``).
+- A disconnect is not an end: Streamlit calls ``on_release`` on every websocket drop, and the
+  browser usually reconnects to the same session within a second. So ``release`` closes an
+  idle runtime at once (coming back builds a new one) but only marks a busy one
+  release-pending: its runs keep going; it closes when its last run ends, or when the reaper
+  finds it pending longer than ``release_grace_s`` (Streamlit's ``disconnectedSessionTTL``).
+  ``get_or_create`` for a pending token (the browser came back) takes the mark away.
 - A ``SessionRuntime`` owns its ``SessionLoop`` and the client created on that loop; closing
-  it cancels the runs it started, closes the client (bounded ``aclose``, else ``terminate``)
-  and ends the loop thread.
+  it records why its runs end (``SESSION_CLOSED``), then cancels them, closes the client
+  (bounded ``aclose``, else ``terminate``) and ends the loop thread.
 - The ``RunBook`` (history and results) belongs to the browser session, not to the runtime:
   the page keeps it in ``st.session_state`` (which survives reconnects) and hands it to each
   runtime it builds. Closing a runtime for any reason loses no history; a runtime marks only
@@ -16,7 +22,8 @@ Ownership (who closes what):
   by the old one's close.
 
 Invariants: two tokens never share a loop or a client; a runtime with active runs is never
-reaped as idle; the client is created on, and only used from, its session's loop.
+reaped as idle, and a disconnect never closes it; the client is created on, and only used
+from, its session's loop.
 """
 
 from __future__ import annotations
@@ -75,9 +82,9 @@ class SubmitResult:
 
 SESSION_CLOSED = ErrorView(
     kind="cancelled",
-    title="Cancelled",
-    message="The session's connection was closed (idle, or the browser left) before the query "
-    "finished. Run it again.",
+    title="Session closed",
+    message="The session was closed (the browser left and did not come back, or the server "
+    "stopped) before the query finished. Run it again.",
 )
 LOOP_DIED = ErrorView(
     kind="internal",
@@ -119,6 +126,9 @@ class SessionRuntime:
         self.query_count = 0
         self.loop_restarts = 0
         self.closed = False
+        # Called (on the loop thread) when a batch ends and none of this runtime's runs is
+        # active any more; the registry closes a release-pending runtime there.
+        self.on_idle: Callable[[SessionRuntime], None] | None = None
 
     def _new_loop(self) -> SessionLoop:
         # If the loop dies, its runs are reported lost before its unwind cancels their tasks
@@ -260,6 +270,12 @@ class SessionRuntime:
             # Only a bug in the runner gets here (each run records its own failure).
             log.error("session %s: a batch failed", self.token[:8],
                       exc_info=future.exception())
+        on_idle = self.on_idle
+        if on_idle is not None and not self.busy:
+            try:
+                on_idle(self)
+            except Exception:
+                log.exception("session %s: the idle hook failed", self.token[:8])
 
     def cancel(self, run_ids: list[int] | None = None) -> int:
         """Cancel the given runs, or all active ones. Returns how many were asked to stop."""
@@ -271,7 +287,11 @@ class SessionRuntime:
 
     @property
     def busy(self) -> bool:
-        return bool(self.book.active())
+        """A run this runtime started is queued or running (the book may also hold another
+        runtime's runs: it belongs to the browser session)."""
+        with self._owned_lock:
+            owned = set(self._owned_runs)
+        return any(r.run_id in owned for r in self.book.active())
 
     def status(self, now: float | None = None) -> RuntimeStatus:
         now = time.monotonic() if now is None else now
@@ -287,19 +307,22 @@ class SessionRuntime:
         )
 
     # --- end ----------------------------------------------------------------------------
-    def close(self) -> None:
-        """Cancel runs, close the client, stop the loop and join its thread. Idempotent."""
+    def close(self, reason: ErrorView = SESSION_CLOSED) -> None:
+        """End runs (with ``reason``), close the client, stop the loop and join its thread.
+        Idempotent."""
         with self._lock:
             if self.closed:
                 return
             self.closed = True
+            # Why the runs end is recorded before anything is cancelled: a cancelled task
+            # records the user's "cancelled", and the first outcome wins.
+            self._end_owned_runs(reason, "cancelled")
             if self._loop.alive:
-                self.cancel()
+                self._runner.cancel_all(self._loop.loop)
                 self._close_client()
             else:
                 self._terminate_client()
             self._loop.stop(timeout=self._limits.close_timeout_s + 3)
-            self._end_owned_runs(SESSION_CLOSED, "cancelled")
 
 
 async def _aclose(client: QueryClient, timeout: float) -> None:
@@ -323,6 +346,7 @@ class RegistryTotals:
     queries: int
     reaped: int
     released: int
+    release_pending: int = 0  # disconnected while busy: kept until their runs end
 
 
 RuntimeBuilder = Callable[[str], SessionRuntime]
@@ -335,15 +359,20 @@ class SessionRegistry:
     (starting its loop thread) and closing one (joining it, closing a client) happen outside
     the lock, so Streamlit's server thread (``release`` from ``on_release``) never waits on
     them. A runtime handed out by ``get_or_create`` is touched under the lock, so the reaper,
-    which picks its victims under the same lock, cannot take it in between."""
+    which picks its victims under the same lock, cannot take it in between; its
+    release-pending mark is taken away under the same lock, so a pending release completing
+    (the last run ended) and a browser coming back never both win."""
 
     def __init__(self, reap_interval_s: float | None = 30.0,
-                 idle_threshold_s: float = 300.0) -> None:
+                 idle_threshold_s: float = 300.0, release_grace_s: float = 120.0) -> None:
         self._lock = threading.Lock()
         self._runtimes: dict[str, SessionRuntime] = {}
+        # token -> time.monotonic() of the release a busy runtime is waiting out
+        self._release_pending: dict[str, float] = {}
         self._reaped = 0
         self._released = 0
         self.idle_threshold_s = idle_threshold_s
+        self.release_grace_s = release_grace_s
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
         if reap_interval_s is not None:
@@ -358,6 +387,7 @@ class SessionRegistry:
         with self._lock:
             runtime = self._runtimes.get(token)
             if runtime is not None and not runtime.closed:
+                self._release_pending.pop(token, None)  # the browser came back
                 runtime.touch()
                 return runtime
         fresh: SessionRuntime | None = build(token)
@@ -366,7 +396,9 @@ class SessionRegistry:
             if runtime is None or runtime.closed:
                 assert fresh is not None
                 runtime, fresh = fresh, None
+                runtime.on_idle = self._runs_ended
                 self._runtimes[token] = runtime
+            self._release_pending.pop(token, None)
             runtime.touch()
         if fresh is not None:  # another thread built one for this token first: it wins
             fresh.close()
@@ -377,16 +409,47 @@ class SessionRegistry:
             return self._runtimes.get(token)
 
     def release(self, token: str, *, wait: bool = False) -> threading.Thread | None:
-        """Drop a session now (its browser disconnected). Its loop and client are closed on a
-        helper thread, so the caller (Streamlit's server thread) never blocks on the database.
-        Its history stays with the browser session (``st.session_state``)."""
+        """The session's browser disconnected (it may come back). An idle runtime is dropped
+        now: its loop and client close on a helper thread (returned), so the caller
+        (Streamlit's server thread) never blocks on the database. A busy one is only marked
+        release-pending (None returned): it closes when its last run ends, unless
+        ``get_or_create`` asks for it first. The history stays with the browser session."""
         with self._lock:
-            runtime = self._runtimes.pop(token, None)
-            if runtime is not None:
-                self._released += 1
-        if runtime is None:
-            return None
-        closer = threading.Thread(target=runtime.close, name=f"ecc-close-{token[:8]}",
+            runtime = self._runtimes.get(token)
+            if runtime is None:
+                return None
+            if runtime.busy:
+                self._release_pending.setdefault(token, time.monotonic())
+                return None
+            self._drop(token)
+        return self._close_in_background(runtime, wait=wait)
+
+    def release_pending(self, token: str) -> bool:
+        """Whether ``token``'s runtime waits for its runs to end before it closes."""
+        with self._lock:
+            return token in self._release_pending
+
+    def _runs_ended(self, runtime: SessionRuntime) -> None:
+        # The runtime's on_idle hook, on its loop thread: closing it here would join the
+        # thread it runs on, hence the helper thread.
+        with self._lock:
+            token = runtime.token
+            if (token not in self._release_pending or self._runtimes.get(token) is not runtime
+                    or runtime.busy):
+                return
+            self._drop(token)
+        self._close_in_background(runtime)
+
+    def _drop(self, token: str) -> None:
+        """Caller holds the lock: forget a released runtime (closing it is the caller's)."""
+        del self._runtimes[token]
+        self._release_pending.pop(token, None)
+        self._released += 1
+
+    @staticmethod
+    def _close_in_background(runtime: SessionRuntime, *, wait: bool = False
+                             ) -> threading.Thread:
+        closer = threading.Thread(target=runtime.close, name=f"ecc-close-{runtime.token[:8]}",
                                   daemon=True)
         closer.start()
         if wait:
@@ -394,15 +457,20 @@ class SessionRegistry:
         return closer
 
     def reap_idle(self, now: float, threshold_s: float, *, keep: str | None = None) -> list[str]:
-        """Close every runtime idle longer than ``threshold_s`` with no active run.
-        ``keep`` (the caller's own token) is never reaped. Returns the reaped tokens."""
+        """Close every runtime idle longer than ``threshold_s`` with no active run, and every
+        one release-pending for longer than ``release_grace_s`` (its session expired: nobody
+        comes back for its runs). ``keep`` (the caller's own token) is never reaped.
+        Returns the reaped tokens."""
         with self._lock:
             victims = [
                 rt for token, rt in self._runtimes.items()
-                if token != keep and now - rt.last_used > threshold_s and not rt.busy
+                if token != keep and (
+                    (now - rt.last_used > threshold_s and not rt.busy)
+                    or now - self._release_pending.get(token, now) > self.release_grace_s)
             ]
             for rt in victims:
                 del self._runtimes[rt.token]
+                self._release_pending.pop(rt.token, None)
             self._reaped += len(victims)
         for rt in victims:
             rt.close()
@@ -419,6 +487,7 @@ class SessionRegistry:
         with self._lock:
             runtimes = list(self._runtimes.values())
             reaped, released = self._reaped, self._released
+            pending = len(self._release_pending)
         return RegistryTotals(
             sessions=len(runtimes),
             live_loops=sum(rt.loop.alive for rt in runtimes),
@@ -427,6 +496,7 @@ class SessionRegistry:
             queries=sum(rt.query_count for rt in runtimes),
             reaped=reaped,
             released=released,
+            release_pending=pending,
         )
 
     def close_all(self) -> None:
@@ -435,6 +505,7 @@ class SessionRegistry:
         with self._lock:
             runtimes = list(self._runtimes.values())
             self._runtimes.clear()
+            self._release_pending.clear()
         for rt in runtimes:
             rt.close()
         if self._reaper is not None and self._reaper is not threading.current_thread():

@@ -209,6 +209,52 @@ def test_a_run_cancelled_before_its_first_step_is_recorded_cancelled() -> None:
     assert book.active() == []
 
 
+def test_cancel_all_ends_running_runs_and_never_starts_queued_ones() -> None:
+    book = RunBook()
+
+    async def scenario() -> FakeClient:
+        gate = asyncio.Event()
+        fake = gated_client(gate)
+        records = book.add_batch([req("select 'gated'"), req("select 2", "Q2")])
+        runner = runner_for(book, max_running=1)
+        batch = asyncio.create_task(runner.run_batch(lambda: fake, records, POLICY))
+        await async_wait_until(lambda: fake.stats.in_flight == 1)
+        runner.cancel_all(asyncio.get_running_loop())
+        await batch
+        # A batch submitted after the close began is cancelled before it starts.
+        later = book.add_batch([req("select 3", "Q3")])
+        await runner.run_batch(lambda: fake, later, POLICY)
+        assert statuses(book, records + later) == ["cancelled"] * 3
+        return fake
+
+    fake = asyncio.run(scenario())
+    assert [call[1] for call in fake.stats.calls] == ["select 'gated'"]
+    assert fake.stats.in_flight == 0
+
+
+def test_a_reason_recorded_before_cancel_all_is_the_one_kept() -> None:
+    """The session closing records why first; the tasks' own "cancelled" comes second and
+    the first outcome wins, so the page says the session closed, not that the user cancelled."""
+    book = RunBook()
+    closed = ErrorView(kind="cancelled", title="Session closed", message="closed")
+
+    async def scenario() -> RunRecord:
+        gate = asyncio.Event()
+        fake = gated_client(gate)
+        records = book.add_batch([req("select 'gated'")])
+        runner = runner_for(book)
+        batch = asyncio.create_task(runner.run_batch(lambda: fake, records, POLICY))
+        await async_wait_until(lambda: fake.stats.in_flight == 1)
+        book.end_active(closed, "cancelled")
+        runner.cancel_all(asyncio.get_running_loop())
+        await batch
+        assert fake.stats.in_flight == 0
+        return record_of(book, records[0].run_id)
+
+    record = asyncio.run(scenario())
+    assert (record.status, record.error) == ("cancelled", closed)
+
+
 def test_errors_are_scrubbed_of_secrets() -> None:
     def leaky(query: str, args: Any, kwargs: Any) -> Any:
         return gel.errors.AuthenticationError("password 's3cret-pw' rejected")

@@ -6,6 +6,8 @@ creates a loop closes it, and these tests prove it.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,11 +21,12 @@ from ecc.loop import LoopStoppedError
 from ecc.runs import RunBook
 from ecc.sessions import (
     LOOP_DIED,
+    SESSION_CLOSED,
     RuntimeLimits,
     SessionRegistry,
     SessionRuntime,
 )
-from ecc.testing import FakeClientFactory
+from ecc.testing import FakeClientFactory, demo_responder
 from tests.conftest import loop_threads, wait_until
 
 POLICY = ExecutionPolicy(read_only=True, timeout_s=60.0)
@@ -97,6 +100,58 @@ def start_slow(runtime: SessionRuntime) -> int:
 
 def is_closed(runtime: SessionRuntime) -> bool:
     return runtime.closed and not runtime.loop.thread.is_alive()
+
+
+HELD = "select 'held'"
+
+
+class Gate:
+    """Holds every ``select 'held'`` running until ``open()`` (called from the test's thread);
+    other queries get the demo answers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._opened = False
+        self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    def responder(self, query: str, args: Any, kwargs: Any) -> Any:
+        return self._held() if query == HELD else demo_responder(query, args, kwargs)
+
+    async def _held(self) -> list[str]:
+        event = asyncio.Event()
+        with self._lock:
+            if not self._opened:
+                self._waiting.append((asyncio.get_running_loop(), event))
+            else:
+                event.set()
+        await event.wait()
+        return ["held"]
+
+    def open(self) -> None:
+        with self._lock:
+            self._opened = True
+            waiting, self._waiting = self._waiting, []
+        for loop, event in waiting:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(event.set)
+
+
+@pytest.fixture
+def gate() -> Iterator[Gate]:
+    held = Gate()
+    yield held
+    held.open()  # nothing stays held after the test
+
+
+def start_held(runtime: SessionRuntime) -> tuple[int, threading.Event]:
+    """Submit ``HELD``; return its run id once running, and an event set once the runtime has
+    handled its batch's end (its own done callback ran: it was added first)."""
+    submitted = runtime.submit([QueryRequest(name="held", query=HELD)], POLICY)
+    handled = threading.Event()
+    submitted.future.add_done_callback(lambda _: handled.set())
+    run_id = submitted.records[0].run_id
+    wait_until(lambda: status_of(runtime, run_id) == "running", what="held query running")
+    return run_id, handled
 
 
 # --- isolation and reuse --------------------------------------------------------------------
@@ -179,6 +234,7 @@ def test_release_closes_the_session_at_once(registry, build, clients) -> None:
     assert is_closed(runtime)
     assert clients.built[0].stats.closed
     assert registry.get("aaaaaaaa-1") is None
+    assert not registry.release_pending("aaaaaaaa-1")
     assert registry.totals().released == 1
 
 
@@ -187,13 +243,147 @@ def test_release_of_an_unknown_token_does_nothing(registry) -> None:
     assert registry.totals().released == 0
 
 
-def test_release_cancels_a_running_query(registry, build, clients) -> None:
+# --- a disconnect never costs a running query (Streamlit releases on every websocket drop) --
+def test_release_of_a_busy_runtime_waits_until_its_runs_end(gate) -> None:
+    clients = Clients(responder=gate.responder)
+    registry = SessionRegistry(reap_interval_s=None)
+    try:
+        runtime = registry.get_or_create("aaaaaaaa-1", Builder(clients))
+        run_id, _ = start_held(runtime)
+        assert registry.release("aaaaaaaa-1") is None  # nothing closes now
+        assert registry.release_pending("aaaaaaaa-1")
+        assert registry.get("aaaaaaaa-1") is runtime and runtime.loop.alive
+        assert not runtime.closed and not clients.built[0].stats.closed
+        assert status_of(runtime, run_id) == "running"
+        assert registry.totals().release_pending == 1
+
+        gate.open()  # the last run ends and nobody came back: now it closes
+        wait_until(lambda: is_closed(runtime), what="the pending release completed")
+        record = runtime.book.get(run_id)
+        assert record is not None and record.status == "done"
+        assert record.result is not None and record.result.value == ["held"]
+        assert clients.built[0].stats.closed
+        assert registry.get("aaaaaaaa-1") is None
+        assert not registry.release_pending("aaaaaaaa-1")
+        totals = registry.totals()
+        assert (totals.released, totals.release_pending) == (1, 0)
+        # Coming back after that simply builds a new runtime.
+        again = registry.get_or_create("aaaaaaaa-1", Builder(clients))
+        assert again is not runtime and run_query(again, "select 2").status == "done"
+    finally:
+        registry.close_all()
+
+
+def test_a_reconnect_takes_a_pending_release_away_and_keeps_the_runtime(gate) -> None:
+    clients = Clients(responder=gate.responder)
+    registry = SessionRegistry(reap_interval_s=None)
+    try:
+        runtime = registry.get_or_create("aaaaaaaa-1", Builder(clients))
+        run_id, batch_handled = start_held(runtime)
+        registry.release("aaaaaaaa-1")  # the websocket dropped
+        # The browser reconnects to the same session; its next script run asks again.
+        assert registry.get_or_create("aaaaaaaa-1", Builder(clients)) is runtime
+        assert not registry.release_pending("aaaaaaaa-1")
+        gate.open()
+        assert batch_handled.wait(5)
+        assert status_of(runtime, run_id) == "done"
+        assert registry.get("aaaaaaaa-1") is runtime
+        assert runtime.loop.alive and not runtime.closed
+        assert len(clients.built) == 1 and not clients.built[0].stats.closed
+        assert run_query(runtime, "select 2").status == "done"  # and it keeps working
+    finally:
+        registry.close_all()
+
+
+def test_a_runtime_handed_out_after_a_release_is_never_closed_under_it() -> None:
+    """The reconnect (``get_or_create``) and the last run's end (which completes a pending
+    release) race on different threads: whichever wins, the runtime the page got stays open."""
+    registry = SessionRegistry(reap_interval_s=None)
+    gates: list[Gate] = []
+    try:
+        for attempt in range(30):
+            token = f"race{attempt:04d}"
+            gate = Gate()
+            gates.append(gate)
+            runtime = registry.get_or_create(token, Builder(Clients(responder=gate.responder)))
+            _, batch_handled = start_held(runtime)
+            registry.release(token)
+            ending = threading.Thread(target=gate.open)
+            ending.start()
+            got = registry.get_or_create(token, Builder(Clients()))
+            ending.join(5)
+            assert batch_handled.wait(5)
+            assert not got.closed, f"attempt {attempt}: the page's runtime was closed"
+            assert registry.get(token) is got
+            if got is not runtime:  # the release completed first: the old one closes
+                wait_until(functools.partial(is_closed, runtime), what="the released runtime")
+            registry.release(token, wait=True)
+    finally:
+        for gate in gates:
+            gate.open()
+        registry.close_all()
+
+
+def test_a_pending_release_expires_after_the_grace_and_says_the_session_closed(
+    gate,
+) -> None:
+    clients = Clients(responder=gate.responder)
+    registry = SessionRegistry(reap_interval_s=None, release_grace_s=120)
+    try:
+        runtime = registry.get_or_create("aaaaaaaa-1", Builder(clients))
+        run_id, _ = start_held(runtime)
+        registry.release("aaaaaaaa-1")
+        now = time.monotonic()
+        assert registry.reap_idle(now + 60, 1) == []  # busy, within the grace: kept
+        assert registry.reap_idle(now + 121, 10_000) == ["aaaaaaaa-1"]
+        assert is_closed(runtime)
+        record = runtime.book.get(run_id)
+        assert record is not None and record.status == "cancelled"
+        assert record.error == SESSION_CLOSED
+        assert clients.built[0].stats.in_flight == 0 and clients.built[0].stats.closed
+        assert not registry.release_pending("aaaaaaaa-1")
+    finally:
+        registry.close_all()
+
+
+# --- why a run ended: the session closing, or the user ----------------------------------
+def test_closing_a_runtime_records_the_session_closed_not_the_users_cancel(
+    registry, build, clients
+) -> None:
     runtime = registry.get_or_create("aaaaaaaa-1", build)
     run_id = start_slow(runtime)
-    registry.release("aaaaaaaa-1", wait=True)
+    runtime.close()
     record = runtime.book.get(run_id)
     assert record is not None and record.status == "cancelled"
+    assert record.error == SESSION_CLOSED
+    assert "session was closed" in record.error.message
     assert clients.built[0].stats.in_flight == 0
+
+
+def test_a_users_cancel_is_recorded_as_cancelled(registry, build) -> None:
+    runtime = registry.get_or_create("aaaaaaaa-1", build)
+    run_id = start_slow(runtime)
+    runtime.cancel([run_id])
+    wait_until(lambda: status_of(runtime, run_id) == "cancelled")
+    record = runtime.book.get(run_id)
+    assert record is not None and record.error is not None
+    assert record.error != SESSION_CLOSED
+    assert (record.error.kind, record.error.message) == ("cancelled", "The query was cancelled.")
+
+
+def test_a_closing_runtime_never_starts_its_queued_runs() -> None:
+    clients = Clients()
+    runtime = SessionRuntime("tok-queued", clients,
+                             RuntimeLimits(max_running=1, close_timeout_s=1.0))
+    submitted = runtime.submit([QueryRequest(name="slow", query=SLOW),
+                                QueryRequest(name="next", query="select 'never'")], POLICY)
+    slow, queued = submitted.records
+    wait_until(lambda: status_of(runtime, slow.run_id) == "running")
+    runtime.close()
+    assert [status_of(runtime, r.run_id) for r in (slow, queued)] == ["cancelled", "cancelled"]
+    assert all(runtime.book.get(r.run_id).error == SESSION_CLOSED  # type: ignore[union-attr]
+               for r in (slow, queued))
+    assert [call[1] for call in clients.all_calls] == [SLOW]
 
 
 def test_close_all_closes_every_runtime_and_cancels_its_runs(build, clients) -> None:
@@ -205,6 +395,7 @@ def test_close_all_closes_every_runtime_and_cancels_its_runs(build, clients) -> 
     assert all(client.stats.closed for client in clients.built)
     for runtime, run_id in zip(runtimes, run_ids, strict=True):
         assert status_of(runtime, run_id) == "cancelled"
+        assert runtime.book.get(run_id).error == SESSION_CLOSED  # type: ignore[union-attr]
     assert registry.totals().sessions == 0
 
 
@@ -392,24 +583,26 @@ def test_a_reconnecting_browser_keeps_its_history_in_a_new_runtime() -> None:
 
 
 def test_a_closing_runtime_ends_only_the_runs_it_started() -> None:
-    """A browser that reconnects while its old runtime is still closing: the old close must
-    not mark the new runtime's running queries failed."""
-    registry = SessionRegistry(reap_interval_s=None)
+    """A runtime closing (its session expired) while another runtime of the same browser
+    session runs queries in the same book: the old close must not end the new one's runs."""
     book = RunBook()
+    build = _book_builder(book)
+    old, new = build("tok-race"), build("tok-race")
     try:
-        old = registry.get_or_create("tok-race", _book_builder(book))
         [old_run] = old.submit([QueryRequest(name="old", query=SLOW)], POLICY).records
         wait_until(lambda: status_of(old, old_run.run_id) == "running")
-        closer = registry.release("tok-race")  # closes on a helper thread
-        new = registry.get_or_create("tok-race", _book_builder(book))
+        closer = threading.Thread(target=old.close)
+        closer.start()
         [new_run] = new.submit([QueryRequest(name="new", query=SLOW)], POLICY).records
         wait_until(lambda: status_of(new, new_run.run_id) == "running")
-        assert closer is not None
         closer.join(timeout=10)
+        assert not closer.is_alive()
         assert status_of(new, old_run.run_id) == "cancelled"
         assert status_of(new, new_run.run_id) == "running"
+        assert new.busy and not old.busy
     finally:
-        registry.close_all()
+        old.close()
+        new.close()
 
 
 def test_reaping_keeps_the_history_and_the_next_use_gets_a_new_runtime() -> None:
