@@ -35,8 +35,10 @@ time, each opens the page and submits once).
 ``python3 -m bench.bench_ws`` prints every scenario with the settings it ran with and exits 1
 when a result was not shown within its bound; ``--gc both`` repeats them with
 ``runner.postScriptGC`` on and off; ``--memory N`` measures the server's RSS after N sessions
-each opened the page and submitted; ``--submit shortcut`` runs with Ctrl+Enter instead of the
-Run button.
+each opened the page and submitted; ``--churn N`` closes N tabs at once (idle ones, then ones
+still running a 2 s query) and times how long until the server holds no loop or client of
+theirs, as an observer session's Resources panel reports (a page run per look); ``--submit
+shortcut`` runs with Ctrl+Enter instead of the Run button.
 """
 
 from __future__ import annotations
@@ -66,13 +68,15 @@ from ecc import editor_sync
 from ecc.config import ConsoleSettings
 
 STATUS_RE = re.compile(r"^(✅|❌|🚫|⌛) \*\*(Query \d+)\*\*")
+# The Resources panel's caption: this session's client, then the process's loops and clients.
+PROCESS_RE = re.compile(r"client (\w+) · idle .*process: (\d+) loops, (\d+) clients")
 MAX_RUNNING = ConsoleSettings().max_running  # the default: this bench never changes it
 QUIET_S = 1.0  # a session is quiet when nothing arrived for this long after its results
 TICKS = os.sysconf("SC_CLK_TCK")
 NEW_SESSIONS = 50  # scenario "new": sessions that each open the page and submit once
 RUN_BUTTON = "run_queries"
 # Elements whose proto carries the widget id; the id ends with "-" and the widget's key.
-WIDGET_KINDS = ("button", "number_input", "text_area", "bidi_component")
+WIDGET_KINDS = ("button", "number_input", "text_area", "bidi_component", "checkbox")
 
 
 # --- the server -------------------------------------------------------------------------------
@@ -164,6 +168,8 @@ class Session:
     full_runs: int = 0  # new_session messages of whole-page runs
     running: bool = False  # a run started and has not finished yet
     shown: dict[str, float] = field(default_factory=dict)  # "Query N" -> first seen (monotonic)
+    process: tuple[str, int, int] | None = None  # Resources caption: own client, loops, clients
+    metrics: dict[str, str] = field(default_factory=dict)  # st.metric label -> value, as drawn
     last_message: float = 0.0
     _timers: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _intervals: dict[str, float] = field(default_factory=dict)
@@ -238,6 +244,11 @@ class Session:
             match = STATUS_RE.match(element.markdown.body)
             if match:
                 self.shown.setdefault(match.group(2), now)
+            process = PROCESS_RE.search(element.markdown.body)
+            if process:
+                self.process = (process.group(1), int(process.group(2)), int(process.group(3)))
+        elif kind == "metric":
+            self.metrics[element.metric.label] = element.metric.body
         elif kind in WIDGET_KINDS:
             widget_id = getattr(element, kind).id
             key = widget_id.rsplit("-", 1)[-1]
@@ -485,6 +496,79 @@ def print_new_sessions(fig: NewSessions, sessions: int, with_rss: bool) -> None:
           flush=True)
 
 
+@dataclass(frozen=True)
+class Churn:
+    held: tuple[int, int]  # (loops, clients) the tabs held just before they closed
+    freed_s: float  # from closing them until the observer saw none of theirs (0 0)
+    looks: int  # observer page runs it took (each one a look at the registry)
+    look_s: float  # median time of one look
+
+
+async def others_in_process(observer: Session) -> tuple[int, int]:
+    """(loops, clients) of the process less the observer's own: one page run of the observer
+    with its Resources panel on."""
+    observer.process = None
+    await observer.run_page()
+    if observer.process is None:
+        raise RuntimeError("the observer's page drew no Resources caption")
+    own_client, loops, clients = observer.process
+    return loops - 1, clients - (own_client == "created")
+
+
+async def churn(server: Server, tabs: int, query: str, via: str, busy: bool,
+                bound_s: float = 60) -> Churn:
+    """``tabs`` sessions open the page and submit ``query``; then they all close at once
+    (``busy``: while their queries still run). Times how long until the registry holds none
+    of their loops or clients."""
+    observer = await open_session(server.ws_url)
+    observer.set_value("show_resources", "bool_value", True)
+    opened: list[Session] = []
+    try:
+        for first in range(0, tabs, 10):
+            opened += await asyncio.gather(*(open_session(server.ws_url)
+                                             for _ in range(min(10, tabs - first))))
+        await asyncio.gather(*(s.submit([query], via) for s in opened))
+        deadline = time.monotonic() + bound_s
+        if busy:  # every tab's query is running before the tabs close
+            while True:
+                await others_in_process(observer)
+                if observer.metrics.get("Running (process)") == str(tabs):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the tabs' queries did not all start")
+        else:
+            shown = await asyncio.gather(*(s.wait_shown(["Query 1"], 30) for s in opened))
+            if not all(shown):
+                raise RuntimeError("a tab's result did not show within 30 s")
+            await asyncio.gather(*(s.wait_quiet(5) for s in opened))
+        held = await others_in_process(observer)
+        closed_at = time.monotonic()
+        await asyncio.gather(*(s.close() for s in opened))
+        opened = []
+        looks: list[float] = []
+        while True:
+            look = time.monotonic()
+            others = await others_in_process(observer)
+            looks.append(time.monotonic() - look)
+            if others == (0, 0):
+                break
+            if time.monotonic() > closed_at + bound_s:
+                raise RuntimeError(f"{others} (loops, clients) still held {bound_s:g} s after "
+                                   f"the tabs closed")
+        return Churn(held, time.monotonic() - closed_at, len(looks), statistics.median(looks))
+    finally:
+        await asyncio.gather(*(s.close() for s in [*opened, observer]))
+
+
+def print_churn(runs: list[Churn], tabs: int, what: str) -> None:
+    fig = sorted(runs, key=lambda c: c.freed_s)[len(runs) // 2]
+    print(f"{tabs} tabs {what} closed at once: none of their loops or clients left after "
+          f"{fig.freed_s:.2f} s (median of {len(runs)}: "
+          f"{[round(c.freed_s, 2) for c in runs]}); they held {fig.held[0]} loops and "
+          f"{fig.held[1]} clients; seen in {fig.looks} looks of {ms(fig.look_s)} each",
+          flush=True)
+
+
 # --- printing ---------------------------------------------------------------------------------
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
@@ -572,6 +656,9 @@ def main(argv: list[str] | None = None) -> bool:
                         help="runner.postScriptGC: as shipped in config.toml, or forced")
     parser.add_argument("--memory", type=int, default=0,
                         help="also: server RSS after this many sessions (0: skip)")
+    parser.add_argument("--churn", type=int, default=0,
+                        help="also: close this many tabs at once, time until their loops and "
+                        "clients are gone (0: skip)")
     parser.add_argument("--submit", choices=["button", "shortcut"], default="button",
                         help="press the Run button, or Ctrl+Enter in the editor")
     args = parser.parse_args(argv)
@@ -592,6 +679,13 @@ def main(argv: list[str] | None = None) -> bool:
                 fresh = asyncio.run(new_sessions(server, args.memory, args.submit))
                 missing += fresh.missing
                 print_new_sessions(fresh, args.memory, with_rss=True)
+            if args.churn:
+                for busy, query, what in (
+                        (False, "select Movie {title}", "(idle: results shown)"),
+                        (True, "select sys::_sleep(2)", "(each running a 2 s query)")):
+                    runs = [asyncio.run(churn(server, args.churn, query, args.submit, busy))
+                            for _ in range(args.repeats)]
+                    print_churn(runs, args.churn, what)
     if missing:
         print(f"{missing} results were NOT shown within their bound", flush=True)
     return not missing
