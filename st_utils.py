@@ -41,7 +41,7 @@ from ecc.runs import RunBook, RunRecord
 from ecc.safe_text import escape_markdown
 from ecc.schema import SchemaModel
 from ecc.schema_view import query_text
-from ecc.sessions import RuntimeLimits, SessionRegistry, SessionRuntime
+from ecc.sessions import RuntimeLimits, SessionLimitError, SessionRegistry, SessionRuntime
 from ecc.typed_inputs import TypedInputs, argument_values, typed_inputs
 from st_comps import (
     browser_components,
@@ -137,7 +137,10 @@ def client_factory(settings: ConsoleSettings) -> Any:
     """A zero-argument factory called on the session's loop to create its client."""
     if settings.fake_client:
         return testing.active_fake_factory()
-    options = ClientOptions(settings.connect_wait_s, settings.connect_timeout_s)
+    # The pool holds what the session may run at once, plus one connection for the page's own
+    # describe (typed inputs) and schema reads, so they never wait behind running queries.
+    options = ClientOptions(settings.connect_wait_s, settings.connect_timeout_s,
+                            max_concurrency=settings.max_running + 1)
 
     def make() -> QueryClient:
         return create_gel_client(settings.connection, options)
@@ -150,9 +153,11 @@ def session_runtime(settings: ConsoleSettings) -> SessionRuntime:
     The history is the browser session's own (``run_book``) and survives both."""
     registry = session_registry()
     registry.idle_threshold_s = settings.idle_threshold_s
+    registry.max_sessions = settings.max_sessions
     limits = RuntimeLimits(
         max_running=settings.max_running,
         max_kept_rows=settings.max_kept_rows,
+        max_kept_bytes=settings.max_kept_bytes,
         max_kept_results=settings.max_kept_results,
         history_size=settings.history_size,
         max_queued=settings.max_queued,
@@ -164,6 +169,17 @@ def session_runtime(settings: ConsoleSettings) -> SessionRuntime:
                               book=book)
 
     return registry.get_or_create(session_token(), build)
+
+
+def page_runtime(settings: ConsoleSettings) -> SessionRuntime:
+    """``session_runtime`` for the page script. A session refused by ``max_sessions`` gets
+    the message (through the one error view) and nothing else: no loop, no client."""
+    try:
+        return session_runtime(settings)
+    except SessionLimitError as refused:
+        st.title("Gel query console")
+        st_comps.render_error(refused.view)
+        st.stop()
 
 
 def run_book(settings: ConsoleSettings) -> RunBook:
@@ -181,7 +197,12 @@ def runtime_now() -> SessionRuntime | None:
     """For button callbacks: the session's runtime when clicked (the one the button was drawn
     with may have been reaped since). None when the settings broke meanwhile."""
     settings = read_settings()
-    return None if isinstance(settings, SettingsProblem) else session_runtime(settings)
+    if isinstance(settings, SettingsProblem):
+        return None
+    try:
+        return session_runtime(settings)
+    except SessionLimitError:  # the page run that follows says so
+        return None
 
 
 def user_prefs(settings: ConsoleSettings) -> UserPrefs:
@@ -672,7 +693,11 @@ def run_again() -> None:
     settings = read_settings()
     if run_id is None or isinstance(settings, SettingsProblem):
         return
-    runtime = session_runtime(settings)
+    try:
+        runtime = session_runtime(settings)
+    except SessionLimitError as refused:
+        st.session_state["action_errors"] = [refused.view]
+        return
     record = runtime.book.get(run_id)
     if record is None:
         return

@@ -20,7 +20,7 @@ if not settings.connection.configured and not settings.fake_client:
 moved = st_utils.page_moved()  # before any widget, and before session_runtime() mints a token
 st_utils.sign_in_gate(settings)
 ready = settings  # narrowed: a ConsoleSettings from here on (closures keep the narrow type)
-runtime = st_utils.session_runtime(settings)
+runtime = st_utils.page_runtime(settings)  # or the max_sessions message, then stop
 if runtime.ensure_loop() or st.session_state.pop("loop_notice", False):
     st.warning(st_utils.LOOP_NOTICE, icon="🔁")
 prefs = st_utils.user_prefs(settings)

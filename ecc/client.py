@@ -82,6 +82,10 @@ class QueryClient(QueryExecutor, Protocol):
 class ClientOptions:
     connect_wait_s: float
     connect_timeout_s: float
+    # The pool's size: what the session may run at once (max_running) plus one for the page's
+    # own describe/introspection. None: the server's suggested_pool_concurrency (unbounded
+    # by the console).
+    max_concurrency: int | None = None
 
 
 def create_gel_client(connection: ConnectionSettings, options: ClientOptions) -> QueryClient:
@@ -94,6 +98,7 @@ def create_gel_client(connection: ConnectionSettings, options: ClientOptions) ->
 
     client: QueryClient = gel.create_async_client(
         **connection.driver_kwargs(),
+        max_concurrency=options.max_concurrency,
         wait_until_available=max(0, round(options.connect_wait_s)),
         timeout=max(1, round(options.connect_timeout_s)),
     )

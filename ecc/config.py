@@ -226,9 +226,17 @@ class ConsoleSettings:
     row_limit: int = 100  # rows rendered per result
     max_kept_rows: int = 100_000  # rows a session keeps per result (downloads use these)
     max_kept_results: int = 20  # results a session keeps in memory; older runs keep metadata
+    # Estimated data size a session keeps per result (bytes); a larger result keeps only its
+    # metadata. 20 MB: what max_kept_rows rows of a few short columns come to (~200 B a row),
+    # so the row bound still decides for ordinary results and this one stops the single
+    # huge row (array_agg, a long string) the row bound cannot.
+    max_kept_bytes: int = 20_000_000
     history_size: int = 100
     idle_threshold_s: float = 300.0
     max_running: int = 8  # concurrent queries per session; more queue
+    # Sessions the process serves at once: each holds a loop thread and a client pool of at
+    # most max_running + 1 connections. A new session past it gets a "try again" message.
+    max_sessions: int = 100
     # How long a page run streams results into the page as queries finish; what still runs
     # after it is picked up by a polling fragment (0: poll from the start).
     stream_window_s: float = 30.0
@@ -263,6 +271,8 @@ _INT_SETTINGS = {
     "row_limit": (1, 10_000),
     "max_kept_rows": (1, 5_000_000),
     "max_kept_results": (1, 1000),
+    "max_kept_bytes": (1_000, 2_000_000_000),
+    "max_sessions": (1, 100_000),
     "history_size": (1, 10_000),
     "max_running": (1, 256),
     "max_batch": (1, 100),

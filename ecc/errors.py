@@ -16,6 +16,7 @@ Kinds, and where they come from::
     timeout      the console's client-side bound expired, or the server's
                  query_execution_timeout (QueryTimeoutError)
     cancelled    the user cancelled the query
+    capacity     the console is at a process-wide limit (max_sessions): try again later
     internal     anything else (a bug in the console): message only, never a traceback
 
 Invariants: ``ErrorView`` never carries the server's internal context
@@ -43,6 +44,7 @@ ErrorKind = Literal[
     "connection",
     "timeout",
     "cancelled",
+    "capacity",
     "internal",
 ]
 

@@ -55,6 +55,7 @@ ClientState = Literal["none", "created", "closed"]
 class RuntimeLimits:
     max_running: int = 8
     max_kept_rows: int = 100_000
+    max_kept_bytes: int = 20_000_000
     max_kept_results: int = 20
     history_size: int = 100
     max_queued: int = 40
@@ -352,6 +353,23 @@ class RegistryTotals:
 RuntimeBuilder = Callable[[str], SessionRuntime]
 
 
+class SessionLimitError(RuntimeError):
+    """The process is at ``max_sessions``: this browser session gets no runtime (no loop
+    thread, no pool) until another session's is released or reaped. Carries its view."""
+
+    def __init__(self, limit: int) -> None:
+        self.view = ErrorView(
+            kind="capacity",
+            title="Console busy",
+            message=f"The console is at its limit of {limit} active sessions; try again in a "
+            "minute.",
+            hint="Sessions are freed when their browser tab closes or after they sit idle. "
+            "An administrator can raise max_sessions in [connections.gel].",
+            retryable=True,
+        )
+        super().__init__(self.view.message)
+
+
 class SessionRegistry:
     """Process-wide map token → ``SessionRuntime``. Thread-safe.
 
@@ -364,11 +382,16 @@ class SessionRegistry:
     (the last run ended) and a browser coming back never both win."""
 
     def __init__(self, reap_interval_s: float | None = 30.0,
-                 idle_threshold_s: float = 300.0, release_grace_s: float = 120.0) -> None:
+                 idle_threshold_s: float = 300.0, release_grace_s: float = 120.0,
+                 max_sessions: int | None = None) -> None:
         self._lock = threading.Lock()
         self._runtimes: dict[str, SessionRuntime] = {}
         # token -> time.monotonic() of the release a busy runtime is waiting out
         self._release_pending: dict[str, float] = {}
+        # Process-wide cap on runtimes (each one a loop thread and a client pool); None: none.
+        # Set by the page from the settings, like ``idle_threshold_s``. A release-pending
+        # runtime still counts: its thread and pool are still there.
+        self.max_sessions = max_sessions
         self._reaped = 0
         self._released = 0
         self.idle_threshold_s = idle_threshold_s
@@ -384,25 +407,50 @@ class SessionRegistry:
         atexit.register(self.close_all)
 
     def get_or_create(self, token: str, build: RuntimeBuilder) -> SessionRuntime:
+        """The token's runtime, built when it has none. Raises ``SessionLimitError`` when
+        building one would pass ``max_sessions`` (checked before building, so a refused
+        session never starts a thread, and again when adding it, under the lock)."""
         with self._lock:
             runtime = self._runtimes.get(token)
             if runtime is not None and not runtime.closed:
                 self._release_pending.pop(token, None)  # the browser came back
                 runtime.touch()
                 return runtime
+            refused = self._refusal(token)
+        if refused is not None:
+            raise refused
         fresh: SessionRuntime | None = build(token)
         with self._lock:
             runtime = self._runtimes.get(token)
             if runtime is None or runtime.closed:
                 assert fresh is not None
-                runtime, fresh = fresh, None
-                runtime.on_idle = self._runs_ended
-                self._runtimes[token] = runtime
-            self._release_pending.pop(token, None)
-            runtime.touch()
-        if fresh is not None:  # another thread built one for this token first: it wins
+                refused = self._refusal(token)
+                runtime = None if refused is not None else fresh
+                if runtime is not None:
+                    fresh = None
+                    runtime.on_idle = self._runs_ended
+                    self._runtimes[token] = runtime
+            if runtime is not None:
+                self._release_pending.pop(token, None)
+                runtime.touch()
+        if fresh is not None:  # refused, or another thread built one for this token first
             fresh.close()
+        if runtime is None:
+            assert refused is not None
+            raise refused
         return runtime
+
+    def _refusal(self, token: str) -> SessionLimitError | None:
+        """Caller holds the lock. The error when a new runtime for ``token`` would pass
+        ``max_sessions`` (the token's own closed runtime, about to be replaced, not counted)."""
+        if self.max_sessions is None:
+            return None
+        live = sum(1 for t, rt in self._runtimes.items() if t != token and not rt.closed)
+        if live < self.max_sessions:
+            return None
+        log.warning("refused a new session: %d of max_sessions = %d are active", live,
+                    self.max_sessions)
+        return SessionLimitError(self.max_sessions)
 
     def get(self, token: str) -> SessionRuntime | None:
         with self._lock:

@@ -62,6 +62,32 @@ def test_the_client_is_lazy_nothing_connects_at_creation() -> None:
     asyncio.run(create())  # no exception: creation never touches the network
 
 
+def test_the_client_pool_is_sized_by_max_concurrency() -> None:
+    settings = ConnectionSettings(host="127.0.0.1", port=refused_port())
+
+    async def pool_size() -> tuple[int, int | None]:
+        client: Any = create_gel_client(
+            settings, ClientOptions(connect_wait_s=0, connect_timeout_s=1, max_concurrency=9))
+        try:  # the driver's pool, never connected
+            return client._impl.get_max_concurrency(), client._impl._user_max_concurrency
+        finally:
+            client.terminate()
+
+    # The user's value wins over the server's suggested_pool_concurrency (driver 3.1).
+    assert asyncio.run(pool_size()) == (9, 9)
+
+
+def test_the_page_sizes_each_session_pool_to_max_running_plus_one(monkeypatch) -> None:
+    import st_utils
+    from ecc.config import ConsoleSettings
+
+    seen: list[ClientOptions] = []
+    monkeypatch.setattr(st_utils, "create_gel_client",
+                        lambda connection, options: seen.append(options))
+    st_utils.client_factory(ConsoleSettings(max_running=3))()
+    assert [o.max_concurrency for o in seen] == [4]
+
+
 # --- the protocol's implicit limit, against the installed driver -----------------------------
 def _recording_driver_client(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[Any]]:
     """A real (never connected) gel client whose ``_query`` records the context it gets."""

@@ -23,6 +23,7 @@ from ecc.sessions import (
     LOOP_DIED,
     SESSION_CLOSED,
     RuntimeLimits,
+    SessionLimitError,
     SessionRegistry,
     SessionRuntime,
 )
@@ -711,3 +712,68 @@ def _book_builder(book: RunBook) -> Callable[[str], SessionRuntime]:
     clients = Clients()
     return lambda token: SessionRuntime(token, clients, RuntimeLimits(close_timeout_s=1.0),
                                         book=book)
+
+
+# --- max_sessions: a process-wide cap on runtimes (loop threads and pools) ---------------------
+def test_the_session_past_max_sessions_is_refused_and_the_others_keep_working(
+    registry, build, clients, new_loop_threads
+) -> None:
+    registry.max_sessions = 2
+    first = registry.get_or_create("aaaaaaaa-1", build)
+    second = registry.get_or_create("bbbbbbbb-2", build)
+    with pytest.raises(SessionLimitError) as refused:
+        registry.get_or_create("cccccccc-3", build)
+    view = refused.value.view
+    assert view.kind == "capacity" and view.retryable
+    assert view.message == ("The console is at its limit of 2 active sessions; try again in a "
+                            "minute.")
+    assert registry.get("cccccccc-3") is None
+    assert len(new_loop_threads()) == 2 and len(clients.built) == 0  # nothing built for it
+    assert run_query(first).status == "done" and run_query(second).status == "done"
+    assert registry.get_or_create("aaaaaaaa-1", build) is first  # known tokens still served
+
+
+def test_a_released_session_frees_its_slot(registry, build) -> None:
+    registry.max_sessions = 1
+    first = registry.get_or_create("aaaaaaaa-1", build)
+    with pytest.raises(SessionLimitError):
+        registry.get_or_create("bbbbbbbb-2", build)
+    registry.release("aaaaaaaa-1", wait=True)
+    second = registry.get_or_create("bbbbbbbb-2", build)
+    assert run_query(second).status == "done"
+    assert is_closed(first)
+
+
+def test_a_reaped_session_frees_its_slot_too(registry, build) -> None:
+    registry.max_sessions = 1
+    registry.get_or_create("aaaaaaaa-1", build)
+    assert registry.reap_idle(time.monotonic() + 100, 10) == ["aaaaaaaa-1"]
+    assert run_query(registry.get_or_create("bbbbbbbb-2", build)).status == "done"
+
+
+def test_racing_new_sessions_never_pass_max_sessions(registry, clients) -> None:
+    """Building happens outside the lock: two new sessions may both build, but only one is
+    added; the other's runtime is closed and it gets the message."""
+    registry.max_sessions = 1
+    gate = threading.Barrier(2)
+
+    def slow_build(token: str) -> SessionRuntime:
+        gate.wait(timeout=5)  # both passed the first check before either is added
+        return SessionRuntime(token, clients, RuntimeLimits(close_timeout_s=1.0))
+
+    outcomes: list[object] = []
+
+    def create(token: str) -> None:
+        try:
+            outcomes.append(registry.get_or_create(token, slow_build))
+        except SessionLimitError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=create, args=(t,)) for t in ("tok-a", "tok-b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    winners = [o for o in outcomes if isinstance(o, SessionRuntime)]
+    assert len(winners) == 1 and sum(isinstance(o, SessionLimitError) for o in outcomes) == 1
+    assert registry.totals().sessions == 1
