@@ -31,7 +31,15 @@ from ecc.arglang import render_named, render_positional
 from ecc.client import ClientOptions, QueryClient, create_gel_client
 from ecc.config import ConsoleSettings, SettingsError, load_settings
 from ecc.describe_cache import DescribeCache, Description
-from ecc.drafts import DraftLimits, build_requests
+from ecc.drafts import (
+    DraftLimits,
+    argument_size_error,
+    build_requests,
+    is_link_param_name,
+    link_params,
+    link_problem,
+    request_argument_sizes,
+)
 from ecc.errors import ConsoleInputError, ErrorView, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest
 from ecc.introspect import read_schema, read_standard
@@ -281,13 +289,14 @@ def submit_form(runtime: SessionRuntime, content: FormContent, settings: Console
     content, typed_errors = _with_typed_values(runtime, content, settings)
     if typed_errors:
         return [e.scrubbed(settings.secret_values) for e in typed_errors]
-    share_link(content)
+    linked = content
     if content.analyze:
         content = analyzed(content)
     drafts = content.drafts()[: settings.max_batch]
     requests, errors = build_requests(drafts, limits)
     if errors:
         return [e.scrubbed(settings.secret_values) for e in errors]
+    share_link(linked, limits)  # only a run that passed the checks goes into the address
     return queue_runs(runtime, requests, settings, prefs)
 
 
@@ -325,7 +334,8 @@ def _with_typed_values(runtime: SessionRuntime, content: FormContent,
             tabs.append(tab)
             continue
         inputs = typed_inputs_for(runtime, tab.text, settings)
-        args, kwargs, problems = argument_values(f"Query {index}", inputs, tab.raw_params)
+        args, kwargs, problems = argument_values(f"Query {index}", inputs, tab.raw_params,
+                                                 max_args_chars=settings.max_args_chars)
         errors.extend(problems)
         tabs.append(replace(tab, typed_args=args if args is not None else (),
                             typed_kwargs=kwargs, args_text=arguments_text(args, render_positional),
@@ -386,17 +396,20 @@ def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettin
 SHARE_KEYS = ("q", "args", "kwargs", "mode")
 
 
-def share_link(content: FormContent) -> None:
-    """Put the first query and its values in the page address, so it can be sent to others."""
+def share_link(content: FormContent, limits: DraftLimits) -> None:
+    """Put the first query and its values in the page address, so it can be sent to others:
+    only what the loader accepts (``ecc.drafts.link_problem``, the loader's own check). A run
+    the link cannot hold clears the address (an older run's link would be a wrong one) and
+    the page says why."""
     tab = content.tabs[0]
-    params: dict[str, str] = {"q": tab.text, "mode": tab.mode}
-    if tab.mode == "text":
-        params.update({"args": tab.args_text, "kwargs": tab.kwargs_text})
-    else:
-        for name, raw in tab.raw_params.items():
-            if raw not in (None, "", False):
-                params[f"p.{name}"] = "true" if raw is True else str(raw)
-    st.query_params.from_dict({k: v for k, v in params.items() if v})
+    params = link_params(tab.text, tab.mode, tab.args_text, tab.kwargs_text, tab.raw_params)
+    problem = link_problem(params, limits)
+    if problem is None:
+        st.query_params.from_dict(params)
+        return
+    st.query_params.clear()
+    st.info(f"This run is not in the page address: a shared link of it could not be opened "
+            f"({problem}).", icon="🔗")
 
 
 @dataclass(frozen=True)
@@ -425,14 +438,10 @@ def load_shared_link(settings: ConsoleSettings) -> SharedLinkOutcome:
     query = st.query_params.to_dict()
     if not query.get("q"):
         return SharedLinkOutcome()
-    values = {k: v for k, v in query.items() if k.startswith("p.") and _param_name(k[2:])}
-    args_size = sum(len(query.get(k, "")) for k in ("args", "kwargs")) + sum(
-        len(v) for v in values.values())
-    if len(query["q"]) > settings.max_query_chars or args_size > settings.max_args_chars:
-        return SharedLinkOutcome(problem=(
-            f"The shared link was not loaded: its query has {len(query['q']):,} characters "
-            f"and its arguments {args_size:,}; this console accepts at most "
-            f"{settings.max_query_chars:,} and {settings.max_args_chars:,}."))
+    values = {k: v for k, v in query.items() if k.startswith("p.") and is_link_param_name(k[2:])}
+    problem = link_problem(query, DraftLimits(settings.max_query_chars, settings.max_args_chars))
+    if problem is not None:
+        return SharedLinkOutcome(problem=f"The shared link was not loaded: {problem}.")
     state["q_text_0"] = query["q"]
     state["q_mode_0"] = "text" if query.get("mode") == "text" else "typed"
     state["q_args_0"] = query.get("args", "")
@@ -461,10 +470,6 @@ def _link_still_shown() -> bool:
         state.pop(LINK_SHOWN_KEY, None)
         return False
     return True
-
-
-def _param_name(name: str) -> bool:
-    return name.isidentifier() or name.isdigit()
 
 
 ARRIVAL_KEY = "ecc_arrival"  # "opened" | "moved": how this server session began
@@ -702,6 +707,11 @@ def run_again() -> None:
     if record is None:
         return
     _fill_form(record.request)  # the editor shows what runs again
+    too_large = argument_size_error(record.request.name, request_argument_sizes(record.request),
+                                    settings.max_args_chars)
+    if too_large is not None:  # kept under a larger limit, say, before a settings change
+        st.session_state["action_errors"] = [too_large]
+        return
     # Shown by the page in the run this callback precedes (a callback cannot draw).
     st.session_state["action_errors"] = queue_runs(
         runtime, [record.request], settings, user_prefs(settings)

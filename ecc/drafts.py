@@ -4,6 +4,13 @@ A ``QueryDraft`` is one query of the form as text; ``build_request`` parses its 
 the safe argument language (``ecc.arglang``; never eval) and refuses, with an ``ErrorView``
 naming the query and the problem: empty text, text over the size limit, arguments over the
 size limit or unparsable, and positional and named arguments given together.
+
+Argument size has one rule however the arguments arrive (``argument_size_error``): at most
+``max_args_chars`` characters in all, counted as the user gave them: each argument-language
+field, each typed input's text (as a shared link writes it), and for "Run again" the
+arguments' text the history keeps (what goes back into the form). Shared links are written
+and read with one measure too (``link_params``, ``link_problem``), so the console never writes
+a link its own loader refuses.
 """
 
 from __future__ import annotations
@@ -59,8 +66,13 @@ def build_request(draft: QueryDraft, limits: DraftLimits) -> QueryRequest:
     if draft.typed_args is not None or draft.typed_kwargs is not None:
         args, kwargs = tuple(draft.typed_args or ()), dict(draft.typed_kwargs or {})
     else:
-        args = _parse(name, "positional arguments", draft.args_text, limits, parse_positional)
-        kwargs = _parse(name, "named arguments", draft.kwargs_text, limits, parse_named)
+        too_large = argument_size_error(
+            name, {"the positional arguments": len(draft.args_text),
+                   "the named arguments": len(draft.kwargs_text)}, limits.max_args_chars)
+        if too_large is not None:  # before parsing: the parser's work is bounded too
+            raise ConsoleInputError(too_large)
+        args = _parse(name, "positional arguments", draft.args_text, parse_positional)
+        kwargs = _parse(name, "named arguments", draft.kwargs_text, parse_named)
     if args and kwargs:
         raise input_error(
             f"{name} has both positional ($0, $1 …) and named ($name) arguments; a query "
@@ -80,14 +92,42 @@ def build_request(draft: QueryDraft, limits: DraftLimits) -> QueryRequest:
     )
 
 
-def _parse(name: str, what: str, text: str, limits: DraftLimits, parser: Any) -> Any:
-    if len(text) > limits.max_args_chars:
-        raise input_error(
-            f"{name}: the {what} are {len(text):,} characters; the limit is "
-            f"{limits.max_args_chars:,}.",
-            subject=name,
-            hint="Pass large data through the database instead of arguments.",
-        )
+def argument_size_error(subject: str, sizes: Mapping[str, int], max_args_chars: int
+                        ) -> ErrorView | None:
+    """The one size rule for a query's arguments: None when ``sizes`` (characters per part:
+    ``"$title"``, ``"positional arguments"`` ...) sum to at most ``max_args_chars``; else the
+    view, naming the largest part and the limit."""
+    total = sum(sizes.values())
+    if total <= max_args_chars:
+        return None
+    part, chars = max(sizes.items(), key=lambda item: item[1])
+    in_all = f" (the arguments {total:,} in all)" if total != chars else ""
+    verb = "is" if part.startswith("$") else "are"  # "$title is", "the named arguments are"
+    return ErrorView(
+        kind="input",
+        title="Arguments too large",
+        message=f"{subject}: {part} {verb} {chars:,} characters{in_all}; the limit is "
+        f"{max_args_chars:,} characters of arguments per query (max_args_chars). Nothing was "
+        "run.",
+        subject=subject,
+        hint="Pass large data through the database instead of arguments, or raise "
+        "max_args_chars in [connections.gel].",
+    )
+
+
+def typed_argument_sizes(raw_params: Mapping[str, object]) -> dict[str, int]:
+    """Characters per typed input, as a shared link writes them (``link_value``)."""
+    return {f"${name}": len(link_value(raw)) for name, raw in raw_params.items()}
+
+
+def request_argument_sizes(request: QueryRequest) -> dict[str, int]:
+    """Characters of a kept request's arguments (for "Run again"): the argument-language text
+    the history keeps and puts back into the form."""
+    return {"the positional arguments": len(request.args_text),
+            "the named arguments": len(request.kwargs_text)}
+
+
+def _parse(name: str, what: str, text: str, parser: Any) -> Any:
     try:
         return parser(text)
     except ArgParseError as exc:
@@ -115,3 +155,46 @@ def build_requests(
         except ConsoleInputError as exc:
             errors.append(exc.view)
     return requests, errors
+
+
+# --- shared links -----------------------------------------------------------------------------
+# A link is the page address's query parameters: ``q`` (the first tab's text), ``mode``, and
+# either ``args``/``kwargs`` (argument language) or ``p.<name>`` per typed input.
+
+
+def link_value(raw: object) -> str:
+    """A typed input's value as a link writes it: a ticked checkbox is ``true``; unticked,
+    empty or unset write nothing."""
+    if raw is True:
+        return "true"
+    return "" if raw in (None, False) else str(raw)
+
+
+def link_params(text: str, mode: str, args_text: str, kwargs_text: str,
+                raw_params: Mapping[str, object]) -> dict[str, str]:
+    """The page address's parameters for one tab (empty values left out)."""
+    params = {"q": text, "mode": mode}
+    if mode == "text":
+        params.update({"args": args_text, "kwargs": kwargs_text})
+    else:
+        params.update({f"p.{name}": link_value(raw) for name, raw in raw_params.items()})
+    return {key: value for key, value in params.items() if value}
+
+
+def is_link_param_name(name: str) -> bool:
+    """A ``p.<name>`` the loader takes: a parameter name (identifier or position)."""
+    return name.isidentifier() or name.isdigit()
+
+
+def link_problem(params: Mapping[str, str], limits: DraftLimits) -> str | None:
+    """Why a link with these parameters cannot be loaded (None: it can): its query over
+    ``max_query_chars`` or its arguments (``args``, ``kwargs`` and the ``p.<name>`` values,
+    counted as the run counts them) over ``max_args_chars``. Plain text of numbers only."""
+    query_chars = len(params.get("q", ""))
+    args_chars = sum(len(params.get(key, "")) for key in ("args", "kwargs")) + sum(
+        len(value) for key, value in params.items()
+        if key.startswith("p.") and is_link_param_name(key[2:]))
+    if query_chars <= limits.max_query_chars and args_chars <= limits.max_args_chars:
+        return None
+    return (f"its query has {query_chars:,} characters and its arguments {args_chars:,}; this "
+            f"console accepts at most {limits.max_query_chars:,} and {limits.max_args_chars:,}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ecc.drafts import argument_size_error, typed_argument_sizes
 from ecc.errors import ErrorView
 from ecc.param_values import ParamValueError, RawValue, is_blank, parse_param_value
 from ecc.params import QueryParameter, merge_with_server, scan_parameters
@@ -34,9 +35,16 @@ def typed_inputs(query: str, server: tuple[QueryParameter, ...] | None = None) -
 
 
 def argument_values(
-    subject: str, inputs: TypedInputs, raw: Mapping[str, RawValue]
+    subject: str, inputs: TypedInputs, raw: Mapping[str, RawValue],
+    max_args_chars: int | None = None,
 ) -> tuple[tuple[object, ...] | None, dict[str, object] | None, list[ErrorView]]:
-    """Positional args or named kwargs for the driver, or the errors (one per parameter)."""
+    """Positional args or named kwargs for the driver, or the errors (one per parameter).
+    Inputs over ``max_args_chars`` in all are refused before any is converted."""
+    if max_args_chars is not None:
+        shown = {p.name: raw.get(p.name) for p in inputs.parameters}
+        too_large = argument_size_error(subject, typed_argument_sizes(shown), max_args_chars)
+        if too_large is not None:
+            return None, None, [too_large]
     errors = [
         ErrorView(kind="input", title="Parameter problem", message=m, subject=subject)
         for m in inputs.problems

@@ -41,3 +41,50 @@ def test_the_session_past_max_sessions_gets_the_message_and_the_first_keeps_work
         assert BUSY not in texts(second)
         run_query(second, "select 'my turn'")
         assert not second.error and factory.calls[-1][1] == "select 'my turn'"
+
+
+# --- max_args_chars on every path ---------------------------------------------------------------
+def _address(at: AppTest) -> dict[str, str]:
+    return {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+
+
+def test_a_typed_value_over_max_args_chars_is_refused_naming_the_parameter() -> None:
+    factory = FakeFactory()
+    with console(factory, max_args_chars=20) as at:
+        at.run()
+        run_query(at, "select <str>$title", params={"title": "y" * 30})
+        assert not at.exception
+        assert "$title is 30 characters; the limit is 20 characters" in texts(at)
+        assert "max_args_chars" in texts(at)
+        assert factory.calls == [] and len(at.session_state["run_book"]) == 0  # nothing kept
+        assert "p.title" not in _address(at)  # no link of a run that did not run
+
+
+def test_a_run_within_the_limit_writes_a_link_the_loader_loads() -> None:
+    factory = FakeFactory()
+    with console(factory, max_args_chars=20) as at:
+        at.run()
+        run_query(at, "select <str>$title", params={"title": "y" * 20})
+        assert [c[1] for c in factory.calls] == ["select <str>$title"]
+        address = _address(at)
+    assert address["p.title"] == "y" * 20
+    with console(FakeFactory(), max_args_chars=20) as opened:
+        for key, value in address.items():
+            opened.query_params[key] = value
+        opened.run()
+        assert "not loaded" not in texts(opened)
+        assert opened.text_input(key="p_0_title").value == "y" * 20
+
+
+def test_run_again_over_a_lowered_limit_is_refused_with_the_message() -> None:
+    factory = FakeFactory()
+    with console(factory, max_args_chars=100) as at:
+        at.run()
+        run_query(at, "select <str>$title", params={"title": "y" * 30})
+        assert len(factory.calls) == 1
+        at.secrets["connections"] = {"gel": {"fake_client": True, "max_args_chars": 20}}
+        at.toggle(key="show_history").set_value(True).run()
+        at.button(key="history_rerun").click().run()
+        assert not at.exception
+        assert "the named arguments are" in texts(at) and "the limit is 20" in texts(at)
+        assert len(factory.calls) == 1  # nothing ran again
