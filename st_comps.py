@@ -290,6 +290,8 @@ def render_record(record: RunRecord, prefs: UserPrefs, now: float) -> None:
                     f"· `{method}()`" + phases_suffix(record.phases))
         if record.error is not None:
             render_error(record.error)
+        elif record.not_kept is not None:
+            st.warning(record.not_kept.message(), icon="📦")  # numbers only: no escaping
         elif record.result_dropped:
             st.caption("This result is no longer kept in memory; run the query again.")
 

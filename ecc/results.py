@@ -709,3 +709,163 @@ def _write_json(value: object, out: list[str], indent: int | None, level: int) -
             out.append(encode_basestring(key) + colon)
         _write_json(item, out, indent, level + 1)
     out.append(newline + outer_pad + closing)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a kept result weighs (``max_kept_bytes``)
+#
+# The implicit limit bounds rows, not bytes: one row can hold an ``array_agg`` or a string of
+# any size. ``estimated_bytes`` sizes the data cheaply: column by column (as ``table_data``
+# reads rows), a column of one scalar kind in one C-level pass (``sum(map(len, ...))``, or a
+# fixed size times its length), long sequences in chunks, and it stops as soon as the count
+# passes the budget, so an oversized result costs at most about the budget's worth of walking.
+
+_CHUNK = 65_536  # items walked per step: the budget is checked between steps
+_FIXED_BYTES: dict[type, int] = {
+    _NONE_TYPE: 0, bool: 1, int: 8, float: 8, decimal.Decimal: 16, uuid.UUID: 16,
+    _DriverUUID: 16, datetime.datetime: 8, datetime.date: 4, datetime.time: 8,
+    datetime.timedelta: 8,
+}
+_OTHER_BYTES = 16  # enums, durations, ranges' bounds of other kinds, anything else
+
+
+@dataclass(frozen=True)
+class ResultNotKept:
+    """A result over ``max_kept_bytes``: the run keeps its metadata, not its rows."""
+
+    rows: int
+    more_rows: bool
+    at_least_bytes: int  # where the estimate stopped counting: past the budget
+    max_kept_bytes: int
+
+    def message(self) -> str:
+        """What the page says (plain text made of numbers only)."""
+        rows = f"{'more than ' if self.more_rows else ''}{self.rows:,} row" + (
+            "" if self.rows == 1 and not self.more_rows else "s")
+        return (f"The result ({rows}) was at least {_megabytes(self.at_least_bytes)}, over the "
+                f"{_megabytes(self.max_kept_bytes)} a session keeps per result "
+                "(max_kept_bytes), so it was not kept. Narrow the query: fewer rows or "
+                "properties, a filter or a limit.")
+
+
+def _megabytes(count: int) -> str:
+    """``count`` bytes in MB (KB, bytes for small settings), one decimal at most."""
+    for unit, size in (("MB", 1_000_000), ("KB", 1_000)):
+        if count >= size:
+            return f"{count / size:,.1f}".removesuffix(".0") + f" {unit}"
+    return f"{count:,} bytes"
+
+
+def within_byte_budget(result: ShapedResult, max_kept_bytes: int
+                       ) -> ShapedResult | ResultNotKept:
+    """``result`` when its estimated size (its kept rows, plus a JSON method's kept text) is
+    at most ``max_kept_bytes``; else what the run keeps instead. Called after shaping."""
+    text_bytes = len(result.json_text or "")
+    size = text_bytes + estimated_bytes(result.value, max_kept_bytes - text_bytes)
+    if size <= max_kept_bytes:
+        return result
+    return ResultNotKept(result.total_rows, result.more_rows, size, max_kept_bytes)
+
+
+def estimated_bytes(value: object, budget: int) -> int:
+    """The data in ``value`` in bytes, estimated: characters of text, bytes of binary, a fixed
+    size per number, date or uuid (8, 16 ...), containers the sum of their items. Counting
+    stops once past ``budget``: a result over it returns a lower bound above ``budget``."""
+    estimate = _Estimate(budget)
+    estimate.values([value])
+    return estimate.total
+
+
+class _Estimate:
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.total = 0
+
+    @property
+    def over(self) -> bool:
+        return self.total > self.budget
+
+    def values(self, values: Sequence[object]) -> None:
+        """Add a column (or list) of values: grouped by type, each group in one pass."""
+        if len(values) > _CHUNK:
+            for start in range(0, len(values), _CHUNK):
+                self.values(values[start:start + _CHUNK])
+                if self.over:
+                    return
+            return
+        kinds = set(map(type, values))
+        if len(kinds) == 1:
+            self._group(kinds.pop(), values)
+            return
+        groups: dict[type, list[object]] = {}
+        for item in values:
+            groups.setdefault(type(item), []).append(item)
+        for kind, group in groups.items():
+            self._group(kind, group)
+            if self.over:
+                return
+
+    def _group(self, kind: type, group: Sequence[Any]) -> None:
+        if self.over:
+            return
+        fixed = _FIXED_BYTES.get(kind)
+        if fixed is not None:
+            self.total += fixed * len(group)
+        elif issubclass(kind, str | bytes | bytearray | memoryview) and \
+                not issubclass(kind, enum.Enum):
+            self.total += sum(map(len, group))
+        elif issubclass(kind, gel.Object):
+            self._objects(group)
+        elif _is_named_tuple_type(kind):
+            for index in range(len(kind._fields)):  # type: ignore[attr-defined]
+                self.values(list(map(itemgetter(index), group)))
+                if self.over:
+                    return
+        elif issubclass(kind, dict):
+            for items in group:
+                self.total += sum(len(str(key)) for key in items)
+                self.values(list(items.values()))
+                if self.over:
+                    return
+        elif issubclass(kind, list | tuple | set | frozenset | gel.MultiRange):
+            self._items(group)
+        elif issubclass(kind, gel.Range):
+            self.values([bound for r in group for bound in (r.lower, r.upper)])
+        else:
+            base = next((size for base, size in _FIXED_BYTES.items() if issubclass(kind, base)),
+                        _OTHER_BYTES)  # subclasses (IntEnum, datetime kinds), then the rest
+            self.total += base * len(group)
+
+    def _objects(self, objects: Sequence[Any]) -> None:
+        descs = list(map(gel_datatypes.get_object_descriptor, objects))
+        shapes: dict[object, list[Any]] = {}
+        if len(set(descs)) == 1:  # the usual case: one shape, no regrouping
+            shapes[descs[0]] = list(objects)
+        else:
+            for desc, obj in zip(descs, objects, strict=True):
+                shapes.setdefault(desc, []).append(obj)
+        for same_shape in shapes.values():
+            for get in _object_layout(same_shape[0]).getters:
+                self.values(list(map(get, same_shape)))
+                if self.over:
+                    return
+
+    def _items(self, containers: Sequence[Any]) -> None:
+        """Items of many small containers walked together; a long one on its own."""
+        batch: list[object] = []
+        for container in containers:
+            if len(container) >= _CHUNK:
+                self.values(container if isinstance(container, list | tuple)
+                            else list(container))
+            else:
+                batch.extend(container)
+                if len(batch) >= _CHUNK:
+                    self.values(batch)
+                    batch = []
+            if self.over:
+                return
+        self.values(batch)
+
+
+def _is_named_tuple_type(kind: type) -> bool:
+    return issubclass(kind, tuple) and hasattr(kind, "_fields")

@@ -11,6 +11,8 @@ Threads: the ``RunBook`` is written by the session's loop thread and read by the
 thread; every access holds ``_lock`` and readers get immutable ``RunRecord`` snapshots.
 Memory: at most ``history_size`` records, and only the newest ``max_kept_results`` keep their
 result value; older ones keep their metadata (query, arguments, status, timings, row count).
+A result whose estimated size passes ``max_kept_bytes`` is never kept: its run records
+``not_kept`` (rows, the size counted, the budget) for the page to say why.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import gel.errors
 from ecc.client import QueryClient
 from ecc.errors import ErrorView, error_view
 from ecc.execute import ExecutionPolicy, PhaseClock, QueryRequest, execute
-from ecc.results import ShapedResult, shape_result
+from ecc.results import ResultNotKept, ShapedResult, shape_result, within_byte_budget
 
 log = logging.getLogger("ecc.runs")
 
@@ -80,6 +82,7 @@ class RunRecord:
     finished_at: float | None = None
     result: ShapedResult | None = None
     result_dropped: bool = False  # the result aged out of memory; metadata stays
+    not_kept: ResultNotKept | None = None  # the result was over max_kept_bytes: never kept
     rows: int | None = None
     error: ErrorView | None = None
     phases: RunPhases = RunPhases()
@@ -145,6 +148,7 @@ class RunBook:
         result: ShapedResult | None = None,
         error: ErrorView | None = None,
         phases: dict[str, float] | None = None,
+        not_kept: ResultNotKept | None = None,
     ) -> None:
         now = time.monotonic()
         with self._lock:
@@ -157,7 +161,9 @@ class RunBook:
                 started_at=record.started_at if record.started_at is not None else now,
                 finished_at=now,
                 result=result,
-                rows=result.total_rows if result is not None else None,
+                rows=result.total_rows if result is not None else (
+                    not_kept.rows if not_kept is not None else None),
+                not_kept=not_kept,
                 error=error,
                 phases=RunPhases.from_seconds(
                     phases or {},
@@ -285,10 +291,12 @@ class BatchRunner:
         max_kept_rows: int,
         secrets: tuple[str, ...] = (),
         task_prefix: str = "ecc",
+        max_kept_bytes: int | None = None,
     ) -> None:
         self.book = book
         self._max_running = max_running
         self._max_kept_rows = max_kept_rows
+        self._max_kept_bytes = max_kept_bytes  # None: results are bounded by rows only
         self._secrets = secrets
         self._task_prefix = task_prefix
         self._semaphore: asyncio.Semaphore | None = None  # created on the loop that uses it
@@ -365,8 +373,13 @@ class BatchRunner:
                 raw = await execute(client_factory(), request, policy, clock)
                 limit = policy.implicit_limit if request.method.returns_many else 0
                 shaped = shape_result(raw, request.method, self._max_kept_rows, limit)
+                kept = shaped if self._max_kept_bytes is None else \
+                    within_byte_budget(shaped, self._max_kept_bytes)
                 clock.lap("shape")
-            self.book.finish(record.run_id, "done", result=shaped, phases=clock.seconds)
+            if isinstance(kept, ResultNotKept):
+                self.book.finish(record.run_id, "done", not_kept=kept, phases=clock.seconds)
+            else:
+                self.book.finish(record.run_id, "done", result=kept, phases=clock.seconds)
         except (Exception, asyncio.CancelledError) as exc:
             # A cancelled child ends quietly: the TaskGroup ignores cancelled children, and
             # its siblings keep running.

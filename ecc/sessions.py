@@ -147,6 +147,7 @@ class SessionRuntime:
             self.book,
             max_running=self._limits.max_running,
             max_kept_rows=self._limits.max_kept_rows,
+            max_kept_bytes=self._limits.max_kept_bytes,
             secrets=self._secrets,
             task_prefix=f"ecc-{self.token[:8]}",
         )

@@ -88,3 +88,20 @@ def test_run_again_over_a_lowered_limit_is_refused_with_the_message() -> None:
         assert not at.exception
         assert "the named arguments are" in texts(at) and "the limit is 20" in texts(at)
         assert len(factory.calls) == 1  # nothing ran again
+
+
+# --- max_kept_bytes ------------------------------------------------------------------------------
+def test_a_result_over_max_kept_bytes_keeps_its_metadata_and_the_page_says_why() -> None:
+    factory = FakeFactory()
+    with console(factory, max_kept_bytes=1_000) as at:
+        at.run()
+        run_query(at, "select '" + "w" * 3_000 + "'")
+        assert not at.exception and not at.dataframe  # no rows kept, none drawn
+        page = texts(at)
+        assert ("The result (1 row) was at least 3 KB, over the 1 KB a session keeps per "
+                "result (max_kept_bytes), so it was not kept") in page
+        run_query(at, "select 'small'")  # the next result is kept as usual
+        assert len(at.dataframe) == 1
+        at.toggle(key="show_history").set_value(True).run()
+        rows = at.dataframe[-1].value
+        assert list(rows["rows"]) == [1, 1] and list(rows["status"]) == ["done", "done"]

@@ -162,6 +162,8 @@ def test_wrong_type_is_an_error_naming_the_key(key, value, expected) -> None:
         ("port", 0),
         ("port", 70000),
         ("port", "-1"),
+        ("max_sessions", 0),
+        ("max_kept_bytes", 999),
     ],
 )
 def test_out_of_range_number_is_an_error_naming_the_key(key, value) -> None:
@@ -172,6 +174,12 @@ def test_out_of_range_number_is_an_error_naming_the_key(key, value) -> None:
 def test_range_bounds_are_inclusive() -> None:
     settings = load_settings({"row_limit": 1, "max_batch": 100, "connect_wait_s": 0}, {})
     assert (settings.row_limit, settings.max_batch, settings.connect_wait_s) == (1, 100, 0.0)
+
+
+def test_process_and_byte_limits_are_read_with_their_defaults() -> None:
+    assert (ConsoleSettings().max_sessions, ConsoleSettings().max_kept_bytes) == (100, 20_000_000)
+    settings = load_settings({"max_sessions": 3, "max_kept_bytes": 5_000_000}, {})
+    assert (settings.max_sessions, settings.max_kept_bytes) == (3, 5_000_000)
 
 
 def test_max_queued_defaults_to_at_least_one_full_submission() -> None:

@@ -2,12 +2,21 @@
 
 - One argument-size rule (``ecc.drafts.argument_size_error``) for typed inputs, the argument
   language, shared links and "Run again"; links are written and read with one measure.
+- A result over ``max_kept_bytes`` keeps its metadata and says why; its size is estimated
+  cheaply and the estimate stops once past the budget.
 """
 
 from __future__ import annotations
 
-import pytest
+import datetime
+import decimal
+import uuid
 
+import gel
+import pytest
+from gel.datatypes import datatypes as dt
+
+from ecc.client import QueryMethod
 from ecc.drafts import (
     DraftLimits,
     QueryDraft,
@@ -19,7 +28,10 @@ from ecc.drafts import (
     typed_argument_sizes,
 )
 from ecc.errors import ConsoleInputError
-from ecc.execute import QueryRequest
+from ecc.execute import ExecutionPolicy, QueryRequest
+from ecc.results import ResultNotKept, estimated_bytes, shape_result, within_byte_budget
+from ecc.sessions import RuntimeLimits, SessionRuntime
+from ecc.testing import FakeClientFactory, demo_movies
 from ecc.typed_inputs import argument_values, typed_inputs
 
 LIMITS = DraftLimits(max_query_chars=100, max_args_chars=50)
@@ -99,3 +111,81 @@ def test_link_problem_names_both_sizes_and_both_limits() -> None:
     problem = link_problem({"q": "s" * 101, "p.title": "x" * 3, "p.**x**": "x" * 99}, LIMITS)
     assert problem == ("its query has 101 characters and its arguments 3; this console accepts "
                        "at most 100 and 50")
+
+
+# --- max_kept_bytes: a result's size, estimated ---------------------------------------------------
+BIG = 10**12  # a budget nothing here reaches
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("héllo", 5),  # characters
+    (b"\x00\x01\x02", 3),
+    ([1, 2.5, True, None], 8 + 8 + 1 + 0),
+    ([uuid.UUID(int=1), decimal.Decimal("1.5"), datetime.timedelta(seconds=1)], 16 + 16 + 8),
+    ([["ab", "c"], ("d",), {"e", "ff"}], 3 + 1 + 3),
+    ({"key": "value", "n": [1, 2]}, 3 + 5 + 1 + 16),
+    (gel.NamedTuple(a="xyz", b=7), 3 + 8),
+    (gel.Range(1, 10), 16),
+])
+def test_the_estimate_counts_the_data(value: object, expected: int) -> None:
+    assert estimated_bytes(value, BIG) == expected
+
+
+def test_objects_count_the_properties_the_page_shows_column_by_column() -> None:
+    person = dt.create_object_factory(id={"property", "implicit"}, name="property",
+                                      tags="property")
+    rows = [person(uuid.UUID(int=i), "n" * i, ["t"] * i) for i in range(4)]
+    assert estimated_bytes(rows, BIG) == (0 + 1 + 2 + 3) * 2  # the implicit id is not shown
+
+
+def test_mixed_kinds_in_one_column_are_each_counted() -> None:
+    assert estimated_bytes(["abc", 5, None, b"xy", ["q"]], BIG) == 3 + 8 + 0 + 2 + 1
+
+
+def test_the_estimate_stops_once_past_the_budget() -> None:
+    column = ["x" * 1000] * 200_000  # 200 MB of text, walked in chunks
+    counted = estimated_bytes(column, 1_000_000)
+    assert 1_000_000 < counted <= 1_000_000 + 65_536 * 1000  # stopped after one chunk
+    assert estimated_bytes([column], 1_000_000) == counted  # nested: the same early stop
+
+
+def test_a_result_within_the_budget_is_kept_as_it_is() -> None:
+    shaped = shape_result(demo_movies(3), QueryMethod.QUERY, 100)
+    assert within_byte_budget(shaped, 1_000) is shaped
+
+
+def test_a_result_over_the_budget_keeps_its_metadata_and_says_why() -> None:
+    shaped = shape_result(["y" * 30_000_000], QueryMethod.QUERY, 100, implicit_limit=101)
+    not_kept = within_byte_budget(shaped, 20_000_000)
+    assert not_kept == ResultNotKept(rows=1, more_rows=False, at_least_bytes=30_000_000,
+                                     max_kept_bytes=20_000_000)
+    assert not_kept.message() == (
+        "The result (1 row) was at least 30 MB, over the 20 MB a session keeps per result "
+        "(max_kept_bytes), so it was not kept. Narrow the query: fewer rows or properties, a "
+        "filter or a limit.")
+
+
+def test_a_json_result_counts_its_kept_text_too() -> None:
+    text = '["' + "z" * 600 + '"]'
+    shaped = shape_result(text, QueryMethod.QUERY_JSON, 100)
+    assert shaped.json_text == text
+    assert isinstance(within_byte_budget(shaped, 1_000), ResultNotKept)  # 604 + 600
+    assert within_byte_budget(shaped, 1_204) is shaped
+
+
+def test_a_run_over_max_kept_bytes_is_done_with_its_row_count_and_no_result() -> None:
+    big = "select '" + "w" * 5_000 + "'"
+    runtime = SessionRuntime("tok-bytes", FakeClientFactory(),
+                             RuntimeLimits(max_kept_bytes=2_000, close_timeout_s=1.0))
+    try:
+        requests = [QueryRequest(name="big", query=big), QueryRequest(name="small",
+                                                                      query="select 'ok'")]
+        submitted = runtime.submit(requests, ExecutionPolicy(read_only=True, timeout_s=10))
+        submitted.future.result(timeout=10)
+        big_run, small_run = (runtime.book.get(r.run_id) for r in submitted.records)
+        assert big_run is not None and small_run is not None
+        assert (big_run.status, big_run.result, big_run.rows) == ("done", None, 1)
+        assert big_run.not_kept is not None and big_run.not_kept.at_least_bytes == 5_000
+        assert small_run.result is not None and small_run.not_kept is None
+    finally:
+        runtime.close()
