@@ -105,3 +105,29 @@ def test_a_result_over_max_kept_bytes_keeps_its_metadata_and_the_page_says_why()
         at.toggle(key="show_history").set_value(True).run()
         rows = at.dataframe[-1].value
         assert list(rows["rows"]) == [1, 1] and list(rows["status"]) == ["done", "done"]
+
+
+def _share(limit: int) -> None:  # an AppTest script: share_link of one typed run
+    import streamlit as st
+
+    import st_utils
+    from ecc.drafts import DraftLimits
+    from st_data_structures import FormContent, QueryTabContent
+
+    st.query_params["q"] = "select 'an older run'"
+    tab = QueryTabContent(text="select <str>$t", raw_params={"t": "y" * 30})
+    st_utils.share_link(FormContent(tabs=(tab,)), DraftLimits(100, limit))
+
+
+def test_a_link_the_loader_would_refuse_is_never_written() -> None:
+    at = AppTest.from_function(_share, args=(20,))
+    at.run()
+    assert not at.exception
+    assert dict(at.query_params) == {}  # not the run's link, and not an older run's either
+    assert [el.value for el in at.info] == [
+        "This run is not in the page address: a shared link of it could not be opened (its "
+        "query has 14 characters and its arguments 30; this console accepts at most 100 and "
+        "20)."]
+    fits = AppTest.from_function(_share, args=(30,))
+    fits.run()
+    assert _address(fits) == {"q": "select <str>$t", "mode": "typed", "p.t": "y" * 30}
