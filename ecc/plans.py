@@ -23,6 +23,7 @@ Anything unexpected gives an ``UnreadablePlan`` carrying the raw answer, never a
 from __future__ import annotations
 
 import contextlib
+import decimal
 import gc
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -130,12 +131,16 @@ def plan_document(value: object) -> tuple[str, dict[str, Any]] | None:
     """The plan's JSON text and its parsed object in a result value, whichever driver method
     fetched it, or None.
 
-    ``query_single`` gives the string itself, ``query`` a one-item list of it, and the JSON
-    methods the same wrapped once more as JSON (the server's JSON of a ``str``).
+    ``query_single`` gives the string itself, ``query`` a one-item list of it; the JSON methods
+    give the document itself as JSON (5.8, recorded), which the console keeps parsed: the
+    object, or a one-item list of it (``query_json``). A string wrapped once more as JSON (the
+    JSON of a ``str``) is read too.
     """
     for _ in range(3):
         if isinstance(value, list) and len(value) == 1:
             value = value[0]
+        if isinstance(value, dict):
+            return _reparsed(value)
         if not isinstance(value, str):
             return None
         try:
@@ -146,6 +151,23 @@ def plan_document(value: object) -> tuple[str, dict[str, Any]] | None:
             return value, inner
         value = inner
     return None
+
+
+def _reparsed(document: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """A document the console parsed with exact numbers (``Decimal``, as JSON methods keep
+    them) as JSON text and as the plain JSON the reader takes (floats)."""
+    try:
+        text = json.dumps(document, ensure_ascii=False, default=_as_float)
+        inner = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return (text, inner) if isinstance(inner, dict) else None
+
+
+def _as_float(value: object) -> float:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def read_plan(value: object) -> QueryPlan | UnreadablePlan:
