@@ -94,8 +94,10 @@ def create_gel_client(connection: ConnectionSettings, options: ClientOptions) ->
 
     client: QueryClient = gel.create_async_client(
         **connection.driver_kwargs(),
-        wait_until_available=max(0, round(options.connect_wait_s)),
-        timeout=max(1, round(options.connect_timeout_s)),
+        # Seconds as given: the driver takes floats for both (gel 3.1 con_utils), and
+        # rounding made connect_wait_s = 0.5 wait 0 s.
+        wait_until_available=max(0.0, float(options.connect_wait_s)),
+        timeout=float(options.connect_timeout_s),
     )
     return client
 
