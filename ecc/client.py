@@ -92,13 +92,13 @@ def create_gel_client(connection: ConnectionSettings, options: ClientOptions) ->
     """
     import gel  # heavy import kept where it is needed
 
-    client: QueryClient = gel.create_async_client(
-        **connection.driver_kwargs(),
-        # Seconds as given: the driver takes floats for both (gel 3.1 con_utils), and
-        # rounding made connect_wait_s = 0.5 wait 0 s.
-        wait_until_available=max(0.0, float(options.connect_wait_s)),
-        timeout=float(options.connect_timeout_s),
-    )
+    # Seconds as given: gel 3.1 annotates both ``int`` but parses and uses floats (con_utils'
+    # ClientConfiguration); rounding made connect_wait_s = 0.5 wait 0 s.
+    seconds: dict[str, Any] = {
+        "wait_until_available": max(0.0, float(options.connect_wait_s)),
+        "timeout": float(options.connect_timeout_s),
+    }
+    client: QueryClient = gel.create_async_client(**connection.driver_kwargs(), **seconds)
     return client
 
 
