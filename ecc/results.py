@@ -130,7 +130,10 @@ def shape_result(raw: object, method: QueryMethod, max_kept_rows: int,
             value = [value]
         elif not isinstance(value, list):
             if method.returns_json or value is None:
-                raise TypeError(f"{method.value}() returned a non-array: {type(value).__name__}")
+                raise TypeError(
+                    f"{method.value}() returned a non-array: {type(value).__name__}. The "
+                    "server's answer is not a set of rows: run the query with another "
+                    "cardinality or JSON off.")
             value = list(value)  # type: ignore[call-overload]
         total = len(value)
         more = 0 < implicit_limit <= total
