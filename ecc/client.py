@@ -96,12 +96,14 @@ def create_gel_client(connection: ConnectionSettings, options: ClientOptions) ->
     """
     import gel  # heavy import kept where it is needed
 
+    # Seconds as given: gel 3.1 annotates both ``int`` but parses and uses floats (con_utils'
+    # ClientConfiguration); rounding made connect_wait_s = 0.5 wait 0 s.
+    seconds: dict[str, Any] = {
+        "wait_until_available": max(0.0, float(options.connect_wait_s)),
+        "timeout": float(options.connect_timeout_s),
+    }
     client: QueryClient = gel.create_async_client(
-        **connection.driver_kwargs(),
-        max_concurrency=options.max_concurrency,
-        wait_until_available=max(0, round(options.connect_wait_s)),
-        timeout=max(1, round(options.connect_timeout_s)),
-    )
+        **connection.driver_kwargs(), max_concurrency=options.max_concurrency, **seconds)
     return client
 
 

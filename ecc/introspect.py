@@ -88,9 +88,11 @@ ALIASES_QUERY = """\
 with module schema
 select Alias {name, expr, type: {name}} filter not .builtin order by .name"""
 
+# ``Global`` is a reserved keyword (5.8 answers ``select Global`` with "Missing keyword
+# 'TYPE'"): the type is named in full, as in the form a 5.8 server answered
+# (``select schema::Global {name, target: {name}, required, cardinality, default}``).
 GLOBALS_QUERY = """\
-with module schema
-select Global {name, target: {name}, required, cardinality, default, expr}
+select schema::Global {name, target: {name}, required, cardinality, default, expr}
 filter not .builtin order by .name"""
 
 EXTENSIONS_QUERY = "select schema::Extension {name} order by .name"

@@ -22,8 +22,7 @@ Anything unexpected gives an ``UnreadablePlan`` carrying the raw answer, never a
 
 from __future__ import annotations
 
-import contextlib
-import gc
+import decimal
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,9 +35,10 @@ MAX_FLAME_HEIGHT_PX = 1200
 _CHAR_PX = 7.0  # rough width of one label character in the flame graph, in pixels
 
 
-@dataclass(frozen=True)
-class TextSpan:
-    """A span of the query text a node came from (``buffers[buffer_idx][start:end]``)."""
+class TextSpan(NamedTuple):
+    """A span of the query text a node came from (``buffers[buffer_idx][start:end]``). A
+    NamedTuple: one object per span (a dataclass is two), and a tuple of atoms, which the
+    collector stops tracking."""
 
     buffer_idx: int
     start: int
@@ -130,12 +130,16 @@ def plan_document(value: object) -> tuple[str, dict[str, Any]] | None:
     """The plan's JSON text and its parsed object in a result value, whichever driver method
     fetched it, or None.
 
-    ``query_single`` gives the string itself, ``query`` a one-item list of it, and the JSON
-    methods the same wrapped once more as JSON (the server's JSON of a ``str``).
+    ``query_single`` gives the string itself, ``query`` a one-item list of it; the JSON methods
+    give the document itself as JSON (5.8, recorded), which the console keeps parsed: the
+    object, or a one-item list of it (``query_json``). A string wrapped once more as JSON (the
+    JSON of a ``str``) is read too.
     """
     for _ in range(3):
         if isinstance(value, list) and len(value) == 1:
             value = value[0]
+        if isinstance(value, dict):
+            return _reparsed(value)
         if not isinstance(value, str):
             return None
         try:
@@ -148,28 +152,29 @@ def plan_document(value: object) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def read_plan(value: object) -> QueryPlan | UnreadablePlan:
-    """The plan in an ``analyze`` answer (see ``plan_document``), or why it cannot be read."""
-    with _collector_paused():
-        return _read_plan(value)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A large answer allocates a few hundred thousand small objects in one go, and every
-    full collection the allocations trigger walks the whole heap (a server's is large): the
-    automatic collector waits for this one bounded read. It is re-enabled by whoever saw it
-    enabled, so concurrent reads leave it as they found it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+def _reparsed(document: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """A document the console parsed with exact numbers (``Decimal``, as JSON methods keep
+    them) as JSON text and as the plain JSON the reader takes (floats)."""
     try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+        text = json.dumps(document, ensure_ascii=False, default=_as_float)
+        inner = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return (text, inner) if isinstance(inner, dict) else None
 
 
-def _read_plan(value: object) -> QueryPlan | UnreadablePlan:
+def _as_float(value: object) -> float:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def read_plan(value: object) -> QueryPlan | UnreadablePlan:
+    """The plan in an ``analyze`` answer (see ``plan_document``), or why it cannot be read.
+
+    Never touches the garbage collector's process-wide state (other sessions' threads rely
+    on it); a large plan is read with few surviving container objects instead (see
+    ``_Builder``): what the collector walks is what a read keeps."""
     found = plan_document(value)
     if found is None:
         return UnreadablePlan("The answer is not the JSON object an analyze returns.",
@@ -254,37 +259,40 @@ def _contexts(raw: object) -> tuple[TextSpan, ...]:
     return tuple(spans)
 
 
-# A node while its tree is read: (parent, depth, node_type, label, relation, alias,
-# planned_rows, actual_rows, loops, total_ms, contexts, properties); children kept apart.
+# A node as a reader hands it over: (parent, depth, node_type, label, relation, alias,
+# planned_rows, actual_rows, loops, total_ms, contexts, properties); a temporary.
 _Draft = tuple[int | None, int, str, str, str | None, str | None, float | None, float | None,
                int, float, tuple[TextSpan, ...], tuple[tuple[str, str], ...]]
 
 
 class _Builder:
-    """Collects a tree's nodes in preorder, then freezes them with children and self times."""
+    """Collects a tree's nodes in preorder, then gives the nodes with children theirs.
+
+    Each node is built once, as a leaf (no children, self time = its total); only the nodes
+    that turn out to have children are built again at the end. So a read keeps about one
+    object per node: no draft, no list of children per leaf (what a large read keeps is what
+    the collector walks while it runs)."""
 
     def __init__(self) -> None:
-        self.drafts: list[_Draft] = []
-        self.children: list[list[int]] = []
+        self.nodes: list[PlanNode] = []
 
-    def add(self, draft: _Draft) -> int:
-        index = len(self.drafts)
-        self.drafts.append(draft)
-        self.children.append([])
-        parent = draft[0]
-        if parent is not None:
-            self.children[parent].append(index)
+    def add(self, d: _Draft) -> int:
+        index = len(self.nodes)
+        total = d[9]
+        self.nodes.append(PlanNode(index, d[0], d[1], (), d[2], d[3], d[4], d[5], d[6], d[7],
+                                   d[8], total, max(0.0, total), d[10], d[11]))
         return index
 
     def freeze(self, grain: Grain) -> PlanTree:
-        drafts, children = self.drafts, self.children
-        nodes = []
-        for index, d in enumerate(drafts):
-            kids = children[index]
-            total = d[9]
-            self_ms = total - sum(drafts[c][9] for c in kids) if kids else total
-            nodes.append(PlanNode(index, d[0], d[1], tuple(kids), d[2], d[3], d[4], d[5], d[6],
-                                  d[7], d[8], total, max(0.0, self_ms), d[10], d[11]))
+        nodes = self.nodes
+        children: dict[int, list[int]] = {}
+        for node in nodes:
+            if node.parent is not None:
+                children.setdefault(node.parent, []).append(node.number)
+        for parent, kids in children.items():
+            node = nodes[parent]
+            self_ms = node.total_ms - sum(nodes[c].total_ms for c in kids)
+            nodes[parent] = node._replace(children=tuple(kids), self_ms=max(0.0, self_ms))
         return PlanTree(grain, tuple(nodes))
 
 

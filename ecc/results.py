@@ -123,9 +123,17 @@ def shape_result(raw: object, method: QueryMethod, max_kept_rows: int,
         json_text = raw if len(raw) <= MAX_JSON_TEXT_CHARS else None
         value = json.loads(raw, parse_float=decimal.Decimal)
     if method.returns_many:
-        if not isinstance(value, list):
+        if method.returns_json and isinstance(value, dict):
+            # The server's JSON for ``analyze`` is the plan document itself, one object, even
+            # through query_json (recorded on 5.8): it is the result's one row, and the text
+            # the driver returned is that row's.
+            value = [value]
+        elif not isinstance(value, list):
             if method.returns_json or value is None:
-                raise TypeError(f"{method.value}() returned a non-array: {type(value).__name__}")
+                raise TypeError(
+                    f"{method.value}() returned a non-array: {type(value).__name__}. The "
+                    "server's answer is not a set of rows: run the query with another "
+                    "cardinality or JSON off.")
             value = list(value)  # type: ignore[call-overload]
         total = len(value)
         more = 0 < implicit_limit <= total

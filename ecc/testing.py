@@ -9,6 +9,11 @@ behaves like the driver where the console depends on it:
 - ``_describe_query`` reports capabilities (the *server's* job: this fake emulates it with a
   keyword rule; the console itself never reads query text to decide);
 - a read-only transaction refuses writes with the server's ``TransactionError``;
+- ``analyze`` answers as a 5.8 server does per method: the plan document as a ``str``
+  (``query`` a one-item list of it), and through the JSON methods the document itself as the
+  JSON text (not a JSON array, not a JSON string);
+- the parser refuses a reserved keyword written as a bare name (``select Global``,
+  ``count(Module)``) with the server's ``EdgeQLSyntaxError`` (``syntax_error``);
 - cancelling a query drops its connection (``in_flight`` goes back down).
 
 A responder may return an awaitable: it is awaited as the server's answer, so a test can
@@ -183,6 +188,9 @@ class FakeClient:
         self.stats.describes += 1
         if self.connect_error is not None:
             raise self.connect_error
+        refused = syntax_error(query)
+        if refused is not None:
+            raise refused
         caps = self._capabilities.get(query, capabilities_of(query))
         return gel.abstract.DescribeResult(
             input_type=self._input_types.get(query),
@@ -198,6 +206,9 @@ class FakeClient:
         if self.connect_error is not None:
             raise self.connect_error
         self.stats.calls.append((method, query, args, kwargs))
+        refused = syntax_error(query)
+        if refused is not None:
+            raise refused
         if args and kwargs:
             raise gel.errors.QueryError(
                 "cannot combine positional and named parameters in the same query"
@@ -232,6 +243,8 @@ class FakeClient:
         self.stats.implicit_limits.append((query, implicit_limit))
         if implicit_limit and isinstance(value, list):
             value = value[:implicit_limit]  # the server's implicit limit: top-level rows only
+        if method.endswith("_json") and _ANALYZE_RE.match(query):
+            return analyze_json_answer(method, value)
         return shape_for_method(method, value)
 
     async def query_with_implicit_limit(self, method: str, implicit_limit: int, query: str,
@@ -323,6 +336,49 @@ def shape_for_method(method: str, value: Any) -> Any:
     if method == "query_json":
         return json_text(rows)
     return rows
+
+
+def analyze_json_answer(method: str, value: Any) -> str:
+    """What a JSON method returns for ``analyze``: the plan document's own JSON text, whatever
+    the cardinality (recorded on 5.8: ``query_json`` and ``query_single_json`` both gave the
+    very text ``query_single`` did, a JSON object). ``value`` is the responder's answer: the
+    document text, or a one-item list of it."""
+    rows = value if isinstance(value, list) else [value]
+    if len(rows) != 1 or not isinstance(rows[0], str):
+        return shape_for_method(method, value)  # not a plan: answered like any query
+    document: str = rows[0]
+    return document
+
+
+# --- the parser: reserved keywords written as bare names -------------------------------------
+# EdgeDB 5.8 reserves ``global`` and ``module`` (edgeql-parser keywords.rs): a bare ``Global``
+# or ``Module`` where a name belongs does not parse, while ``schema::Global``, a backquoted
+# name, ``with module schema`` and ``global current_user`` do. The messages are what the 5.8
+# server said for ``select Global {...}`` (product_queries.json) and ``count(Module)``
+# (live-tests-on-5.8.txt); the parser words other contexts differently.
+_KEYWORD_AS_NAME_RE = re.compile(
+    r"(?<![\w:.@$<`])\b(global|module)\b(?!\s*::)"
+    r"(?=\s*(?:[{}(),;\[.]|$|(?:filter|order|limit|offset)\b))",
+    re.I,
+)
+_KEYWORD_MESSAGES = {
+    "global": "Missing keyword 'TYPE'",
+    "module": "Missing parentheses around statement used as an expression",
+}
+_LITERAL_OR_COMMENT_RE = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|#[^\n]*")
+
+
+def syntax_error(query: str) -> gel.errors.EdgeQLSyntaxError | None:
+    """The fake parser's verdict: the server's syntax error for a reserved keyword used as a
+    bare name (see above), with its position; None when the text passes."""
+    # Blank out strings and comments, keeping offsets, so only the statement's words count.
+    code = _LITERAL_OR_COMMENT_RE.sub(lambda m: " " * len(m.group()), query)
+    found = _KEYWORD_AS_NAME_RE.search(code)
+    if found is None:
+        return None
+    err = gel.errors.EdgeQLSyntaxError(_KEYWORD_MESSAGES[found.group(1).lower()])
+    _attach_position(err, query, found.start(1), found.end(1))
+    return err
 
 
 def json_text(value: Any) -> str:

@@ -86,6 +86,18 @@ def test_an_analyze_query_renders_its_plan_and_the_fragment_of_a_node() -> None:
         assert "line 1, column 30" in texts(at)
 
 
+@pytest.mark.parametrize("cardinality", ["many", "at most one", "exactly one"])
+@pytest.mark.parametrize("as_json", [False, True], ids=["json off", "json on"])
+def test_analyze_shows_its_plan_with_every_cardinality_and_json_setting(
+        cardinality: str, as_json: bool) -> None:
+    with console(FakeFactory()) as at:
+        at.run()
+        run_query(at, NESTED, cardinality=cardinality, as_json=as_json)
+        assert not at.exception
+        assert not at.error, [e.value for e in at.error]
+        assert specs(at) and len(at.selectbox(key="plan_1_coarse_node").options) == 2
+
+
 def test_the_fine_plan_and_the_tree_table_are_a_click_away() -> None:
     with console(FakeFactory()) as at:
         at.run()

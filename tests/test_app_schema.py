@@ -136,6 +136,16 @@ def test_refresh_reads_the_schema_again() -> None:
         assert at.session_state["schema_model"] is not first
 
 
+def test_every_part_reads_without_a_warning() -> None:
+    # The fake parses as 5.8 does: a query it cannot parse (``select Global``) would warn here.
+    with console(FakeFactory()) as at:
+        open_schema(at)
+        assert not [w.value for w in at.warning if "Could not read" in w.value]
+        model = at.session_state["schema_model"]
+        assert model.problems == ()
+        assert [g.name for g in model.globals] == ["default::current_user"]
+
+
 def test_a_refused_part_is_named_and_the_rest_shows() -> None:
     factory = FakeFactory(responder=fake_schema.schema_responder(refuse=("functions",)))
     with console(factory) as at:

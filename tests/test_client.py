@@ -88,6 +88,28 @@ def test_the_page_sizes_each_session_pool_to_max_running_plus_one(monkeypatch) -
     assert [o.max_concurrency for o in seen] == [4]
 
 
+def test_fractional_connect_settings_reach_the_driver_as_given() -> None:
+    # connect_wait_s = 0.5 was rounded to 0 s (and 1.4 to 1 s): the driver takes seconds as
+    # floats; its own parsing of the arguments is what is checked here.
+    from gel import con_utils
+
+    settings = ConnectionSettings(host="127.0.0.1", port=refused_port())
+
+    async def configured() -> Any:
+        client: Any = create_gel_client(
+            settings, ClientOptions(connect_wait_s=0.5, connect_timeout_s=1.4))
+        try:
+            # as the pool parses them before its first connection (base_client.py)
+            return con_utils.parse_connect_arguments(
+                **client._impl._connect_args, command_timeout=None, server_settings=None)[1]
+        finally:
+            client.terminate()
+
+    config = asyncio.run(configured())
+    assert config.wait_until_available == 0.5
+    assert config.connect_timeout == 1.4
+
+
 # --- the protocol's implicit limit, against the installed driver -----------------------------
 def _recording_driver_client(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[Any]]:
     """A real (never connected) gel client whose ``_query`` records the context it gets."""

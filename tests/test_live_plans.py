@@ -27,8 +27,7 @@ pytestmark = [
 READ_ONLY = ExecutionPolicy(read_only=True, timeout_s=10)
 
 
-@pytest.mark.parametrize("method", [QueryMethod.QUERY, QueryMethod.QUERY_SINGLE,
-                                    QueryMethod.QUERY_JSON])
+@pytest.mark.parametrize("method", list(QueryMethod), ids=lambda m: m.value)
 def test_an_analyze_answer_reads_into_a_plan(method: QueryMethod) -> None:
     query = "analyze select {a := 1, b := 'x'}"
     clock = PhaseClock()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 
 from ecc import plans
-from ecc.testing import fake_plan_json, synthetic_plan_json
+from ecc.client import QueryMethod
+from ecc.execute import ExecutionPolicy, QueryRequest, execute
+from ecc.results import driver_text, shape_result
+from ecc.testing import FakeClient, fake_plan_json, synthetic_plan_json
 from tests.transcripts import MISSING_REASON, load_cases
 
 ANALYZE_CASES = [c for c in load_cases() if c.label.startswith("analyze") and c.ok]
@@ -101,14 +105,36 @@ def test_selecting_a_node_highlights_its_fragment_or_its_ancestors() -> None:
 
 
 @needs_transcripts
-def test_the_same_answer_reads_through_every_driver_method() -> None:
+@pytest.mark.parametrize("method", list(QueryMethod), ids=lambda m: m.value)
+def test_the_same_answer_reads_through_every_driver_method(method: QueryMethod) -> None:
+    # What each method returned on 5.8 (product_queries.json): the str, a one-item list of
+    # it, or through the JSON methods that very text as JSON, which the console keeps parsed.
     text = _answer("analyze count")
-    as_query = [text]
-    as_json = json.dumps(text)
-    as_query_json = json.dumps([text])
+    raw: object = [text] if method is QueryMethod.QUERY else text
+    shaped = shape_result(raw, method, 100)
+    assert _read(shaped.value) == _read(text)
+    assert driver_text(shaped, 100) in (text, repr(text))
+
+
+def test_a_string_wrapped_once_more_as_json_still_reads() -> None:
+    text = fake_plan_json("analyze select Movie {title}")
     expected = _read(text)
-    for value in (as_query, as_json, as_query_json):
+    for value in (json.dumps(text), json.dumps([text]), [json.dumps(text)]):
         assert _read(value) == expected
+
+
+@pytest.mark.parametrize("method", list(QueryMethod), ids=lambda m: m.value)
+def test_analyze_through_each_method_of_the_fake_reads_into_a_plan(method: QueryMethod) -> None:
+    query = "analyze select Movie {title, actors: {name}} filter .release_year > 2000"
+
+    async def body() -> object:
+        policy = ExecutionPolicy(read_only=True, timeout_s=10)
+        return await execute(FakeClient(), QueryRequest("Query 1", query, method), policy)
+
+    shaped = shape_result(asyncio.run(body()), method, 100)
+    plan = _read(shaped.value)
+    assert plan.buffers == (query,)
+    assert [n.label for n in plan.coarse.nodes] == ["Movie", "actors (Actors, Movie.actors)"]
 
 
 @needs_transcripts
@@ -292,20 +318,17 @@ def test_marked_excerpt_puts_carets_under_the_fragment() -> None:
     assert lines[1] == " " * 15 + "^" * 7 and lines[3] == "^" * 7
 
 
-def test_reading_a_plan_leaves_the_collector_as_it_found_it() -> None:
+def test_reading_a_plan_never_touches_the_collectors_process_state(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The collector is the process's: a session's read must not switch it off (or freeze,
+    # or retune it) under the other sessions' threads.
     import gc
 
-    from ecc.testing import synthetic_plan_json
-
-    text = synthetic_plan_json(50)
-    assert gc.isenabled()
+    touched: list[str] = []
+    for name in ("disable", "enable", "freeze", "unfreeze", "set_threshold", "collect"):
+        monkeypatch.setattr(gc, name, lambda *a, _name=name, **k: touched.append(_name))
+    text = synthetic_plan_json(500)
     assert isinstance(plans.read_plan(text), plans.QueryPlan)
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        plans.read_plan(text)
-        assert not gc.isenabled()  # it was off: it stays off
-    finally:
-        gc.enable()
+    assert isinstance(plans.read_plan(json.loads(text)), plans.QueryPlan)
     assert isinstance(plans.read_plan("not json"), plans.UnreadablePlan)
-    assert gc.isenabled()
+    assert touched == []

@@ -180,6 +180,22 @@ def test_json_method_given_a_non_string_is_a_type_error() -> None:
         shape_result([1], QueryMethod.QUERY_JSON, 10)
 
 
+def test_query_json_answering_one_object_keeps_it_as_its_one_row() -> None:
+    # analyze through query_json: the server answers the plan document, not an array (5.8)
+    text = '{"buffers" : ["analyze select 1"], "version" : "5.8", "t" : 0.5}'
+    result = shape_result(text, QueryMethod.QUERY_JSON, 10)
+    assert result.value == [{"buffers": ["analyze select 1"], "version": "5.8",
+                             "t": decimal.Decimal("0.5")}]
+    assert (result.total_rows, result.kept_rows, result.truncated) == (1, 1, False)
+    assert driver_text(result, 10) == text  # what the driver returned
+    assert table_data(result, 10).columns["version"] == ["5.8"]
+
+
+def test_query_json_answering_a_scalar_is_a_type_error_naming_the_method() -> None:
+    with pytest.raises(TypeError, match=r"query_json\(\) returned a non-array: int"):
+        shape_result("1", QueryMethod.QUERY_JSON, 10)
+
+
 def test_negative_max_kept_rows_is_rejected() -> None:
     with pytest.raises(ValueError):
         many([1], keep=-1)
