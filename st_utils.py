@@ -202,10 +202,11 @@ def _describe_cache_for(connection_key: str) -> DescribeCache:
 
 
 def describe_cache(settings: ConsoleSettings) -> DescribeCache:
-    """The process-wide cache of query descriptions for this connection (server, branch):
-    shared by every session that uses it (see ``ecc/describe_cache.py``)."""
-    summary = settings.connection.summary()  # redacted: no secret ever becomes a cache key
-    key = repr(sorted(summary.items())) + ("|fake" if settings.fake_client else "")
+    """The process-wide cache of query descriptions for this connection (server, branch, user
+    and credentials): shared by every session that connects the same way, never across
+    credentials (see ``ecc/describe_cache.py``)."""
+    # identity(): the secrets only as a keyed hash; no secret ever becomes a cache key.
+    key = settings.connection.identity() + ("|fake" if settings.fake_client else "")
     return _describe_cache_for(key)
 
 

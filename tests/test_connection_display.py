@@ -178,3 +178,20 @@ def test_a_server_that_does_not_answer_is_said_in_the_consoles_words() -> None:
         assert not at.exception
         assert ("The server at db.example.com:5757 did not answer within 3 s. Check that it "
                 "runs and that the address is right.") in texts(at)
+
+
+# --- descriptions are never shared across credentials -------------------------------------------
+def test_two_passwords_for_the_same_server_get_two_describe_caches() -> None:
+    import st_utils
+
+    st_utils._describe_cache_for.clear()
+    try:
+        first = st_utils.describe_cache(load_settings({"dsn": DSN}, {}))
+        same = st_utils.describe_cache(load_settings({"dsn": DSN}, {}))
+        other = st_utils.describe_cache(load_settings({"dsn": DSN.replace(PASSWORD, "wrong")}, {}))
+        other_user = st_utils.describe_cache(load_settings({"dsn": DSN, "user": "admin"}, {}))
+        other_branch = st_utils.describe_cache(load_settings({"dsn": DSN, "branch": "main"}, {}))
+        assert first is same
+        assert len({id(first), id(other), id(other_user), id(other_branch)}) == 4
+    finally:
+        st_utils._describe_cache_for.clear()
