@@ -26,7 +26,7 @@ from typing import Any
 
 from ecc.client import QueryClient, QueryExecutor, QueryMethod, call_method
 from ecc.describe_cache import DescribeCache, describe
-from ecc.errors import input_error
+from ecc.errors import ServerPrivacy, input_error
 
 # Capability bits as the server reports them in a query description.
 MODIFICATIONS = 1
@@ -66,6 +66,8 @@ class ExecutionPolicy:
     implicit_limit: int = 0
     # Descriptions of this connection's queries (see ecc/describe_cache.py); None: always ask.
     describe_cache: DescribeCache | None = field(default=None, compare=False, repr=False)
+    # Whether a run's error may say where the server is (show_connection).
+    server_privacy: ServerPrivacy = field(default_factory=ServerPrivacy)
 
     @property
     def client_bound_s(self) -> float:
