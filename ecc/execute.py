@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecc.client import QueryClient, QueryExecutor, QueryMethod, call_method
+from ecc.client import FirstConnectGate, QueryClient, QueryExecutor, QueryMethod, call_method
 from ecc.describe_cache import DescribeCache, describe
 from ecc.errors import ServerPrivacy, input_error
 
@@ -66,6 +66,8 @@ class ExecutionPolicy:
     implicit_limit: int = 0
     # Descriptions of this connection's queries (see ecc/describe_cache.py); None: always ask.
     describe_cache: DescribeCache | None = field(default=None, compare=False, repr=False)
+    # The session's gate for its client's first connection (see ecc/client.py); None: none.
+    first_connect: FirstConnectGate | None = field(default=None, compare=False, repr=False)
     # Whether a run's error may say where the server is (show_connection).
     server_privacy: ServerPrivacy = field(default_factory=ServerPrivacy)
 
@@ -138,6 +140,9 @@ async def _execute(configured: QueryClient, request: QueryRequest,
                    policy: ExecutionPolicy, clock: PhaseClock) -> Any:
     cache = policy.describe_cache
     async with asyncio.timeout(policy.client_bound_s):
+        if policy.first_connect is not None:
+            await policy.first_connect.pass_through(configured)
+            clock.lap("execute")  # connecting counts as the server's part
         if not policy.read_only:
             written = await _call(configured, request, policy)
             clock.lap("execute")

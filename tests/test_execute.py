@@ -16,7 +16,7 @@ import gel
 import gel.errors
 import pytest
 
-from ecc.client import Cardinality, QueryMethod
+from ecc.client import Cardinality, FirstConnectGate, QueryMethod
 from ecc.describe_cache import DescribeCache
 from ecc.drafts import DraftLimits, QueryDraft, build_request, build_requests
 from ecc.errors import ConsoleInputError, error_view
@@ -378,3 +378,30 @@ def test_build_requests_returns_one_view_per_refused_draft() -> None:
     requests, errors = build_requests(drafts, LIMITS)
     assert [r.name for r in requests] == ["Q1"]
     assert [e.subject for e in errors] == ["Q2", "Q3"]
+
+
+# --- the first connection: one attempt, shared --------------------------------------------------
+def test_concurrent_first_connections_share_one_attempt_and_its_failure() -> None:
+    refused = gel.errors.ClientConnectionFailedTemporarilyError("refused")
+    gate = FirstConnectGate()
+
+    async def body() -> list[object]:
+        client = FakeClient(connect_error=refused)
+        return list(await asyncio.gather(gate.pass_through(client), gate.pass_through(client),
+                                         return_exceptions=True))
+
+    assert asyncio.run(body()) == [refused, refused]
+    assert gate.attempts == 1 and not gate.connected
+
+
+def test_after_one_success_the_gate_never_connects_again() -> None:
+    gate = FirstConnectGate()
+    policy = ExecutionPolicy(read_only=True, timeout_s=5.0, first_connect=gate)
+    client = FakeClient()
+
+    async def body() -> list[object]:
+        return [await execute(client, QueryRequest(name="Q1", query="select 1"), policy)
+                for _ in range(3)]
+
+    assert asyncio.run(body()) == [[1], [1], [1]]
+    assert gate.attempts == 1 and gate.connected
