@@ -40,7 +40,7 @@ from ecc.drafts import (
     link_problem,
     request_argument_sizes,
 )
-from ecc.errors import ConsoleInputError, ErrorView, error_view
+from ecc.errors import ConsoleInputError, ErrorView, ServerPrivacy, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest
 from ecc.introspect import read_schema, read_standard
 from ecc.params import parameters_from_description
@@ -228,7 +228,24 @@ def user_prefs(settings: ConsoleSettings) -> UserPrefs:
 def execution_policy(settings: ConsoleSettings, prefs: UserPrefs) -> ExecutionPolicy:
     return ExecutionPolicy(read_only=settings.read_only, timeout_s=prefs.query_timeout_s,
                            implicit_limit=settings.max_kept_rows + 1,
-                           describe_cache=describe_cache(settings))
+                           describe_cache=describe_cache(settings),
+                           server_privacy=server_privacy(settings))
+
+
+def server_privacy(settings: ConsoleSettings) -> ServerPrivacy:
+    """Errors say where the server is as the sidebar does (``show_connection``): with
+    "none", no host or port in any error."""
+    connection = settings.connection
+    names = tuple(n for n in (connection.host, connection.address(), connection.instance) if n)
+    return ServerPrivacy(hidden=settings.shown_connection(auth_configured()) == "none",
+                         names=names)
+
+
+def shown_error(exc: BaseException, settings: ConsoleSettings, **context: Any) -> ErrorView:
+    """``exc``'s view as the page may show it: secrets scrubbed, the server hidden when
+    ``show_connection`` says so."""
+    view = error_view(exc, **context).scrubbed(settings.secret_values)
+    return server_privacy(settings).apply(view)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -237,10 +254,11 @@ def _describe_cache_for(connection_key: str) -> DescribeCache:
 
 
 def describe_cache(settings: ConsoleSettings) -> DescribeCache:
-    """The process-wide cache of query descriptions for this connection (server, branch):
-    shared by every session that uses it (see ``ecc/describe_cache.py``)."""
-    summary = settings.connection.summary()  # redacted: no secret ever becomes a cache key
-    key = repr(sorted(summary.items())) + ("|fake" if settings.fake_client else "")
+    """The process-wide cache of query descriptions for this connection (server, branch, user
+    and credentials): shared by every session that connects the same way, never across
+    credentials (see ``ecc/describe_cache.py``)."""
+    # identity(): the secrets only as a keyed hash; no secret ever becomes a cache key.
+    key = settings.connection.identity() + ("|fake" if settings.fake_client else "")
     return _describe_cache_for(key)
 
 
@@ -592,10 +610,10 @@ def test_connection(settings: ConsoleSettings, runtime: SessionRuntime) -> Error
     try:
         runtime.call(probe, timeout=bound)
     except Exception as exc:
-        return error_view(
-            exc, subject="Test connection", timeout_s=bound,
+        return shown_error(
+            exc, settings, subject="Test connection", timeout_s=bound,
             server=settings.connection.address(), connect_wait_s=settings.connect_wait_s,
-        ).scrubbed(settings.secret_values)
+        )
     return None
 
 
@@ -777,8 +795,8 @@ def ensure_schema_model(runtime: SessionRuntime, settings: ConsoleSettings,
             raise TypeError(f"the schema read returned {type(model).__name__}")
     except Exception as exc:
         state.pop(SCHEMA_KEY, None)
-        state["schema_error"] = error_view(exc, subject="Reading the schema", timeout_s=bound
-                                           ).scrubbed(settings.secret_values)
+        state["schema_error"] = shown_error(exc, settings, subject="Reading the schema",
+                                            timeout_s=bound)
         return state["schema_error"]
     state.pop("schema_error", None)
     state[SCHEMA_KEY] = model
@@ -806,8 +824,8 @@ def ensure_standard_schema(runtime: SessionRuntime, settings: ConsoleSettings,
         if not isinstance(merged, SchemaModel):
             raise TypeError(f"the standard schema read returned {type(merged).__name__}")
     except Exception as exc:
-        return error_view(exc, subject="Reading the standard library's schema",
-                          timeout_s=bound).scrubbed(settings.secret_values)
+        return shown_error(exc, settings, subject="Reading the standard library's schema",
+                           timeout_s=bound)
     st.session_state[SCHEMA_KEY] = merged
     return merged
 

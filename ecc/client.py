@@ -6,6 +6,7 @@ shipped fake in ``ecc.testing``. Nothing else in ``ecc`` touches the driver's cl
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import functools
 from collections.abc import AsyncIterator, Mapping
@@ -187,3 +188,47 @@ def _limited_context_class(implicit_limit: int) -> type:
             )
 
     return LimitedQueryContext
+
+
+# --- the first connection: one attempt at a time, its outcome shared ----------------------------
+class FirstConnectGate:
+    """Until a client has connected once, its first connection is one attempt at a time whose
+    outcome every caller waiting on it shares.
+
+    Why: gel 3.1's pool makes its first connection one caller at a time (a single holder and
+    a first-connect lock), each waiting up to ``wait_until_available``. A run started while
+    another task (the page's schema read) was connecting to a server that is down waited for
+    that attempt to fail, then made its own: 8.9 s to report with ``connect_wait_s = 5``. Through
+    the gate, it gets the attempt under way's answer.
+
+    Invariant: after one success the gate is a no-op (the driver's ``ensure_connected`` is
+    never called while queries may hold the pool's connections). Used on one event loop."""
+
+    def __init__(self) -> None:
+        self.connected = False
+        self.attempts = 0  # connection attempts started (each one ``ensure_connected``)
+        self._attempt: asyncio.Future[Any] | None = None
+
+    def reset(self) -> None:
+        """For a new client: it has not connected yet."""
+        self.connected = False
+        self._attempt = None
+
+    async def pass_through(self, client: QueryClient) -> None:
+        if self.connected:
+            return
+        if self._attempt is None or self._attempt.done():
+            self.attempts += 1
+            self._attempt = asyncio.ensure_future(client.ensure_connected())
+            # Retrieved here so that an attempt whose waiters were all cancelled is not
+            # logged as "exception never retrieved".
+            self._attempt.add_done_callback(_retrieve)
+        # Shielded: one waiter's cancellation (its bound, the user) leaves the attempt to the
+        # others.
+        await asyncio.shield(self._attempt)
+        self.connected = True
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()

@@ -12,6 +12,9 @@ whose ``repr``/``str`` never show the value; only ``reveal()`` hands the raw str
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -31,6 +34,8 @@ CONNECTION_KEYS = (
     "tls_security",
 )
 SECRET_KEYS = frozenset({"password", "secret_key", "dsn"})
+# Keys ``ConnectionSettings.identity`` hashes secrets with: new in every process.
+_IDENTITY_KEY = secrets.token_bytes(32)
 
 # Environment variables that make the driver connect without any argument (GEL_* first).
 DRIVER_ENV_PREFIXES = ("GEL_", "EDGEDB_")
@@ -160,6 +165,16 @@ class ConnectionSettings:
         if self.from_environment:
             out["source"] = "GEL_*/EDGEDB_* environment"
         return out
+
+    def identity(self) -> str:
+        """Who connects where: the same text for two settings exactly when they reach the same
+        server and branch as the same user with the same credentials. The server, branch and
+        user are kept as ``summary()`` says them; the secrets only as a keyed hash (HMAC with a
+        key drawn per process), so the text can be a cache key and never reveals a secret."""
+        secret_part = "\0".join(s.reveal() for s in (self.password, self.secret_key, self.dsn,
+                                                      *self.environment_secrets) if s)
+        digest = hmac.new(_IDENTITY_KEY, secret_part.encode(), hashlib.sha256).hexdigest()
+        return repr(sorted(self.summary().items())) + f"|secrets:{digest}"
 
     def address(self) -> str | None:
         """``host:port`` of the server when the settings say it (from host/port, or the DSN's

@@ -20,7 +20,9 @@ Kinds, and where they come from::
     internal     anything else (a bug in the console): message only, never a traceback
 
 Invariants: ``ErrorView`` never carries the server's internal context
-(``get_server_context()``), and every text in it has the configured secrets scrubbed.
+(``get_server_context()``), and every text in it has the configured secrets scrubbed. With
+``show_connection = "none"`` (``ServerPrivacy``) no text of a connection, timeout or internal
+error names the server's host, port or socket.
 The driver's private attributes (``_line``, ``_hint`` ...) are read here and nowhere else.
 """
 
@@ -276,6 +278,80 @@ def _connect_failure_view(exc: gel.errors.EdgeDBError, *, subject: str | None,
         retryable=exc.has_tag(gel.errors.SHOULD_RETRY),
         subject=subject,
     )
+
+
+# --- show_connection = "none": errors say nothing about where the server is ------------------
+HIDDEN = "***"
+_HOST_IN_TEXT = (_HOST_PORT, _ADDR_TUPLE)
+# Where a port stands once its host is hidden (the driver's and the console's wordings).
+_PORT_AFTER_HIDDEN = (
+    (re.compile(r"\('\*\*\*', \d+\)"), f"('{HIDDEN}')"),
+    (re.compile(r"(?<=\*\*\*):\d+\b"), ""),
+    (re.compile(r"\bport \d+"), f"port {HIDDEN}"),
+)
+_MAY_NAME_THE_SERVER: frozenset[ErrorKind] = frozenset({"connection", "timeout", "internal"})
+_OUR_SERVER_AT = re.compile(r"The server at (?:unix socket )?\*\*\* ")
+
+
+@dataclass(frozen=True)
+class ServerPrivacy:
+    """Whether errors may say where the server is (``show_connection``): ``full`` and
+    ``host`` allow the host and port; ``none`` hides them from every text of the view.
+
+    ``names``: the hosts, addresses and instance name the settings know; what the driver's
+    own wording names (``host 'h' ... port p``, ``('h', p)``, a Unix socket) is found in the
+    text itself."""
+
+    hidden: bool = False
+    names: tuple[str, ...] = ()
+
+    def apply(self, view: ErrorView) -> ErrorView:
+        # Only failures of the connection (or unknown ones) can name the server; a query's
+        # own error names what the query names.
+        if not self.hidden or view.kind not in _MAY_NAME_THE_SERVER:
+            return view
+        texts = (view.title, view.message, view.hint, view.details, view.excerpt, view.subject)
+        names = {n for n in self.names if n}
+        for text in texts:
+            if text:
+                names.update(_server_names_in(text))
+        return replace(
+            view,
+            title=_hide_names(view.title, names),
+            message=_hide_names(view.message, names),
+            hint=_hide_names(view.hint, names),
+            details=_hide_names(view.details, names),
+            excerpt=_hide_names(view.excerpt, names),
+            subject=_hide_names(view.subject, names),
+        )
+
+
+def _server_names_in(text: str) -> set[str]:
+    names: set[str] = set()
+    for pattern in _HOST_IN_TEXT:
+        for match in pattern.finditer(text):
+            names.add(match["host"])
+    names.update(match["path"] for match in _UNIX_SOCKET.finditer(text))
+    return names
+
+
+@overload
+def _hide_names(text: str, names: Iterable[str]) -> str: ...
+@overload
+def _hide_names(text: None, names: Iterable[str]) -> None: ...
+@overload
+def _hide_names(text: str | None, names: Iterable[str]) -> str | None: ...
+def _hide_names(text: str | None, names: Iterable[str]) -> str | None:
+    if not text:
+        return text
+    # Longest first: "db.example.com:5757" before "db.example.com".
+    for name in sorted(names, key=len, reverse=True):
+        bare = name.removeprefix("[").removesuffix("]")
+        for form in dict.fromkeys((f"[{bare}]", name, bare)):  # bracketed IPv6 first
+            text = re.sub(rf"(?<![\w.\-]){re.escape(form)}(?![\w\-])", HIDDEN, text)
+    for pattern, replacement in _PORT_AFTER_HIDDEN:
+        text = pattern.sub(replacement, text)
+    return _OUR_SERVER_AT.sub("The server ", text)
 
 
 def caret_excerpt(text: str, start: int, end: int) -> str:

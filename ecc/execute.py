@@ -6,6 +6,10 @@ Read-only (the default) is enforced by the server, never by reading the query te
 2. the query itself runs inside a read-only transaction, so even a capability the
    description missed is refused by the server.
 
+A failure to connect inside the transaction reaches the caller as itself (authentication,
+refused connection, cancellation), never as the driver's clean-up error that follows it
+(``cleanup_error_root``).
+
 Timeouts: the server's ``query_execution_timeout`` aborts long queries (``QueryTimeoutError``)
 and a client-side bound (``timeout_s`` + grace) catches a stalled network. Cancelling the
 awaiting task drops that connection; the pool reconnects (see FACTS.md).
@@ -20,9 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecc.client import QueryClient, QueryExecutor, QueryMethod, call_method
+from ecc.client import FirstConnectGate, QueryClient, QueryExecutor, QueryMethod, call_method
 from ecc.describe_cache import DescribeCache, describe
-from ecc.errors import input_error
+from ecc.errors import ServerPrivacy, input_error
 
 # Capability bits as the server reports them in a query description.
 MODIFICATIONS = 1
@@ -62,6 +66,10 @@ class ExecutionPolicy:
     implicit_limit: int = 0
     # Descriptions of this connection's queries (see ecc/describe_cache.py); None: always ask.
     describe_cache: DescribeCache | None = field(default=None, compare=False, repr=False)
+    # The session's gate for its client's first connection (see ecc/client.py); None: none.
+    first_connect: FirstConnectGate | None = field(default=None, compare=False, repr=False)
+    # Whether a run's error may say where the server is (show_connection).
+    server_privacy: ServerPrivacy = field(default_factory=ServerPrivacy)
 
     @property
     def client_bound_s(self) -> float:
@@ -132,6 +140,9 @@ async def _execute(configured: QueryClient, request: QueryRequest,
                    policy: ExecutionPolicy, clock: PhaseClock) -> Any:
     cache = policy.describe_cache
     async with asyncio.timeout(policy.client_bound_s):
+        if policy.first_connect is not None:
+            await policy.first_connect.pass_through(configured)
+            clock.lap("execute")  # connecting counts as the server's part
         if not policy.read_only:
             written = await _call(configured, request, policy)
             clock.lap("execute")
@@ -144,11 +155,36 @@ async def _execute(configured: QueryClient, request: QueryRequest,
 
         read_only = configured.with_transaction_options(gel.TransactionOptions(readonly=True))
         result: Any = None
-        async for tx in read_only.transaction():
-            async with tx:
-                result = await _call(tx, request, policy)
+        try:
+            async for tx in read_only.transaction():
+                async with tx:
+                    result = await _call(tx, request, policy)
+        except gel.errors.InterfaceError as exc:
+            root = cleanup_error_root(exc)
+            if root is None:
+                raise
+            raise root from None
         clock.lap("execute")
         return result
+
+
+# gel 3.1's transaction clean-up (transaction.py ``_exit``) releases its connection even when
+# acquiring it failed: the pool then refuses ``None`` with this InterfaceError, raised while the
+# real failure (authentication, refused connection, cancellation) propagates, so the real one
+# is only its ``__context__``.
+_CLEANUP_MASK = "received invalid connection"
+
+
+def cleanup_error_root(exc: BaseException) -> BaseException | None:
+    """The failure the driver's transaction clean-up error hides, or None when ``exc`` is
+    not that clean-up error. Follows ``__context__`` past nested clean-up errors."""
+    import gel.errors
+
+    root: BaseException = exc
+    while (isinstance(root, gel.errors.InterfaceError) and _CLEANUP_MASK in str(root)
+           and root.__context__ is not None):
+        root = root.__context__
+    return None if root is exc else root
 
 
 async def _call(executor: QueryExecutor, request: QueryRequest, policy: ExecutionPolicy) -> Any:

@@ -383,9 +383,9 @@ class BatchRunner:
         except (Exception, asyncio.CancelledError) as exc:
             # A cancelled child ends quietly: the TaskGroup ignores cancelled children, and
             # its siblings keep running.
-            view = error_view(
+            view = policy.server_privacy.apply(error_view(
                 exc, query=request.query, subject=request.name, timeout_s=policy.timeout_s
-            ).scrubbed(self._secrets)
+            ).scrubbed(self._secrets))
             self.book.finish(record.run_id, outcome_status(exc), error=view,
                              phases=clock.seconds)
 

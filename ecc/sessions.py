@@ -36,10 +36,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from ecc.client import QueryClient
+from ecc.client import FirstConnectGate, QueryClient
 from ecc.errors import ErrorView, input_error
 from ecc.execute import ExecutionPolicy, QueryRequest
 from ecc.loop import LoopStoppedError, SessionLoop
@@ -121,6 +121,8 @@ class SessionRuntime:
         self._loop = self._new_loop()
         self._client: QueryClient | None = None
         self._client_state: ClientState = "none"
+        # Shared by every path to the client (runs, calls): reset with each new client.
+        self._first_connect = FirstConnectGate()
         self._runner = self._new_runner()
         self.created_at = time.monotonic()
         self.last_used = self.created_at
@@ -185,6 +187,7 @@ class SessionRuntime:
         if self._client is None:
             self._client = self._client_factory()
             self._client_state = "created"
+            self._first_connect.reset()
         return self._client
 
     @property
@@ -205,7 +208,9 @@ class SessionRuntime:
         return self._loop.submit(self._with_client(make_coro))
 
     async def _with_client(self, make_coro: Callable[[QueryClient], object]) -> object:
-        return await make_coro(self._client_on_loop())  # type: ignore[misc]
+        client = self._client_on_loop()
+        await self._first_connect.pass_through(client)
+        return await make_coro(client)  # type: ignore[misc]
 
     def reset_client(self) -> None:
         """Close this session's client; the next query creates a fresh one."""
@@ -256,9 +261,9 @@ class SessionRuntime:
             with self._owned_lock:
                 self._owned_runs.update(r.run_id for r in records)
             self.query_count += len(records)
-            future = self._loop.submit(
-                self._runner.run_batch(self._client_on_loop, records, policy)
-            )
+            future = self._loop.submit(self._runner.run_batch(
+                self._client_on_loop, records, replace(policy, first_connect=self._first_connect)
+            ))
             future.add_done_callback(self._batch_done)
             return SubmitResult(records=records, future=future, loop_restarted=restarted)
 

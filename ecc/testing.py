@@ -8,7 +8,9 @@ behaves like the driver where the console depends on it:
 - positional and named arguments together raise the server's ``QueryError``;
 - ``_describe_query`` reports capabilities (the *server's* job: this fake emulates it with a
   keyword rule; the console itself never reads query text to decide);
-- a read-only transaction refuses writes with the server's ``TransactionError``;
+- a read-only transaction refuses writes with the server's ``TransactionError``, and a
+  connection that fails inside one surfaces as the driver's clean-up ``InterfaceError``
+  chained to it (``FakeTransaction``);
 - ``analyze`` answers as a 5.8 server does per method: the plan document as a ``str``
   (``query`` a one-item list of it), and through the JSON methods the document itself as the
   JSON text (not a JSON array, not a JSON string);
@@ -275,18 +277,41 @@ class FakeClient:
         return result
 
 
+# What gel 3.1's pool says when a transaction releases the connection it never acquired.
+RELEASE_NONE_MESSAGE = ("BasePoolImpl.release() received invalid connection: None does not "
+                        "belong to any connection pool")
+
+
 class FakeTransaction:
+    """Like the driver's: the connection is acquired at the first statement. When that
+    fails (``connect_error``), leaving the block raises the pool's ``InterfaceError`` about
+    releasing ``None``, with the connection error as its ``__context__``: gel 3.1's
+    ``BaseTransaction._exit`` releases in a ``finally`` whatever it holds."""
+
     def __init__(self, client: FakeClient) -> None:
         self._client = client
+        self._started = False
+        self._acquired = False
 
     async def __aenter__(self) -> FakeTransaction:
         return self
 
     async def __aexit__(self, *exc: object) -> bool | None:
+        if self._started and not self._acquired:
+            raise gel.errors.InterfaceError(RELEASE_NONE_MESSAGE)
         return None
+
+    def _acquire(self) -> None:
+        if not self._started:
+            self._started = True
+            self._client._bind()
+            if self._client.connect_error is not None:
+                raise self._client.connect_error
+            self._acquired = True
 
     async def query_with_implicit_limit(self, method: str, implicit_limit: int, query: str,
                                         *args: Any, **kwargs: Any) -> Any:
+        self._acquire()
         return await self._client._run(method, query, args, kwargs,
                                        in_readonly_tx=self._client.readonly,
                                        implicit_limit=implicit_limit)
@@ -296,6 +321,7 @@ class FakeTransaction:
             raise AttributeError(method)
 
         async def call(query: str, *args: Any, **kwargs: Any) -> Any:
+            self._acquire()
             return await self._client._run(method, query, args, kwargs,
                                            in_readonly_tx=self._client.readonly)
 

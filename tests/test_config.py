@@ -302,3 +302,40 @@ def test_a_password_with_unencoded_url_characters_is_redacted_whole() -> None:
     settings = load_settings({"dsn": dsn}, {})
     assert password in settings.secret_values
     assert "abc123" in settings.secret_values
+
+
+# --- identity: what may share the describe cache -----------------------------------------------
+def _identity(section: dict[str, object], environ: dict[str, str] | None = None) -> str:
+    return load_settings(section, environ or {}).connection.identity()
+
+
+BASE = {"host": "db.example.com", "port": 5656, "user": "admin", "password": PASSWORD,
+        "branch": "main"}
+
+
+def test_identity_is_stable_for_the_same_settings() -> None:
+    assert _identity(BASE) == _identity(dict(BASE))
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("password", "another-password"), ("user", "reader"), ("branch", "staging"),
+    ("host", "db2.example.com"), ("port", 5757), ("secret_key", SECRET_KEY),
+])
+def test_identity_differs_with_any_credential_user_branch_or_server(key: str, value: object
+                                                                    ) -> None:
+    assert _identity({**BASE, key: value}) != _identity(BASE)
+
+
+def test_identity_differs_with_the_dsn_password_and_the_environment_secrets() -> None:
+    other_dsn = DSN.replace(DSN_PASSWORD, "other-dsn-password")
+    assert _identity({"dsn": DSN}) != _identity({"dsn": other_dsn})
+    assert _identity({}, {"GEL_DSN": DSN}) != _identity({}, {"GEL_DSN": other_dsn})
+    assert _identity({}, {"GEL_DSN": DSN, "GEL_PASSWORD": "a-password"}) != \
+        _identity({}, {"GEL_DSN": DSN, "GEL_PASSWORD": "b-password"})
+
+
+def test_identity_never_shows_a_secret() -> None:
+    text = all_secrets_settings().connection.identity()
+    for secret in (PASSWORD, SECRET_KEY, DSN_PASSWORD):
+        assert secret not in text
+    assert "admin" in text and "db.example.com" in text  # who and where, in clear

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ecc.config import ConnectionSettings, Secret, SettingsError, load_settings
-from tests.apptest_support import FakeFactory, console, shown, texts
+from tests.apptest_support import FakeFactory, console, run_query, shown, texts
 
 PASSWORD = "Pa55-w0rd-SHOWN?"
 DSN = f"gel://analyst:{PASSWORD}@db.example.com:5757/reports"
@@ -156,7 +156,7 @@ def test_the_drivers_lines_show_as_plain_text_details() -> None:
         "\n\tIs the server running on host '127.0.0.1' and accepting \n\tTCP/IP connections "
         "on port 5699?"
     )
-    with console(FakeFactory(connect_error=refused), dsn=DSN) as at:
+    with console(FakeFactory(connect_error=refused), dsn=DSN, show_connection="full") as at:
         at.run()
         at.button(key="test_connection").click().run()
         assert not at.exception
@@ -172,9 +172,83 @@ def test_the_drivers_lines_show_as_plain_text_details() -> None:
 def test_a_server_that_does_not_answer_is_said_in_the_consoles_words() -> None:
     refused = gel.errors.ClientConnectionFailedTemporarilyError()
     with console(FakeFactory(connect_error=refused), host="db.example.com", port=5757,
-                 connect_wait_s=3) as at:
+                 connect_wait_s=3, show_connection="host") as at:
         at.run()
         at.button(key="test_connection").click().run()
         assert not at.exception
         assert ("The server at db.example.com:5757 did not answer within 3 s. Check that it "
                 "runs and that the address is right.") in texts(at)
+
+
+# --- descriptions are never shared across credentials -------------------------------------------
+def test_two_passwords_for_the_same_server_get_two_describe_caches() -> None:
+    import st_utils
+
+    st_utils._describe_cache_for.clear()
+    try:
+        first = st_utils.describe_cache(load_settings({"dsn": DSN}, {}))
+        same = st_utils.describe_cache(load_settings({"dsn": DSN}, {}))
+        other = st_utils.describe_cache(load_settings({"dsn": DSN.replace(PASSWORD, "wrong")}, {}))
+        other_user = st_utils.describe_cache(load_settings({"dsn": DSN, "user": "admin"}, {}))
+        other_branch = st_utils.describe_cache(load_settings({"dsn": DSN, "branch": "main"}, {}))
+        assert first is same
+        assert len({id(first), id(other), id(other_user), id(other_branch)}) == 4
+    finally:
+        st_utils._describe_cache_for.clear()
+
+
+# --- errors follow show_connection ----------------------------------------------------------------
+REFUSED_TEXT = ("[Errno 111] Connect call failed ('db.example.com', 5757)\n\tAfter 29 attempts in "
+                "3.0 sec\n\tIs the server running on host 'db.example.com' and accepting \n\t"
+                "TCP/IP connections on port 5757?")
+CONNECTION_FAMILY = [
+    gel.errors.ClientConnectionFailedTemporarilyError(REFUSED_TEXT),
+    gel.errors.ClientConnectionFailedTemporarilyError(),  # the settings say where
+    gel.errors.ClientConnectionTimeoutError(
+        f"connecting to {('db.example.com', 5757)} failed in 5 sec"),
+]
+
+
+def page_text(at: AppTest) -> str:
+    """Every text of the page, the error's plain-text details included."""
+    return texts(at) + "\n" + "\n".join(str(el.value) for el in at.text)
+
+
+def _error_on_the_page(at: AppTest, how: str) -> None:
+    at.run()
+    if how == "test connection":
+        at.button(key="test_connection").click().run()
+    else:
+        run_query(at, "select 1")
+    assert not at.exception
+    assert "ClientConnection" in page_text(at)
+
+
+@pytest.mark.parametrize("how", ["test connection", "run"])
+@pytest.mark.parametrize("error", CONNECTION_FAMILY, ids=lambda e: type(e).__name__)
+def test_show_connection_none_keeps_the_server_out_of_every_error(how: str,
+                                                                 error: Exception) -> None:
+    with console(FakeFactory(connect_error=error), dsn=DSN, show_connection="none") as at:
+        _error_on_the_page(at, how)
+        text = page_text(at)
+        assert "did not answer" in text  # the cause is still said
+        for word in ("db.example.com", "5757"):
+            assert word not in text, text
+
+
+@pytest.mark.parametrize("how", ["test connection", "run"])
+@pytest.mark.parametrize("mode", ["host", "full"])
+def test_show_connection_host_or_full_lets_the_error_name_the_server(how: str,
+                                                                     mode: str) -> None:
+    refused = gel.errors.ClientConnectionFailedTemporarilyError(REFUSED_TEXT)
+    with console(FakeFactory(connect_error=refused), dsn=DSN, show_connection=mode) as at:
+        _error_on_the_page(at, how)
+        assert "The server at db.example.com:5757 did not answer within 3 s." in page_text(at)
+        assert "TCP/IP connections on port 5757?" in page_text(at)
+
+
+def test_by_default_a_console_without_sign_in_hides_the_server_in_errors_too() -> None:
+    refused = gel.errors.ClientConnectionFailedTemporarilyError(REFUSED_TEXT)
+    with console(FakeFactory(connect_error=refused), dsn=DSN) as at:
+        _error_on_the_page(at, "run")
+        assert "db.example.com" not in page_text(at)

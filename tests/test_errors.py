@@ -19,6 +19,7 @@ from ecc.errors import (
     ConsoleInputError,
     ErrorKind,
     ErrorView,
+    ServerPrivacy,
     caret_excerpt,
     error_view,
     input_error,
@@ -398,3 +399,78 @@ def test_the_real_driver_on_a_closed_port_gives_the_consoles_words() -> None:
     assert "Check that it runs and that the address is right." in view.message
     assert f"port {port}" in (view.details or "")
     assert all(password not in text for text in text_fields(view))
+
+
+# --- show_connection: errors say where the server is only when allowed --------------------------
+def _connection_family() -> list[tuple[BaseException, str | None, tuple[str, ...]]]:
+    """(error, the settings' address, the words that name the server) for each way a
+    connection fails: refused (recorded), timed out, untrusted TLS, Unix socket, no text."""
+    return [
+        (recorded_error("refused port, wait_until_available=3"), None, ("127.0.0.1", "5699")),
+        (recorded_error("refused port, wait_until_available=0"), "db.example.com:5656",
+         ("127.0.0.1", "5699", "db.example.com", "5656")),
+        (recorded_error("self-signed cert with default tls"), None, ("127.0.0.1", "5656")),
+        (gel.errors.ClientConnectionTimeoutError(
+            f"connecting to {('db.example.com', 5757)} failed in 5 sec"), None,
+         ("db.example.com", "5757")),
+        (gel.errors.ClientConnectionTimeoutError(f"connecting to {('::1', 5656)} failed in 5 sec"),
+         None, ("::1", "5656")),
+        (gel.errors.ClientConnectionFailedTemporarilyError(
+            "[Errno 2] No such file\n\tAfter 3 attempts in 1.0 sec\n\tIs the server running "
+            "locally and accepting \n\tconnections on Unix domain socket '/run/gel/.s.EDGEDB.5656'?"
+         ), None, ("/run/gel",)),
+        (gel.errors.ClientConnectionFailedTemporarilyError(), "db.example.com:5757",
+         ("db.example.com", "5757")),
+        (gel.errors.ClientConnectionFailedError(
+            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, "
+            "certificate is not valid for 'db.example.com'. (_ssl.c:1006)\n\tAfter 1 attempts in "
+            "0.0 sec\n\tIs the server running on host 'db.example.com' and accepting \n\tTCP/IP "
+            "connections on port 5757?"), None, ("db.example.com", "5757")),
+        (recorded_error("wrong password"), "db.example.com:5757", ()),
+    ]
+
+
+def _settings_names(server: str | None) -> tuple[str, ...]:
+    return (server, server.rpartition(":")[0]) if server else ()
+
+
+@pytest.mark.parametrize(("err", "server", "words"), _connection_family())
+def test_with_show_connection_none_no_error_text_names_the_server(
+        err: BaseException, server: str | None, words: tuple[str, ...]) -> None:
+    view = error_view(err, server=server, connect_wait_s=5)
+    hidden = ServerPrivacy(hidden=True, names=_settings_names(server)).apply(view)
+    text = "\n".join(text_fields(hidden))
+    for word in words:
+        assert word not in text, (word, hidden)
+    assert (hidden.kind, hidden.title) == (view.kind, view.title)  # the cause is still said
+    if view.kind == "connection" and words:
+        assert hidden.message.startswith("The server ") and " at " not in hidden.message
+
+
+@pytest.mark.parametrize(("err", "server", "words"), _connection_family())
+def test_with_show_connection_host_or_full_the_error_is_as_it_was(
+        err: BaseException, server: str | None, words: tuple[str, ...]) -> None:
+    view = error_view(err, server=server, connect_wait_s=5)
+    assert ServerPrivacy(hidden=False, names=_settings_names(server)).apply(view) == view
+    text = "\n".join(text_fields(view))
+    assert all(word in text for word in words[:2])
+
+
+def test_hiding_the_server_keeps_the_rest_of_the_text() -> None:
+    err = recorded_error("refused port, wait_until_available=3")
+    view = ServerPrivacy(hidden=True).apply(error_view(err))
+    assert view.message == ("The server did not answer within 3 s. Check that it runs and that "
+                            "the address is right.")
+    assert view.details == ("[Errno 111] Connect call failed ('***')\n"
+                            "After 29 attempts in 3.0 sec\n"
+                            "Is the server running on host '***' and accepting\n"
+                            "TCP/IP connections on port ***?")
+
+
+def test_hiding_the_server_leaves_a_query_error_alone() -> None:
+    query = "select 5656 + db"
+    err = server_error(gel.errors.InvalidReferenceError, "object type or alias 'default::db' "
+                       "does not exist", query=query, span=(14, 16))
+    view = error_view(err, query=query)
+    assert ServerPrivacy(hidden=True, names=("db:5656", "db")).apply(view) == \
+        dataclasses.replace(view, message="object type or alias 'default::db' does not exist")

@@ -16,11 +16,18 @@ import gel
 import gel.errors
 import pytest
 
-from ecc.client import Cardinality, QueryMethod
+from ecc.client import Cardinality, FirstConnectGate, QueryMethod
+from ecc.describe_cache import DescribeCache
 from ecc.drafts import DraftLimits, QueryDraft, build_request, build_requests
 from ecc.errors import ConsoleInputError, error_view
-from ecc.execute import ExecutionPolicy, QueryRequest, execute, refusal_reasons
-from ecc.testing import FakeClient, demo_movies
+from ecc.execute import (
+    ExecutionPolicy,
+    QueryRequest,
+    cleanup_error_root,
+    execute,
+    refusal_reasons,
+)
+from ecc.testing import RELEASE_NONE_MESSAGE, FakeClient, demo_movies
 
 READ_ONLY = ExecutionPolicy(read_only=True, timeout_s=5.0)
 WRITES_ALLOWED = ExecutionPolicy(read_only=False, timeout_s=5.0)
@@ -138,6 +145,45 @@ def test_client_bound_raises_timeout_error_when_the_server_never_answers() -> No
     assert fake.stats.cancelled == 1
     assert fake.stats.in_flight == 0
     assert error_view(TimeoutError(), timeout_s=policy.timeout_s).kind == "timeout"
+
+
+# --- a connection that fails inside the read-only transaction -----------------------------
+def test_a_failed_connection_inside_the_transaction_is_reported_as_itself() -> None:
+    """Issue 17: after one good query the description is cached, describe is skipped, and
+    the connection first fails inside the transaction, whose clean-up error used to hide it."""
+    cache = DescribeCache()
+    policy = ExecutionPolicy(read_only=True, timeout_s=5.0, describe_cache=cache)
+    assert run(FakeClient(), "select 1", policy) == [1]  # a good connection describes it
+    wrong_password = FakeClient(connect_error=gel.errors.AuthenticationError(
+        "authentication failed"))
+    with pytest.raises(gel.errors.AuthenticationError, match="authentication failed"):
+        run(wrong_password, "select 1", policy)
+    assert wrong_password.stats.describes == 0  # the cached description was used
+    view = error_view(gel.errors.AuthenticationError("authentication failed"))
+    assert (view.kind, view.title) == ("connection", "AuthenticationError")
+
+
+def test_the_fake_masks_a_failed_connection_as_the_driver_does() -> None:
+    """The shipped fake reproduces gel 3.1: the transaction's clean-up raises the pool's
+    InterfaceError with the connection error as its context."""
+    refused = gel.errors.ClientConnectionFailedTemporarilyError("refused")
+
+    async def body() -> None:
+        client = FakeClient(connect_error=refused)
+        async for tx in client.transaction():
+            async with tx:
+                await tx.query("select 1")
+
+    with pytest.raises(gel.errors.InterfaceError, match="received invalid connection") as caught:
+        asyncio.run(body())
+    assert caught.value.__context__ is refused
+    assert cleanup_error_root(caught.value) is refused
+
+
+def test_cleanup_error_root_leaves_other_errors_alone() -> None:
+    assert cleanup_error_root(gel.errors.InterfaceError("client has been closed")) is None
+    assert cleanup_error_root(gel.errors.InterfaceError(RELEASE_NONE_MESSAGE)) is None
+    assert cleanup_error_root(ValueError("x")) is None
 
 
 # --- the six methods ------------------------------------------------------------------------
@@ -332,3 +378,30 @@ def test_build_requests_returns_one_view_per_refused_draft() -> None:
     requests, errors = build_requests(drafts, LIMITS)
     assert [r.name for r in requests] == ["Q1"]
     assert [e.subject for e in errors] == ["Q2", "Q3"]
+
+
+# --- the first connection: one attempt, shared --------------------------------------------------
+def test_concurrent_first_connections_share_one_attempt_and_its_failure() -> None:
+    refused = gel.errors.ClientConnectionFailedTemporarilyError("refused")
+    gate = FirstConnectGate()
+
+    async def body() -> list[object]:
+        client = FakeClient(connect_error=refused)
+        return list(await asyncio.gather(gate.pass_through(client), gate.pass_through(client),
+                                         return_exceptions=True))
+
+    assert asyncio.run(body()) == [refused, refused]
+    assert gate.attempts == 1 and not gate.connected
+
+
+def test_after_one_success_the_gate_never_connects_again() -> None:
+    gate = FirstConnectGate()
+    policy = ExecutionPolicy(read_only=True, timeout_s=5.0, first_connect=gate)
+    client = FakeClient()
+
+    async def body() -> list[object]:
+        return [await execute(client, QueryRequest(name="Q1", query="select 1"), policy)
+                for _ in range(3)]
+
+    assert asyncio.run(body()) == [[1], [1], [1]]
+    assert gate.attempts == 1 and gate.connected

@@ -33,6 +33,7 @@ import pytest
 import st_utils
 from ecc.client import ClientOptions, QueryMethod, create_gel_client
 from ecc.config import ConnectionSettings, ConsoleSettings, Secret, load_settings
+from ecc.describe_cache import DescribeCache
 from ecc.errors import ConsoleInputError, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest, execute
 from ecc.results import shape_result, table_data
@@ -408,6 +409,34 @@ def test_an_unreachable_port_is_reported_in_time_and_the_session_recovers() -> N
         assert record.rows == 1
     finally:
         rt.close()
+
+
+# --- a wrong password after a good connection ------------------------------------------------
+def test_a_wrong_password_after_a_good_query_is_reported_as_an_authentication_failure() -> None:
+    """Issue 17: with the description of ``select 1`` already known (one cache shared, as the
+    page shared it before descriptions were kept per credentials), a session with a wrong
+    password first connects inside the read-only transaction; it must say
+    AuthenticationError, not the transaction clean-up's InterfaceError."""
+    cache = DescribeCache()
+    policy = ExecutionPolicy(read_only=True, timeout_s=30, describe_cache=cache)
+    good = live_settings()
+    wrong = load_settings({"dsn": os.environ["GEL_DSN"], **_env_connection_options(),
+                           "password": f"wrong-{uuid.uuid4().hex}", "connect_wait_s": 1.0},
+                          os.environ)
+    first = new_runtime(st_utils.client_factory(good), good.secret_values)
+    second = new_runtime(st_utils.client_factory(wrong), wrong.secret_values)
+    try:
+        record, _ = run_query(first, "select 1", policy)
+        assert record.status == "done", record.error
+        assert len(cache) == 1
+        record, _ = run_query(second, "select 1", policy)
+        assert record.status == "failed" and record.error is not None
+        assert (record.error.kind, record.error.title) == ("connection", "AuthenticationError"), \
+            record.error
+        assert "received invalid connection" not in record.error.message
+    finally:
+        first.close()
+        second.close()
 
 
 # --- the server goes away mid-session and comes back --------------------------------------------
