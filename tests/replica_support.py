@@ -225,8 +225,8 @@ def https_response_head(port: int, host: str, path: str,
     tls = ssl.create_default_context()
     tls.check_hostname = False
     tls.verify_mode = ssl.CERT_NONE  # the throwaway certificate
-    headers = {"Host": f"{host}:{port}", "Connection": "close", **(extra_headers or {})}
-    lines = [f"GET {path} HTTP/1.1", *(f"{name}: {value}" for name, value in headers.items())]
+    request = {"Host": f"{host}:{port}", "Connection": "close", **(extra_headers or {})}
+    lines = [f"GET {path} HTTP/1.1", *(f"{name}: {value}" for name, value in request.items())]
     with socket.create_connection(("127.0.0.1", port), timeout=30) as raw, \
             tls.wrap_socket(raw, server_hostname=host) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
