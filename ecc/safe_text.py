@@ -42,15 +42,29 @@ def escape_markdown(text: object, *, fragment: bool = False) -> str:
 
 # A typed input's label as the console writes it: ``$name · [optional ]type``, name an
 # identifier or a position (``$0``), type made of names, ``::``, ``<>``, commas and
-# ``name:`` (named tuples).
+# ``name:`` (named tuples). Of those characters only ``<`` (an HTML tag) and ``_`` (emphasis)
+# can start Markdown.
 _PLAIN_LABEL = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+) · [A-Za-z0-9_:<>, ]+")
+_UNDERSCORE_RUN = re.compile(r"_+")
+_WORD_CHAR = re.compile(r"[A-Za-z0-9]")
+
+
+def _escape_edge_underscores(run: re.Match[str]) -> str:
+    """A run of ``_`` between two letters or digits (``snake_case``) can neither open nor
+    close emphasis (CommonMark's intraword rule for ``_``), so it stays as typed; any other
+    run (``__init__``, ``b_:``) is escaped, every character of it."""
+    text = run.string
+    inside_word = (run.start() > 0 and _WORD_CHAR.match(text[run.start() - 1]) is not None
+                   and run.end() < len(text) and _WORD_CHAR.match(text[run.end()]) is not None)
+    return run.group() if inside_word else "\\_" * len(run.group())
 
 
 def label_markdown(text: str) -> str:
     """A widget label: Markdown for the eye, but also the input's accessible name as it is
     (Streamlit puts the raw label in ``aria-label``). A plain parameter label keeps its
-    characters, but for ``<`` (``array<str>`` would start an HTML tag); anything else (a
-    backquoted name from a shared link, say) is escaped whole by ``escape_markdown``."""
+    characters, but for ``<`` (``array<str>`` would start an HTML tag) and underscores that
+    could delimit emphasis (``$__init__``); anything else (a backquoted name from a shared link,
+    say) is escaped whole by ``escape_markdown``."""
     if _PLAIN_LABEL.fullmatch(text):
-        return text.replace("<", "\\<")
+        return _UNDERSCORE_RUN.sub(_escape_edge_underscores, text.replace("<", "\\<"))
     return escape_markdown(text)

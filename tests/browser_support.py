@@ -79,10 +79,11 @@ class StreamlitServer:
         *,
         secrets_text: str = "# empty: the fake client needs no connection settings\n",
         port: int | None = None,
+        script: str = "streamlit_app.py",
     ) -> StreamlitServer:
         """Start the page with ``secrets_text`` as its only secrets file, on ``port`` (a free
         loopback port when None; pass one when the secrets must name it, as a redirect_uri
-        does)."""
+        does). ``script``: the main file, from the repository root."""
         home = workdir / "home"
         home.mkdir()
         secrets = workdir / "secrets.toml"
@@ -92,7 +93,7 @@ class StreamlitServer:
         env = {k: v for k, v in os.environ.items() if not _LEAKY_ENV.match(k)}
         env.update(HOME=str(home), ECC_TEST_FAKE_CLIENT="1", PYTHONUNBUFFERED="1")
         command = [
-            sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+            sys.executable, "-m", "streamlit", "run", script,
             "--server.port", str(port),
             "--server.address", "127.0.0.1",
             "--server.headless", "true",

@@ -16,6 +16,8 @@ import os
 import re
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import time
 from dataclasses import dataclass
@@ -205,3 +207,37 @@ class NginxProxy:
             if match:
                 lines.append(LogLine(*match.groups()))
         return lines
+
+
+@dataclass(frozen=True)
+class ResponseHead:
+    status: int
+    headers: tuple[tuple[str, str], ...]  # in order, names lower-cased, repeats kept
+
+    def values(self, name: str) -> list[str]:
+        return [value for key, value in self.headers if key == name.lower()]
+
+
+def https_response_head(port: int, host: str, path: str,
+                        extra_headers: dict[str, str] | None = None) -> ResponseHead:
+    """The status line and headers nginx answers one HTTP/1.1 GET over TLS with (the body is
+    not read: a websocket handshake's 101 has none, and the connection is closed after)."""
+    tls = ssl.create_default_context()
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE  # the throwaway certificate
+    request = {"Host": f"{host}:{port}", "Connection": "close", **(extra_headers or {})}
+    lines = [f"GET {path} HTTP/1.1", *(f"{name}: {value}" for name, value in request.items())]
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw, \
+            tls.wrap_socket(raw, server_hostname=host) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+    head = received.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    status = int(head[0].split()[1])
+    headers = tuple((name.strip().lower(), value.strip())
+                    for name, value in (line.split(":", 1) for line in head[1:] if ":" in line))
+    return ResponseHead(status, headers)

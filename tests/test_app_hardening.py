@@ -117,6 +117,21 @@ def test_server_error_text_renders_as_text(payload: str) -> None:
         assert one_line(payload) in texts(at)
 
 
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [("select <str>$__init__", "$__init__"), ("select <str>$`*a*`", "$*a*"),
+     ("select <str>$`__x__`", "$__x__"), ("select <default::__T__>$t", "__T__")],
+)
+def test_a_parameter_name_with_emphasis_characters_labels_as_text(query: str, name: str) -> None:
+    with console() as at:
+        at.query_params["q"] = query
+        at.run()
+        assert not at.exception
+        labels = [str(w.label) for w in at.text_input]
+        assert any(name in shown(label) for label in labels), labels
+        assert set().union(*(structure_in(label) for label in labels)) == set(), labels
+
+
 def test_a_parameter_problem_quoting_the_query_renders_as_text() -> None:
     with console() as at:
         at.run()

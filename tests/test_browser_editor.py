@@ -106,6 +106,33 @@ def test_a_path_in_a_filter_offers_the_selected_types_pointers(open_page: OpenPa
     expect(completions(page).filter(has_text="release_year").first).to_be_visible()
 
 
+def test_names_of_javascript_builtins_leave_completion_working(open_page: OpenPage) -> None:
+    page = open_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    for name in ("constructor", "__proto__"):
+        # Before: the shape's pointers were looked up on a plain object, found
+        # Object.prototype's members and threw "... .map is not a function"; no list opened.
+        type_in_editor(page, f"select {name} {{ t")
+        expect(completions(page).first).to_be_visible()  # not a type: statement-level names
+        assert errors == [], errors
+    type_in_editor(page, "select Movie { ti")
+    expect(completions(page).filter(has_text="title").first).to_be_visible()
+    assert errors == [], errors
+
+
+def test_running_with_the_shortcut_closes_the_completion_list(open_page: OpenPage) -> None:
+    page = open_page()
+    type_in_editor(page, "select Mo")
+    expect(completions(page).filter(has_text="Movie").first).to_be_visible()
+    page.keyboard.press("Control+Enter")
+    expect(completions(page)).to_have_count(0)
+    expect(history_count(page)).to_have_text("History (1)", timeout=RESULT_TIMEOUT_MS)
+    expect(completions(page)).to_have_count(0)  # the rerun after the run did not reopen it
+    expect(query_box(page)).to_have_text("select Mo")  # Enter accepted no completion
+
+
 def test_keywords_strings_and_parameters_are_highlighted(open_page: OpenPage) -> None:
     page = open_page()
     query_box(page).fill("select r'raw' ++ <str>$name # note\nfilter 1.5n")

@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,8 +42,12 @@ process.stdout.write(JSON.stringify(out));
 """
 
 
-def offered(*texts: str) -> list[dict[str, object] | None]:
-    data = completion_data(demo_schema(), ["title", "year"])
+def demo_data() -> dict[str, Any]:
+    return completion_data(demo_schema(), ["title", "year"])
+
+
+def offered(*texts: str, data: dict[str, Any] | None = None) -> list[dict[str, object] | None]:
+    data = demo_data() if data is None else data
     language = language_data()  # the editor merges these in, as index.js does
     data["keywords"] = language["keywords"]
     data["builtin_types"] = language["builtin_types"]
@@ -55,8 +60,8 @@ def offered(*texts: str) -> list[dict[str, object] | None]:
     return result
 
 
-def labels(text: str) -> list[str]:
-    result = offered(text)[0]
+def labels(text: str, data: dict[str, Any] | None = None) -> list[str]:
+    result = offered(text, data=data)[0]
     assert result is not None, f"nothing offered for {text!r}"
     names = result["labels"]
     assert isinstance(names, list)
@@ -141,3 +146,28 @@ def test_casts_offer_builtin_and_schema_types() -> None:
 
 def test_strings_and_comments_do_not_open_shapes() -> None:
     assert "title" in labels("select Movie { x := '}', # }\n ti")
+
+
+# Names that are members of every JavaScript object (Object.prototype's).
+JS_BUILTIN_NAMES = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"]
+
+
+@pytest.mark.parametrize("name", JS_BUILTIN_NAMES)
+def test_a_javascript_builtin_name_is_just_an_unknown_name(name: str) -> None:
+    # Before: `select constructor { ` found Object.prototype.constructor as a type's pointers
+    # and threw "(index.objects[type] || []).map is not a function".
+    names = labels(f"select {name} {{ ")
+    assert "select" in names and "Movie" in names  # not a type: the statement-level names
+    assert offered(f"select {name}.", f"select Movie filter .{name}.") == [None, None]
+    assert "title" in labels(f"select {name} {{ x }}; select Movie {{ ")
+
+
+@pytest.mark.parametrize("name", JS_BUILTIN_NAMES)
+def test_a_schema_type_named_like_a_javascript_builtin_completes(name: str) -> None:
+    data = demo_data()
+    data["objects"][f"default::{name}"] = [
+        {"name": "label", "kind": "property", "target": "std::str", "card": "single",
+         "link_props": []}]
+    data["aliases"][name] = f"default::{name}"
+    assert labels(f"select {name} {{ ", data) == ["label"]
+    assert labels(f"select {name} filter .", data) == ["label"]

@@ -14,8 +14,10 @@ Which replica served a request comes from nginx's access log: the affinity key a
 
 from __future__ import annotations
 
+import http.client
 import re
 import shutil
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -40,7 +42,7 @@ from tests.browser_support import (
     wait_until_idle,
 )
 from tests.conftest import wait_until
-from tests.replica_support import LogLine, NginxProxy, nginx_binary
+from tests.replica_support import LogLine, NginxProxy, https_response_head, nginx_binary
 
 pytestmark = pytest.mark.replicas
 
@@ -172,6 +174,69 @@ def test_nginx_accepts_the_guides_configuration(deployment: Deployment) -> None:
     checked = deployment.proxy.check()
     assert checked.returncode == 0, checked.stderr
     assert "test is successful" in checked.stderr
+
+
+# What the guide's nginx adds to every response of the console (issue 17).
+SECURITY_HEADERS = {
+    "content-security-policy": "frame-ancestors 'none'",
+    "x-frame-options": "DENY",
+    "strict-transport-security": "max-age=31536000",
+    "referrer-policy": "same-origin",
+    "x-content-type-options": "nosniff",
+}
+
+
+def a_static_asset(deployment: Deployment) -> str:
+    """The path of a script the page loads (its name is hashed per Streamlit build)."""
+    tls = ssl.create_default_context()
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE  # the throwaway certificate
+    connection = http.client.HTTPSConnection("127.0.0.1", deployment.proxy.ports.https,
+                                             timeout=30, context=tls)
+    try:
+        connection.request("GET", "/", headers={"Host": HOST})
+        page = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    found = re.search(r'src="\./(static/js/[^"]+\.js)"', page)
+    assert found, page[:2000]
+    return "/" + found.group(1)
+
+
+def test_every_location_sends_the_security_headers_once(deployment: Deployment) -> None:
+    port = deployment.proxy.ports.https
+    websocket = {"Upgrade": "websocket", "Connection": "Upgrade",
+                 "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13",
+                 "Origin": f"https://{HOST}:{port}"}
+    answers = {
+        "page": https_response_head(port, HOST, "/?q=select%201"),
+        "static asset": https_response_head(port, HOST, a_static_asset(deployment)),
+        "websocket handshake": https_response_head(port, HOST, "/_stcore/stream", websocket),
+        # Streamlit refuses a path naming a drive (its path-security middleware): an error.
+        "refused path": https_response_head(port, HOST, "/C:/Windows/win.ini"),
+    }
+    assert answers["page"].status == 200
+    assert answers["static asset"].status == 200
+    assert answers["websocket handshake"].status == 101
+    assert answers["refused path"].status == 400
+    for what, head in answers.items():
+        for name, value in SECURITY_HEADERS.items():
+            assert head.values(name) == [value], (what, name, head.headers)
+        # The affinity cookie, from the same add_header level: still sent everywhere.
+        assert any(v.startswith("ecc_route=") for v in head.values("set-cookie")), what
+
+
+def test_plain_http_only_redirects_to_https(deployment: Deployment) -> None:
+    # HSTS is set where TLS terminates; over plain HTTP a browser would ignore it.
+    connection = http.client.HTTPConnection("127.0.0.1", deployment.proxy.ports.http, timeout=30)
+    try:
+        connection.request("GET", "/?q=select%201", headers={"Host": HOST})
+        response = connection.getresponse()
+    finally:
+        connection.close()
+    assert response.status == 301
+    assert response.getheader("Location") == f"https://{HOST}/?q=select%201"
+    assert response.getheader("Strict-Transport-Security") is None
 
 
 def test_all_requests_of_one_page_go_to_one_replica(

@@ -7,6 +7,7 @@ import string
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from ecc.safe_text import WORD_JOINER, escape_markdown, label_markdown
 
@@ -90,6 +91,10 @@ def test_any_text_is_shown_as_itself_with_no_markup_left(text: str) -> None:
         ("$p · tuple<x: float64, y: float64>", "$p · tuple\\<x: float64, y: float64>"),
         ("$g · default::Genre", "$g · default::Genre"),
         ("$0 · int64", "$0 · int64"),
+        ("$my_title · str", "$my_title · str"),
+        ("$__init__ · str", "$\\_\\_init\\_\\_ · str"),
+        ("$_ · str", "$\\_ · str"),
+        ("$t · tuple<__a: str, b__: int64>", "$t · tuple\\<\\_\\_a: str, b\\_\\_: int64>"),
     ],
 )
 def test_plain_parameter_labels_keep_their_characters(label: str, markdown: str) -> None:
@@ -100,3 +105,34 @@ def test_any_other_label_is_escaped_whole() -> None:
     hostile = "$`![x](http://evil.example/a.png)` · str"
     assert label_markdown(hostile) == escape_markdown(hostile)
     assert label_markdown("$a · str $b$") == escape_markdown("$a · str $b$")
+
+
+_MD = MarkdownIt("gfm-like", {"linkify": True})
+
+
+def rendered_inline(markdown: str) -> list[tuple[str, str]]:
+    """The inline tokens (type, content) GFM Markdown parses ``markdown`` into."""
+    return [(child.type, child.content) for token in _MD.parse(markdown)
+            for child in token.children or ()]
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["$__init__ · str", "$_x_ · str", "$t · __T__", "$a · tuple<__a: str, b__: int64>",
+     "$__ · optional array<__x__>", "$*a* · str", "$**a** · str", "$~~a~~ · str",
+     "$_a_b_ · str"],
+)
+def test_a_label_with_emphasis_characters_renders_as_its_own_text(label: str) -> None:
+    tokens = rendered_inline(label_markdown(label))
+    # markdown-it keeps each backslash escape as a token of its own (`text_special`)
+    assert {kind for kind, _ in tokens} <= {"text", "text_special"}, tokens
+    assert "".join(text for _, text in tokens) == label
+
+
+# Labels as the page writes them (no space at the end: the type name ends them).
+@given(st.from_regex(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+) · [A-Za-z0-9_:<>, ]*[A-Za-z0-9_:<>,]",
+                     fullmatch=True))
+def test_any_plain_parameter_label_renders_as_its_own_text(label: str) -> None:
+    tokens = rendered_inline(label_markdown(label))
+    assert {kind for kind, _ in tokens} <= {"text", "text_special"}, tokens
+    assert "".join(text for _, text in tokens) == label

@@ -30,21 +30,23 @@ function tokenize(text) {
   return out;
 }
 
+// Names typed by the user and names from the schema are looked up in Maps, never as keys of
+// plain objects: `constructor`, `__proto__` or `toString` would find Object.prototype's members.
 export class SchemaIndex {
   constructor(data) {
     this.data = data;
-    this.objects = data.objects || {};
-    this.aliases = data.aliases || {};
+    this.objects = new Map(Object.entries(data.objects || {}));
+    this.aliases = new Map(Object.entries(data.aliases || {}));
     this.keywords = new Set((data.keywords || []).map((k) => k.toLowerCase()));
   }
   resolveType(name) {
     if (!name) return null;
-    if (this.objects[name]) return name;
-    const full = this.aliases[name];
-    return full && this.objects[full] ? full : null;
+    if (this.objects.has(name)) return name;
+    const full = this.aliases.get(name);
+    return full && this.objects.has(full) ? full : null;
   }
   pointer(type, name) {
-    const list = this.objects[type];
+    const list = this.objects.get(type);
     return list ? list.find((p) => p.name === name) || null : null;
   }
 }
@@ -138,7 +140,7 @@ function linkShapeApply(view, completion, from, to) {
 }
 
 function pointerOptions(index, type, stmt) {
-  return (index.objects[type] || []).map((p) => {
+  return (index.objects.get(type) || []).map((p) => {
     const o = option(p.name, p.kind === "link" ? "property" : "variable",
       `${p.card === "multi" ? "multi " : ""}${p.kind} → ${p.target}`);
     if (stmt === "insert" || stmt === "update") o.apply = `${p.name} := `;

@@ -12,7 +12,7 @@ import {EditorView, keymap, lineNumbers, highlightActiveLine, drawSelection,
   placeholder as placeholderExt, highlightSpecialChars} from "@codemirror/view";
 import {defaultKeymap, history, historyKeymap, indentWithTab} from "@codemirror/commands";
 import {bracketMatching, indentOnInput, syntaxHighlighting} from "@codemirror/language";
-import {autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap}
+import {autocompletion, closeBrackets, closeBracketsKeymap, closeCompletion, completionKeymap}
   from "@codemirror/autocomplete";
 import {edgeqlLanguage, edgeqlHighlighter} from "./edgeql.js";
 import {edgeqlCompletionSource} from "./complete.js";
@@ -61,7 +61,10 @@ class Editor {
         activateOnTyping: true, icons: false}),
       syntaxHighlighting(edgeqlHighlighter),
       keymap.of([
-        {key: "Mod-Enter", run: () => { this.run(); return true; }, preventDefault: true},
+        // A run closes the completion list: it would otherwise cover the editor until the
+        // next keystroke.
+        {key: "Mod-Enter", run: (view) => { closeCompletion(view); this.run(); return true; },
+          preventDefault: true},
         ...closeBracketsKeymap, ...completionKeymap, ...historyKeymap, ...defaultKeymap,
         indentWithTab,
       ]),
