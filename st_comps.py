@@ -23,7 +23,6 @@ from streamlit.runtime.state.common import is_keyed_element_id, user_key_from_el
 from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
 
 from ecc import charts, editor_sync, plans, results, schema_view
-from ecc.completions import completion_data
 from ecc.config import ConsoleSettings
 from ecc.edgeql_lang import language_data
 from ecc.errors import ErrorView
@@ -32,6 +31,7 @@ from ecc.plans import is_analyze_query, plan_document
 from ecc.runs import RunPhases, RunRecord
 from ecc.safe_text import escape_markdown, label_markdown
 from ecc.schema import ObjectType, SchemaModel, short_name
+from ecc.schema_store import CompletionTree
 from ecc.sessions import RegistryTotals, RuntimeStatus
 from ecc.typed_inputs import TypedInputs
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
@@ -100,7 +100,7 @@ InputsFor = Callable[[str], TypedInputs]
 
 
 def query_form(tab_count: int, inputs_for: InputsFor, *, max_query_chars: int = 100_000,
-               schema: SchemaModel | None = None) -> FormContent | None:
+               completion: CompletionTree | None = None) -> FormContent | None:
     """The query editors (one per tab) and the Run button; no ``st.form``, so typed inputs
     and the argument-language fields follow the text as it is typed. Returns the content
     when Run is pressed (button, or Ctrl/Cmd+Enter in an editor): the only way a query is
@@ -110,7 +110,7 @@ def query_form(tab_count: int, inputs_for: InputsFor, *, max_query_chars: int = 
     tabs: list[QueryTabContent] = []
     for index, box in enumerate(containers):
         with box:
-            tabs.append(_query_tab(index, tab_count, inputs_for, max_query_chars, schema))
+            tabs.append(_query_tab(index, tab_count, inputs_for, max_query_chars, completion))
     run_col, analyze_col, _ = st.columns([1, 1, 6])
     clicked = run_col.button("Run", type="primary", icon="▶️", key="run_queries",
                              help="Or Ctrl/Cmd+Enter in the editor.")
@@ -130,7 +130,7 @@ def query_form(tab_count: int, inputs_for: InputsFor, *, max_query_chars: int = 
 
 
 def _query_tab(index: int, tab_count: int, inputs_for: InputsFor, max_query_chars: int,
-               schema: SchemaModel | None) -> QueryTabContent:
+               completion: CompletionTree | None) -> QueryTabContent:
     # Defaults go into session state, never as value=: history and shared links set these
     # keys too, and a widget may not get both.
     default = QueryTabContent()
@@ -157,7 +157,7 @@ def _query_tab(index: int, tab_count: int, inputs_for: InputsFor, max_query_char
     else:
         params = parameter_names(index, text)
     query_editor(
-        editor_data(index, tab_count, params, schema, max_query_chars), index)
+        editor_data(index, tab_count, params, completion, max_query_chars), index)
     if len(text) > max_query_chars:
         st.error(f"This query is {len(text):,} characters long; the limit is "
                  f"{max_query_chars:,} (max_query_chars). Shorten it: it will not run.",
@@ -752,16 +752,6 @@ _editor = st.components.v2.component(
 _LANGUAGE = language_data()
 
 
-def _schema_completion(model: SchemaModel | None) -> dict[str, Any]:
-    """Completion data per model, built once per model object (reruns reuse it)."""
-    cached = st.session_state.get("_completion_cache")
-    if not (isinstance(cached, tuple) and cached[0] is model):
-        data = completion_data(model)
-        cached = (model, data)
-        st.session_state["_completion_cache"] = cached
-    return dict(cached[1])
-
-
 def parameter_names(index: int, text: str) -> list[str]:
     """Parameter names used in tab ``index``'s text, re-read only when the text changed
     (a scan of a 100 000-character text takes ~15 ms; reruns for other widgets are free)."""
@@ -786,14 +776,20 @@ def _on_run(index: int) -> None:
     editor_sync.on_editor_run(st.session_state, index, payload)
 
 
-def editor_data(index: int, tab_count: int, params: list[str], model: SchemaModel | None,
+def editor_data(index: int, tab_count: int, params: list[str], tree: CompletionTree | None,
                 max_chars: int) -> dict[str, Any]:
-    """Everything the editor of tab ``index`` receives on this run."""
+    """Everything the editor of tab ``index`` receives on this run. The schema's completion
+    tree (shared by the process, ``ecc/schema_store.py``) goes by its hash, and whole only
+    until the page acknowledged it (``editor_sync.tree_to_send``)."""
     seed = editor_sync.seed_for_render(st.session_state, index)
-    completion = _schema_completion(model)
-    completion["params"] = [f"${name}" for name in dict.fromkeys(params)]
-    seen = editor_sync.reported_value(st.session_state.get(editor_sync.editor_key(index)),
-                                      "seen")
+    reported = st.session_state.get(editor_sync.editor_key(index))
+    completion: dict[str, Any] = {"params": [f"${name}" for name in dict.fromkeys(params)]}
+    if tree is not None:
+        completion["hash"] = tree.hash
+        if editor_sync.tree_to_send(st.session_state, tree.hash,
+                                    editor_sync.reported_value(reported, "schema")):
+            completion["tree"] = tree.tree
+    seen = editor_sync.reported_value(reported, "seen")
     return {
         "id": editor_sync.editor_key(index),
         "text": editor_sync.text_to_send(seed, seen),
@@ -815,11 +811,13 @@ def query_editor(data: dict[str, Any], index: int) -> None:
         on_text_change=functools.partial(_on_text, index),
         on_run_change=functools.partial(_on_run, index),
         on_seen_change=_acknowledged,
+        on_schema_change=_acknowledged,
     )
 
 
 def _acknowledged() -> None:
-    """The editor shows a version (state value ``seen``); read at the next render."""
+    """The editor shows a version (state value ``seen``), or holds a schema's completion
+    tree (``schema``: its hash); read at the next render."""
 
 
 # --- what the browser sent with this run ----------------------------------------------------------
