@@ -743,12 +743,35 @@ COMPONENT_NAME = "ecc.edgeql_editor"
 DEBOUNCE_MS = 300  # a pause in typing this long sends the text (blur sends it at once)
 PLACEHOLDER = "select Movie { title, release_year } filter .release_year > <int64>$year"
 
-# A leading comment line: Streamlit reads a one-line string as an asset path.
-_editor = st.components.v2.component(
-    COMPONENT_NAME,
-    js="// ECC EdgeQL editor\n" + BUNDLE.read_text(encoding="utf-8"),
-    css="/* ECC EdgeQL editor */\n" + STYLES.read_text(encoding="utf-8"),
-)
+ASSET_DIR = "dist"  # served by Streamlit under /_stcore/bidi-components/<name>/
+
+
+def _declare_editor() -> Any:
+    """Register the editor once. Under a running server its bundle is an asset file: each
+    element then carries its URL, not 350 KB of JavaScript, and the browser fetches the
+    module once per page (one module instance, whatever the number of editors). Streamlit
+    finds asset directories in installed packages' ``pyproject.toml``; this repository is no
+    package, so the same manifest entry is registered here. Without a runtime (AppTest, bare
+    imports) the bundle goes inline, as before."""
+    from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
+    from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
+    from streamlit.runtime import Runtime
+
+    css = "/* ECC EdgeQL editor */\n" + STYLES.read_text(encoding="utf-8")
+    if Runtime.exists():
+        project, _, name = COMPONENT_NAME.partition(".")
+        manager = get_bidi_component_manager()
+        if manager.get_component_asset_root(COMPONENT_NAME) is None:
+            manager.register_from_manifest(
+                ComponentManifest(project, "1", [ComponentConfig(name, ASSET_DIR)]), FRONTEND)
+        return st.components.v2.component(COMPONENT_NAME, js=BUNDLE.name, css=css)
+    # A leading comment line: Streamlit reads a one-line string as an asset path.
+    return st.components.v2.component(
+        COMPONENT_NAME, js="// ECC EdgeQL editor\n" + BUNDLE.read_text(encoding="utf-8"),
+        css=css)
+
+
+_editor = _declare_editor()
 _LANGUAGE = language_data()
 
 

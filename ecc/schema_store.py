@@ -211,7 +211,9 @@ class SchemaStore:
                          type(exc).__name__)
                 token = None
             model = await read_schema(client)
-            return self._install(key, model, token)
+            entry = self._install(key, model, token)
+            entry.completion()  # built here, on the loop thread, not in a page run
+            return entry
 
         return read
 
