@@ -746,32 +746,40 @@ PLACEHOLDER = "select Movie { title, release_year } filter .release_year > <int6
 ASSET_DIR = "dist"  # served by Streamlit under /_stcore/bidi-components/<name>/
 
 
-def _declare_editor() -> Any:
-    """Register the editor once. Under a running server its bundle is an asset file: each
-    element then carries its URL, not 350 KB of JavaScript, and the browser fetches the
-    module once per page (one module instance, whatever the number of editors). Streamlit
-    finds asset directories in installed packages' ``pyproject.toml``; this repository is no
-    package, so the same manifest entry is registered here. Without a runtime (AppTest, bare
-    imports) the bundle goes inline, as before."""
+def _editor_assets_registered() -> bool:
+    """Declare the editor's asset directory on the running server's component manager (once
+    per manager: AppTest makes a runtime per test). False without a runtime."""
     from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
     from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
     from streamlit.runtime import Runtime
 
-    css = "/* ECC EdgeQL editor */\n" + STYLES.read_text(encoding="utf-8")
-    if Runtime.exists():
+    if not Runtime.exists():
+        return False
+    manager = get_bidi_component_manager()
+    if manager.get_component_asset_root(COMPONENT_NAME) is None:
         project, _, name = COMPONENT_NAME.partition(".")
-        manager = get_bidi_component_manager()
-        if manager.get_component_asset_root(COMPONENT_NAME) is None:
-            manager.register_from_manifest(
-                ComponentManifest(project, "1", [ComponentConfig(name, ASSET_DIR)]), FRONTEND)
-        return st.components.v2.component(COMPONENT_NAME, js=BUNDLE.name, css=css)
+        manager.register_from_manifest(
+            ComponentManifest(project, "1", [ComponentConfig(name, ASSET_DIR)]), FRONTEND)
+    return True
+
+
+def _declare_editor() -> tuple[Any, bool]:
+    """Register the editor once. Under a running server its bundle is an asset file: each
+    element then carries its URL, not 350 KB of JavaScript, and the browser fetches the
+    module once per page (one module instance, whatever the number of editors). Streamlit
+    finds asset directories in installed packages' ``pyproject.toml``; this repository is no
+    package, so the same manifest entry is registered here. Imported without a runtime (tests,
+    bare imports) the bundle goes inline, as before. Returns (component, from a file)."""
+    css = "/* ECC EdgeQL editor */\n" + STYLES.read_text(encoding="utf-8")
+    if _editor_assets_registered():
+        return st.components.v2.component(COMPONENT_NAME, js=BUNDLE.name, css=css), True
     # A leading comment line: Streamlit reads a one-line string as an asset path.
     return st.components.v2.component(
         COMPONENT_NAME, js="// ECC EdgeQL editor\n" + BUNDLE.read_text(encoding="utf-8"),
-        css=css)
+        css=css), False
 
 
-_editor = _declare_editor()
+_editor, _EDITOR_FROM_FILE = _declare_editor()
 _LANGUAGE = language_data()
 
 
@@ -828,6 +836,8 @@ def editor_data(index: int, tab_count: int, params: list[str], tree: CompletionT
 
 def query_editor(data: dict[str, Any], index: int) -> None:
     """Mount tab ``index``'s editor with ``data`` (from ``editor_data``)."""
+    if _EDITOR_FROM_FILE:
+        _editor_assets_registered()  # this runtime's manager knows the directory
     _editor(
         key=editor_sync.editor_key(index),
         data=data,

@@ -417,9 +417,10 @@ def demo_standard_schema() -> SchemaModel:
 
 
 def generated_schema(types: int = 500, properties: int = 20, modules: int = 5,
-                     links: int = 2) -> SchemaModel:
+                     links: int = 2, enums: int = 0) -> SchemaModel:
     """A large schema for benchmarks: ``types`` object types over ``modules`` user modules,
-    each with ``properties`` properties and ``links`` links to other types of its module."""
+    each with ``properties`` properties and ``links`` links to other types of its module,
+    and ``enums`` enum types (5 members each) spread over the modules."""
     names = [f"m{i % modules}::Type{i:04d}" for i in range(types)]
     object_types = []
     bases, ancestors = _standard_object()
@@ -441,5 +442,8 @@ def generated_schema(types: int = 500, properties: int = 20, modules: int = 5,
         modules=tuple(sorted((*STANDARD_MODULE_NAMES, *user_modules))),
         builtin_modules=STANDARD_MODULE_NAMES,
         object_types=tuple(object_types),
+        scalar_types=tuple(ScalarType(f"m{i % modules}::Enum{i:03d}", ("std::anyenum",),
+                                      tuple(f"V{j}" for j in range(5)))
+                           for i in range(enums)),
         builtin_function_names=BUILTIN_FUNCTION_NAMES,
     )
