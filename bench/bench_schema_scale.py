@@ -50,11 +50,18 @@ import sys
 ROOT = {root!r}
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+import dataclasses  # noqa: E402
+
 from ecc import fake_schema, testing  # noqa: E402
+from ecc.schema import ScalarType  # noqa: E402
 
 if not getattr(testing, "_bench_schema_installed", False):
-    _responder = fake_schema.schema_responder(fake_schema.generated_schema(
-        {types}, {properties}, {modules}, enums={enums}))
+    # Enums added here: main's generated_schema has no enums parameter.
+    _model = fake_schema.generated_schema({types}, {properties}, {modules})
+    _model = dataclasses.replace(_model, scalar_types=tuple(
+        ScalarType(f"m{{i % {modules}}}::Enum{{i:03d}}", ("std::anyenum",),
+                   tuple(f"V{{j}}" for j in range(5))) for i in range({enums})))
+    _responder = fake_schema.schema_responder(_model)
     testing.use_fake(lambda: testing.FakeClient(_responder))
     testing._bench_schema_installed = True
 runpy.run_path(ROOT + "/streamlit_app.py", run_name="__main__")
@@ -66,11 +73,16 @@ ROOT = sys.argv[1]
 sys.path.insert(0, ROOT)
 from bench.common import quiet_streamlit_logs  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
+import dataclasses  # noqa: E402
 from ecc import fake_schema, introspect, testing  # noqa: E402
+from ecc.schema import ScalarType  # noqa: E402
 
 quiet_streamlit_logs()
-responder = fake_schema.schema_responder(fake_schema.generated_schema(
-    {types}, {properties}, {modules}, enums={enums}))
+model = fake_schema.generated_schema({types}, {properties}, {modules})
+model = dataclasses.replace(model, scalar_types=tuple(
+    ScalarType(f"m{{i % {modules}}}::Enum{{i:03d}}", ("std::anyenum",),
+               tuple(f"V{{j}}" for j in range(5))) for i in range({enums})))
+responder = fake_schema.schema_responder(model)
 clients = []
 
 def factory():
