@@ -23,7 +23,6 @@ from streamlit.runtime.state.common import is_keyed_element_id, user_key_from_el
 from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
 
 from ecc import charts, editor_sync, plans, results, schema_view
-from ecc.completions import completion_data
 from ecc.config import ConsoleSettings
 from ecc.edgeql_lang import language_data
 from ecc.errors import ErrorView
@@ -32,6 +31,7 @@ from ecc.plans import is_analyze_query, plan_document
 from ecc.runs import RunPhases, RunRecord
 from ecc.safe_text import escape_markdown, label_markdown
 from ecc.schema import ObjectType, SchemaModel, short_name
+from ecc.schema_store import CompletionTree
 from ecc.sessions import RegistryTotals, RuntimeStatus
 from ecc.typed_inputs import TypedInputs
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
@@ -100,7 +100,7 @@ InputsFor = Callable[[str], TypedInputs]
 
 
 def query_form(tab_count: int, inputs_for: InputsFor, *, max_query_chars: int = 100_000,
-               schema: SchemaModel | None = None) -> FormContent | None:
+               completion: CompletionTree | None = None) -> FormContent | None:
     """The query editors (one per tab) and the Run button; no ``st.form``, so typed inputs
     and the argument-language fields follow the text as it is typed. Returns the content
     when Run is pressed (button, or Ctrl/Cmd+Enter in an editor): the only way a query is
@@ -110,7 +110,7 @@ def query_form(tab_count: int, inputs_for: InputsFor, *, max_query_chars: int = 
     tabs: list[QueryTabContent] = []
     for index, box in enumerate(containers):
         with box:
-            tabs.append(_query_tab(index, tab_count, inputs_for, max_query_chars, schema))
+            tabs.append(_query_tab(index, tab_count, inputs_for, max_query_chars, completion))
     run_col, analyze_col, _ = st.columns([1, 1, 6])
     clicked = run_col.button("Run", type="primary", icon="▶️", key="run_queries",
                              help="Or Ctrl/Cmd+Enter in the editor.")
@@ -130,7 +130,7 @@ def query_form(tab_count: int, inputs_for: InputsFor, *, max_query_chars: int = 
 
 
 def _query_tab(index: int, tab_count: int, inputs_for: InputsFor, max_query_chars: int,
-               schema: SchemaModel | None) -> QueryTabContent:
+               completion: CompletionTree | None) -> QueryTabContent:
     # Defaults go into session state, never as value=: history and shared links set these
     # keys too, and a widget may not get both.
     default = QueryTabContent()
@@ -157,7 +157,7 @@ def _query_tab(index: int, tab_count: int, inputs_for: InputsFor, max_query_char
     else:
         params = parameter_names(index, text)
     query_editor(
-        editor_data(index, tab_count, params, schema, max_query_chars), index)
+        editor_data(index, tab_count, params, completion, max_query_chars), index)
     if len(text) > max_query_chars:
         st.error(f"This query is {len(text):,} characters long; the limit is "
                  f"{max_query_chars:,} (max_query_chars). Shorten it: it will not run.",
@@ -745,23 +745,44 @@ COMPONENT_NAME = "ecc.edgeql_editor"
 DEBOUNCE_MS = 300  # a pause in typing this long sends the text (blur sends it at once)
 PLACEHOLDER = "select Movie { title, release_year } filter .release_year > <int64>$year"
 
-# A leading comment line: Streamlit reads a one-line string as an asset path.
-_editor = st.components.v2.component(
-    COMPONENT_NAME,
-    js="// ECC EdgeQL editor\n" + BUNDLE.read_text(encoding="utf-8"),
-    css="/* ECC EdgeQL editor */\n" + STYLES.read_text(encoding="utf-8"),
-)
+ASSET_DIR = "dist"  # served by Streamlit under /_stcore/bidi-components/<name>/
+
+
+def _editor_assets_registered() -> bool:
+    """Declare the editor's asset directory on the running server's component manager (once
+    per manager: AppTest makes a runtime per test). False without a runtime."""
+    from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
+    from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return False
+    manager = get_bidi_component_manager()
+    if manager.get_component_asset_root(COMPONENT_NAME) is None:
+        project, _, name = COMPONENT_NAME.partition(".")
+        manager.register_from_manifest(
+            ComponentManifest(project, "1", [ComponentConfig(name, ASSET_DIR)]), FRONTEND)
+    return True
+
+
+def _declare_editor() -> tuple[Any, bool]:
+    """Register the editor once. Under a running server its bundle is an asset file: each
+    element then carries its URL, not 350 KB of JavaScript, and the browser fetches the
+    module once per page (one module instance, whatever the number of editors). Streamlit
+    finds asset directories in installed packages' ``pyproject.toml``; this repository is no
+    package, so the same manifest entry is registered here. Imported without a runtime (tests,
+    bare imports) the bundle goes inline, as before. Returns (component, from a file)."""
+    css = "/* ECC EdgeQL editor */\n" + STYLES.read_text(encoding="utf-8")
+    if _editor_assets_registered():
+        return st.components.v2.component(COMPONENT_NAME, js=BUNDLE.name, css=css), True
+    # A leading comment line: Streamlit reads a one-line string as an asset path.
+    return st.components.v2.component(
+        COMPONENT_NAME, js="// ECC EdgeQL editor\n" + BUNDLE.read_text(encoding="utf-8"),
+        css=css), False
+
+
+_editor, _EDITOR_FROM_FILE = _declare_editor()
 _LANGUAGE = language_data()
-
-
-def _schema_completion(model: SchemaModel | None) -> dict[str, Any]:
-    """Completion data per model, built once per model object (reruns reuse it)."""
-    cached = st.session_state.get("_completion_cache")
-    if not (isinstance(cached, tuple) and cached[0] is model):
-        data = completion_data(model)
-        cached = (model, data)
-        st.session_state["_completion_cache"] = cached
-    return dict(cached[1])
 
 
 def parameter_names(index: int, text: str) -> list[str]:
@@ -788,14 +809,20 @@ def _on_run(index: int) -> None:
     editor_sync.on_editor_run(st.session_state, index, payload)
 
 
-def editor_data(index: int, tab_count: int, params: list[str], model: SchemaModel | None,
+def editor_data(index: int, tab_count: int, params: list[str], tree: CompletionTree | None,
                 max_chars: int) -> dict[str, Any]:
-    """Everything the editor of tab ``index`` receives on this run."""
+    """Everything the editor of tab ``index`` receives on this run. The schema's completion
+    tree (shared by the process, ``ecc/schema_store.py``) goes by its hash, and whole only
+    until the page acknowledged it (``editor_sync.tree_to_send``)."""
     seed = editor_sync.seed_for_render(st.session_state, index)
-    completion = _schema_completion(model)
-    completion["params"] = [f"${name}" for name in dict.fromkeys(params)]
-    seen = editor_sync.reported_value(st.session_state.get(editor_sync.editor_key(index)),
-                                      "seen")
+    reported = st.session_state.get(editor_sync.editor_key(index))
+    completion: dict[str, Any] = {"params": [f"${name}" for name in dict.fromkeys(params)]}
+    if tree is not None:
+        completion["hash"] = tree.hash
+        if editor_sync.tree_to_send(st.session_state, tree.hash,
+                                    editor_sync.reported_value(reported, "schema")):
+            completion["tree"] = tree.tree
+    seen = editor_sync.reported_value(reported, "seen")
     return {
         "id": editor_sync.editor_key(index),
         "text": editor_sync.text_to_send(seed, seen),
@@ -811,17 +838,21 @@ def editor_data(index: int, tab_count: int, params: list[str], model: SchemaMode
 
 def query_editor(data: dict[str, Any], index: int) -> None:
     """Mount tab ``index``'s editor with ``data`` (from ``editor_data``)."""
+    if _EDITOR_FROM_FILE:
+        _editor_assets_registered()  # this runtime's manager knows the directory
     _editor(
         key=editor_sync.editor_key(index),
         data=data,
         on_text_change=functools.partial(_on_text, index),
         on_run_change=functools.partial(_on_run, index),
         on_seen_change=_acknowledged,
+        on_schema_change=_acknowledged,
     )
 
 
 def _acknowledged() -> None:
-    """The editor shows a version (state value ``seen``); read at the next render."""
+    """The editor shows a version (state value ``seen``), or holds a schema's completion
+    tree (``schema``: its hash); read at the next render."""
 
 
 # --- what the browser sent with this run ----------------------------------------------------------

@@ -11,6 +11,7 @@ Registries are ``st.cache_resource`` entries:
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import functools
 import logging
@@ -42,12 +43,13 @@ from ecc.drafts import (
 )
 from ecc.errors import ConsoleInputError, ErrorView, ServerPrivacy, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest
-from ecc.introspect import read_schema, read_standard
+from ecc.introspect import read_standard
 from ecc.params import parameters_from_description
 from ecc.plans import analyze_text
 from ecc.runs import RunBook, RunRecord
 from ecc.safe_text import escape_markdown
 from ecc.schema import SchemaModel
+from ecc.schema_store import CompletionTree, SchemaEntry, SchemaKey, SchemaStore
 from ecc.schema_view import query_text
 from ecc.sessions import RuntimeLimits, SessionLimitError, SessionRegistry, SessionRuntime
 from ecc.typed_inputs import TypedInputs, argument_values, typed_inputs
@@ -257,9 +259,13 @@ def describe_cache(settings: ConsoleSettings) -> DescribeCache:
     """The process-wide cache of query descriptions for this connection (server, branch, user
     and credentials): shared by every session that connects the same way, never across
     credentials (see ``ecc/describe_cache.py``)."""
-    # identity(): the secrets only as a keyed hash; no secret ever becomes a cache key.
-    key = settings.connection.identity() + ("|fake" if settings.fake_client else "")
-    return _describe_cache_for(key)
+    return _describe_cache_for(connection_key(settings))
+
+
+def connection_key(settings: ConsoleSettings) -> str:
+    """Who connects where, as the process-wide caches (descriptions, schema models) key it.
+    identity(): the secrets only as a keyed hash; no secret ever becomes a cache key."""
+    return settings.connection.identity() + ("|fake" if settings.fake_client else "")
 
 
 def sign_in_gate(settings: ConsoleSettings) -> None:
@@ -746,61 +752,84 @@ LARGE_GRAPH_PROPERTIES = 4
 SCHEMA_FIRST_WAIT_S = 1.0  # a session's first run waits this long for its schema names
 
 
-def schema_for_completion(runtime: SessionRuntime) -> SchemaModel | None:
-    """The session's schema model for the editor's completions; keywords only until there is
-    one. A session's first run starts reading it on the session's loop and waits at most
-    ``SCHEMA_FIRST_WAIT_S`` for it (a healthy server answers well within that); a slower read
-    is picked up by a later run (typing reruns the page). A failed read is not retried here
-    (the explorer's Refresh does that): completion stays with keywords."""
+@st.cache_resource(show_spinner=False)
+def schema_store() -> SchemaStore:
+    """The process's schema models, one per server branch (``ecc/schema_store.py``)."""
+    return SchemaStore()
+
+
+def schema_key(settings: ConsoleSettings) -> SchemaKey:
+    return SchemaKey(connection_key(settings))
+
+
+def _adopt_entry(entry: SchemaEntry) -> SchemaModel:
+    """The session shows the shared entry: its model (with the standard library once the
+    explorer read it) is this session's ``SCHEMA_KEY``; nothing is copied."""
     state = st.session_state
-    model = state.get(SCHEMA_KEY)
-    if isinstance(model, SchemaModel):
-        return model
-    pending = state.get(SCHEMA_PENDING_KEY)
-    if pending is None:
-        pending = state[SCHEMA_PENDING_KEY] = runtime.start(read_schema)
-        with contextlib.suppress(Exception):  # slow or failed: see below
-            pending.result(timeout=SCHEMA_FIRST_WAIT_S)
-    if not pending.done() or pending.cancelled() or pending.exception() is not None:
-        return None  # still reading, or failed: keywords only
-    model = pending.result()
-    if not isinstance(model, SchemaModel):
-        return None
-    state[SCHEMA_KEY] = model
-    state["schema_read_at"] = time.monotonic()
+    model = entry.standard or entry.model
+    if state.get(SCHEMA_KEY) is not model:
+        state[SCHEMA_KEY] = model
+        state["schema_read_at"] = entry.read_at
+    state.pop("schema_error", None)
     return model
+
+
+def schema_for_completion(runtime: SessionRuntime, settings: ConsoleSettings
+                          ) -> CompletionTree | None:
+    """The editor's completion tree of this server branch's schema; keywords only (None)
+    until there is one. The process keeps one model per branch: a session that finds it
+    sends no introspection, and at most one page run per ``PROBE_INTERVAL_S`` of the process
+    probes (in the background) whether the schema changed. Without a model, a session's
+    first run starts the read (or joins the one under way) and waits at most
+    ``SCHEMA_FIRST_WAIT_S``; a slower read is picked up by a later run. A failed read is not
+    retried here (the explorer's Refresh does that): completion stays with keywords."""
+    state = st.session_state
+    store, key = schema_store(), schema_key(settings)
+    entry = store.current(key)
+    if entry is None:
+        pending = state.get(SCHEMA_PENDING_KEY)
+        if pending is None or pending.cancelled():  # cancelled: its loop went away
+            pending = state[SCHEMA_PENDING_KEY] = store.read(key, runtime.start)
+            with contextlib.suppress(Exception):  # slow or failed: see below
+                pending.result(timeout=SCHEMA_FIRST_WAIT_S)
+        if not pending.done() or pending.cancelled() or pending.exception() is not None:
+            return None  # still reading, or failed: keywords only
+        entry = pending.result()
+    elif store.probe_due(key):
+        store.refresh_if_changed(key, runtime.start)  # not awaited: the page never waits
+    state.pop(SCHEMA_PENDING_KEY, None)
+    _adopt_entry(entry)
+    return entry.completion()
 
 
 def ensure_schema_model(runtime: SessionRuntime, settings: ConsoleSettings,
                         *, refresh: bool = False) -> SchemaModel | ErrorView:
-    """This session's schema model, read once from the server and kept in the session
-    (``st.session_state["schema_model"]``) until Refresh; or the read's error view."""
+    """This branch's schema model, shared by the process (read once, then kept until the
+    probe sees a change or Refresh forces a read); or the read's error view."""
 
     state = st.session_state
-    if not refresh and state.get(SCHEMA_KEY) is not None:
-        return state[SCHEMA_KEY]
+    store, key = schema_store(), schema_key(settings)
+    entry = store.current(key)
+    if not refresh and entry is not None:
+        return _adopt_entry(entry)
     if not refresh and state.get("schema_error") is not None:
         # A failed read is retried on Refresh only: a page left open on a server that is
         # down must not wait out the bound on every rerun.
         return state["schema_error"]
     bound = settings.connect_wait_s + settings.connect_timeout_s + \
         min(settings.query_timeout_s, 30.0)
-
-    async def read(client: QueryClient) -> object:
-        return await read_schema(client)
-
     try:
-        model = runtime.call(read, timeout=bound)
-        if not isinstance(model, SchemaModel):
-            raise TypeError(f"the schema read returned {type(model).__name__}")
+        runtime.ensure_loop()
+        runtime.touch()
+        entry = store.read(key, runtime.start, force=refresh).result(timeout=bound)
     except Exception as exc:
+        if isinstance(exc, concurrent.futures.TimeoutError):
+            exc = TimeoutError(f"no answer within {bound:g} s")
         state.pop(SCHEMA_KEY, None)
         state["schema_error"] = shown_error(exc, settings, subject="Reading the schema",
                                             timeout_s=bound)
         return state["schema_error"]
-    state.pop("schema_error", None)
-    state[SCHEMA_KEY] = model
-    state["schema_read_at"] = time.monotonic()
+    model = _adopt_entry(entry)
     log.info("schema read in %.0f ms (%s)", model.read_s * 1000,
              ", ".join(f"{k} {v}" for k, v in model.counts().items()))
     return model
@@ -808,8 +837,9 @@ def ensure_schema_model(runtime: SessionRuntime, settings: ConsoleSettings,
 
 def ensure_standard_schema(runtime: SessionRuntime, settings: ConsoleSettings,
                            model: SchemaModel) -> SchemaModel | ErrorView:
-    """``model`` with the standard library added (read once, when first asked for, and kept
-    as the session's model); or the read's error view (the model stays as it was)."""
+    """``model`` with the standard library added (read once per schema version in the
+    process, when first asked for, and kept with the shared entry); or the read's error view
+    (the model stays as it was)."""
 
     if model.standard_read:
         return model
@@ -826,6 +856,10 @@ def ensure_standard_schema(runtime: SessionRuntime, settings: ConsoleSettings,
     except Exception as exc:
         return shown_error(exc, settings, subject="Reading the standard library's schema",
                            timeout_s=bound)
+    store, key = schema_store(), schema_key(settings)
+    entry = store.current(key)
+    if entry is not None and entry.model is model:
+        store.set_standard(key, entry, merged)
     st.session_state[SCHEMA_KEY] = merged
     return merged
 

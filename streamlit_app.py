@@ -39,7 +39,8 @@ if link.problem:
 tab_count = int(st.session_state.get("tab_count", 1))
 content = st_comps.query_form(
     tab_count, inputs_for=lambda text: st_utils.typed_inputs_for(runtime, text, ready),
-    max_query_chars=settings.max_query_chars, schema=st_utils.schema_for_completion(runtime),
+    max_query_chars=settings.max_query_chars,
+    completion=st_utils.schema_for_completion(runtime, settings),
 )
 errors = st.session_state.pop("action_errors", [])  # from a button callback
 if content is not None:

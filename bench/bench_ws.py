@@ -108,20 +108,23 @@ class Server:
 
 
 @contextlib.contextmanager
-def streamlit_server(post_script_gc: bool | None = None) -> Iterator[Server]:
+def streamlit_server(post_script_gc: bool | None = None, *, root: Path = ROOT,
+                     script: str = "streamlit_app.py",
+                     env_extra: dict[str, str] | None = None) -> Iterator[Server]:
     """``streamlit run`` of the console on loopback with the fake client; stopped by PID.
-    ``post_script_gc`` None keeps the shipped ``.streamlit/config.toml``."""
+    ``post_script_gc`` None keeps the shipped ``.streamlit/config.toml``. ``root``: the
+    checkout to serve (its config applies); ``script``: the page, or a wrapper of it."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+    command = [sys.executable, "-m", "streamlit", "run", script,
                "--server.address", "127.0.0.1", "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     if post_script_gc is not None:
         command += ["--runner.postScriptGC", "true" if post_script_gc else "false"]
-    env = {**os.environ, "ECC_TEST_FAKE_CLIENT": "1"}
+    env = {**os.environ, "ECC_TEST_FAKE_CLIENT": "1", **(env_extra or {})}
     env.pop("GEL_DSN", None)
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115  (the server writes it until the end)
         "w+b", prefix="bench_ws_", suffix=".log", delete=False)
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = Server(proc.pid, port, Path(log.name))
     try:
         deadline = time.monotonic() + 60
@@ -163,6 +166,11 @@ class Session:
     editors: dict[str, dict[str, Any]] = field(default_factory=dict)
     editor_changed: bool = False  # an editor set a state value the server has not had yet
     cached_hashes: set[str] = field(default_factory=set)  # cacheable messages received
+    bytes_received: int = 0  # every websocket message, as sent
+    # Completion trees the page holds, by hash (the editor module's Map), and the asset URLs
+    # the editors' elements name (the browser fetches each once per page).
+    trees: set[str] = field(default_factory=set)
+    asset_paths: set[str] = field(default_factory=set)
     started: int = 0  # script runs started (new_session messages), whole-page or fragment
     finished: int = 0  # script_finished messages
     full_runs: int = 0  # new_session messages of whole-page runs
@@ -199,6 +207,7 @@ class Session:
         async for raw in self.ws:
             msg = ForwardMsg()
             msg.ParseFromString(raw)
+            self.bytes_received += len(raw)
             now = time.monotonic()
             self.last_message = now
             kind = msg.WhichOneof("type")
@@ -258,12 +267,23 @@ class Session:
 
     def _editor_mounted(self, key: str, component: Any) -> None:
         """What the editor's ``update`` does with its data: a text with a version it does not
-        show yet replaces its document, and it sends ``text`` and ``seen`` (state values)."""
+        show yet replaces its document, and it sends ``text`` and ``seen`` (state values);
+        a completion tree's hash is acknowledged (``schema``) once the page holds it."""
+        if component.js_source_path:
+            self.asset_paths.add(component.js_source_path)
         raw = component.json or component.mixed.json
         data = json.loads(raw) if raw else {}
         if not isinstance(data, dict):
             return
         state = self.editors.setdefault(key, {})
+        completion = data.get("completion")
+        if isinstance(completion, dict) and completion.get("hash"):
+            if "tree" in completion:
+                self.trees.add(completion["hash"])
+            held = completion["hash"] if completion["hash"] in self.trees else ""
+            if state.get("schema") != held:
+                state["schema"] = held
+                self.editor_changed = True
         text, version = data.get("text"), data.get("version")
         if isinstance(text, str) and version != state.get("seen"):
             before = dict(state)

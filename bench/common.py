@@ -65,6 +65,7 @@ def fake_console(**fake_kwargs: Any) -> Iterator[Any]:
         testing.use_fake(None)
         st_utils.session_registry.clear()
         st_utils._describe_cache_for.clear()
+        st_utils.schema_store().clear()
 
 
 def click_run(at: Any) -> Any:

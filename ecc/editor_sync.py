@@ -129,3 +129,28 @@ def text_to_send(seed: Seed, seen: object) -> str | None:
     """The text for the component's data: until the editor has acknowledged this version
     (``seen``), else None (the editor keeps its document, across remounts too)."""
     return seed.text if seen != seed.version else None
+
+
+# --- the schema's completion tree: sent once per page, addressed by its hash ----------------
+# The tree of a 2000-type schema is ~5 MB of JSON. The browser keeps trees by hash in the
+# editor module (shared by every editor of the page); an editor reports the hash it holds as
+# its state value ``schema`` ("" when its page lacks the tree it was told about). The tree
+# travels until some editor of the session acknowledged its hash; afterwards every editor
+# gets the hash alone, so an unchanged schema costs a few bytes per rerun.
+TREES_ACKED_KEY = "_q_trees_acked"
+TREE_MISSING = ""  # what an editor reports when its page does not hold the announced tree
+KEPT_ACKS = 4  # hashes remembered per session (the browser keeps as many trees)
+
+
+def tree_to_send(state: State, tree_hash: str, reported: object) -> bool:
+    """Whether an editor whose state value ``schema`` is ``reported`` gets the tree of
+    ``tree_hash`` with this run (else the hash alone)."""
+    acked = state.get(TREES_ACKED_KEY)
+    acked = list(acked) if isinstance(acked, (list, tuple)) else []
+    if reported == tree_hash:
+        if tree_hash not in acked:
+            state[TREES_ACKED_KEY] = [*acked, tree_hash][-KEPT_ACKS:]
+        return False
+    if reported == TREE_MISSING:
+        return True  # this page lost it (or never had it): send it again
+    return tree_hash not in acked

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import gel
@@ -213,14 +213,21 @@ def answers(model: SchemaModel, standard: SchemaModel | None = None) -> dict[str
     }
 
 
+# The demo branch's migrations (``introspect.SCHEMA_PROBE_QUERY``): a real 5.8 branch had 8.
+DEMO_MIGRATIONS = tuple(_id("migration", str(i)) for i in range(8))
+
+
 def schema_responder(
     model: SchemaModel | None = None,
     *,
     refuse: Iterable[str] = (),
     fallback: Responder | None = None,
+    migrations: Callable[[], Sequence[Any]] | None = None,
 ) -> Responder:
     """Answers ``ecc.introspect``'s queries from ``model`` (default: the demo schema);
-    ``refuse`` names parts answered with the server's permission error."""
+    ``refuse`` names parts answered with the server's permission error; ``migrations``
+    gives the ids the schema probe sees (default: ``DEMO_MIGRATIONS``), so a test can add
+    one as a DDL statement on a real server does."""
     rows = answers(model if model is not None else demo_schema())
     by_query = {query.strip(): part for part, query in _all_parts().items()}
     refused = frozenset(refuse)
@@ -229,6 +236,8 @@ def schema_responder(
         raise ValueError(f"unknown schema parts to refuse: {sorted(unknown)}")
 
     def respond(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if query.strip() == introspect.SCHEMA_PROBE_QUERY:
+            return list(migrations() if migrations is not None else DEMO_MIGRATIONS)
         part = by_query.get(query.strip())
         if part is None:
             if fallback is None:
@@ -245,6 +254,8 @@ def schema_responder(
 
 def introspection_answer(query: str) -> list[Any] | None:
     """The demo schema's answer to an introspection query, or None for any other query."""
+    if query.strip() == introspect.SCHEMA_PROBE_QUERY:
+        return list(DEMO_MIGRATIONS)
     part = _demo_parts().get(query.strip())
     return None if part is None else _demo_answers()[part]
 
@@ -406,9 +417,10 @@ def demo_standard_schema() -> SchemaModel:
 
 
 def generated_schema(types: int = 500, properties: int = 20, modules: int = 5,
-                     links: int = 2) -> SchemaModel:
+                     links: int = 2, enums: int = 0) -> SchemaModel:
     """A large schema for benchmarks: ``types`` object types over ``modules`` user modules,
-    each with ``properties`` properties and ``links`` links to other types of its module."""
+    each with ``properties`` properties and ``links`` links to other types of its module,
+    and ``enums`` enum types (5 members each) spread over the modules."""
     names = [f"m{i % modules}::Type{i:04d}" for i in range(types)]
     object_types = []
     bases, ancestors = _standard_object()
@@ -430,5 +442,8 @@ def generated_schema(types: int = 500, properties: int = 20, modules: int = 5,
         modules=tuple(sorted((*STANDARD_MODULE_NAMES, *user_modules))),
         builtin_modules=STANDARD_MODULE_NAMES,
         object_types=tuple(object_types),
+        scalar_types=tuple(ScalarType(f"m{i % modules}::Enum{i:03d}", ("std::anyenum",),
+                                      tuple(f"V{j}" for j in range(5)))
+                           for i in range(enums)),
         builtin_function_names=BUILTIN_FUNCTION_NAMES,
     )

@@ -1,8 +1,13 @@
 """Reading the connected branch's schema from ``schema::`` introspection into a ``SchemaModel``.
 
-One query per part (modules, object types, scalar types, ...), all sent at once on the
-session's client: the pool runs them concurrently, so the read costs about one round trip of
-the slowest part. Each part stands alone: a part the role may not read (any server error)
+One query per part (modules, object types, scalar types, ...) on the session's client, at
+most ``MAX_CONCURRENT_PARTS`` at a time: the driver's pool opens a connection per concurrent
+query, and a page load must not open nine (object types, the largest part, go right after the
+tiny modules part, so the read costs about their round trip plus the rest beside it). The
+process shares one model per server branch (``ecc.schema_store``); ``SCHEMA_PROBE_QUERY``
+tells cheaply when it changed.
+
+Each part stands alone: a part the role may not read (any server error)
 becomes a ``SchemaProblem`` and the other parts still show. A client-side failure (no
 connection, closed client) is the whole read's failure and is raised.
 
@@ -19,6 +24,7 @@ a missing field reads as empty, so an older or newer server's answer still build
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Iterable, Mapping
@@ -99,6 +105,16 @@ EXTENSIONS_QUERY = "select schema::Extension {name} order by .name"
 
 BUILTIN_FUNCTION_NAMES_QUERY = "select distinct (select schema::Function filter .builtin).name"
 
+# What changes on every schema change: on EdgeDB 5.8 each DDL statement run outside a
+# migration adds a schema::Migration object, and every applied migration is one (count went
+# 8 -> 9 -> 10 across `create type` / `drop type`). Ids, not names: names are content hashes,
+# and a reset schema re-applying the same migrations makes new objects with new ids. Never
+# met a real server in this exact form (see the notes of issue 18).
+SCHEMA_PROBE_QUERY = "select schema::Migration.id"
+
+# Concurrent introspection queries per read: each is a pooled connection at page load.
+MAX_CONCURRENT_PARTS = 2
+
 TRIGGERS_QUERY = """\
 with module schema
 select ObjectType {
@@ -175,7 +191,7 @@ BASIC_QUERIES.update({f"standard {part}": _builtin_variant(BASIC_QUERIES[part])
                       for part in ("object types", "scalar types", "functions")})
 
 _ALL_QUERIES = frozenset(q.strip() for q in (*PARTS.values(), *STANDARD_PARTS.values(),
-                                             *BASIC_QUERIES.values()))
+                                             *BASIC_QUERIES.values(), SCHEMA_PROBE_QUERY))
 
 
 def is_introspection_query(query: str) -> bool:
@@ -200,8 +216,17 @@ class PartResult:
     problem: SchemaProblem | None = None
 
 
+async def probe_schema(client: QueryExecutor) -> str:
+    """A token that changes whenever the branch's schema changes (``SCHEMA_PROBE_QUERY``):
+    a digest of the migration ids (sorted: the server's order means nothing)."""
+    ids = sorted(str(i) for i in await client.query(SCHEMA_PROBE_QUERY))
+    digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
+    return f"{len(ids)}:{digest}"
+
+
 async def read_schema(client: QueryExecutor) -> SchemaModel:
-    """Every part at once on ``client``; timed; each unreadable part becomes a problem."""
+    """Every part on ``client`` (``MAX_CONCURRENT_PARTS`` at a time); timed; each unreadable
+    part becomes a problem."""
     started = time.perf_counter()
     results = await _read_parts(client, PARTS)
     return build_model({r.part: r.rows for r in results},
@@ -243,8 +268,16 @@ def with_standard(model: SchemaModel, *, object_types: Iterable[ObjectType] = ()
 
 
 async def _read_parts(client: QueryExecutor, parts: Mapping[str, str]) -> list[PartResult]:
-    tasks = [asyncio.ensure_future(_read_part(client, part, query))
-             for part, query in parts.items()]
+    # Bounded: every concurrent query holds its own pooled connection. The list keeps the
+    # parts' order (problems are listed in it); the semaphore admits them in that order,
+    # object types (the largest) second, right after the tiny modules part.
+    gate = asyncio.Semaphore(MAX_CONCURRENT_PARTS)
+
+    async def gated(part: str, query: str) -> PartResult:
+        async with gate:
+            return await _read_part(client, part, query)
+
+    tasks = [asyncio.ensure_future(gated(part, query)) for part, query in parts.items()]
     try:
         return list(await asyncio.gather(*tasks))
     except BaseException:
@@ -532,4 +565,5 @@ def _optional_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-__all__ = ["PARTS", "STANDARD_PARTS", "build_model", "read_schema", "read_standard"]
+__all__ = ["PARTS", "SCHEMA_PROBE_QUERY", "STANDARD_PARTS", "build_model", "probe_schema",
+           "read_schema", "read_standard"]

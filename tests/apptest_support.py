@@ -34,6 +34,7 @@ def console(factory: FakeFactory | None = None, **settings: Any) -> Iterator[App
 
     testing.use_fake(factory)
     st_utils._describe_cache_for.clear()  # descriptions from another test's fake server
+    st_utils.schema_store().clear()  # and its schema
     at = AppTest.from_file(APP, default_timeout=30)
     at.secrets["connections"] = {"gel": {"fake_client": True, **settings}}
     try:
@@ -42,6 +43,7 @@ def console(factory: FakeFactory | None = None, **settings: Any) -> Iterator[App
         testing.use_fake(None)
         st_utils.session_registry.clear()
         st_utils._describe_cache_for.clear()
+        st_utils.schema_store().clear()
 
 
 def run_query(

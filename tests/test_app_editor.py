@@ -41,19 +41,22 @@ def test_the_editor_receives_text_language_and_the_fakes_schema() -> None:
         assert data["text"] == "select Movie" and data["version"] >= 1
         assert data["label"] == "EdgeQL"
         assert "select" in data["language"]["keywords"]
-        assert "default::Movie" in data["completion"]["objects"]
+        assert "default::Movie" in data["completion"]["tree"]["objects"]
+        assert data["completion"]["hash"]  # the tree's address in the browser
         assert not at.get("text_area")  # no plain text area left for the query
 
 
-def test_the_sessions_schema_model_feeds_the_completions() -> None:
+def test_the_servers_schema_model_feeds_the_completions() -> None:
+    from ecc import fake_schema
+
     model = SchemaModel(modules=("shop",), object_types=(
         ObjectType("shop::Order", pointers=(Pointer("total", "property", "std::decimal"),)),))
-    with console(FakeFactory()) as at:
-        at.session_state["schema_model"] = model
+    with console(FakeFactory(responder=fake_schema.schema_responder(model))) as at:
         at.run()
-        completion = editor_data(at)["completion"]
-        assert list(completion["objects"]) == ["shop::Order"]
-        assert completion["objects"]["shop::Order"][0]["name"] == "total"
+        tree = editor_data(at)["completion"]["tree"]
+        assert list(tree["objects"]) == ["shop::Order"]
+        assert tree["objects"]["shop::Order"][0]["name"] == "total"
+        assert at.session_state["schema_model"].object_types == model.object_types
 
 
 def test_a_slow_schema_read_gives_keywords_first_and_names_on_a_later_run() -> None:
@@ -72,19 +75,24 @@ def test_a_slow_schema_read_gives_keywords_first_and_names_on_a_later_run() -> N
 
     def respond(query: str, args: tuple[object, ...], kwargs: dict[str, object]) -> object:
         answer = schema(query, args, kwargs)
-        return late(answer) if introspect.is_introspection_query(query) else answer
+        return late(answer) if query == introspect.OBJECT_TYPES_QUERY else answer
 
+    def names() -> dict[str, object]:
+        return dict(editor_data(at)["completion"].get("tree", {}).get("objects", {}))
+
+    parts = {query.strip() for query in introspect.PARTS.values()}
     factory = FakeFactory(responder=respond)
     with console(factory) as at:
         at.run()
         assert not at.exception
-        assert not editor_data(at)["completion"].get("objects")  # keywords only, for now
+        assert not names()  # keywords only, for now
+        assert "hash" not in editor_data(at)["completion"]
         deadline = time.monotonic() + 10
-        while not editor_data(at)["completion"].get("objects") and time.monotonic() < deadline:
+        while not names() and time.monotonic() < deadline:
             time.sleep(0.2)
             at.run()
-        assert "default::Movie" in editor_data(at)["completion"]["objects"]
-        reads = [c for c in factory.all_calls if introspect.is_introspection_query(c[1])]
+        assert "default::Movie" in names()
+        reads = [c for c in factory.all_calls if c[1].strip() in parts]
         assert len(reads) == len(introspect.PARTS)
 
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from ecc import fake_schema, introspect
 from ecc.schema import SchemaModel
 from ecc.schema_view import query_text
-from tests.apptest_support import FakeFactory, console, editor_data, shown, texts
+from tests.apptest_support import APP, FakeFactory, console, editor_data, shown, texts
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
@@ -43,6 +43,25 @@ def test_the_schema_is_read_once_for_completion_and_the_closed_explorer_adds_not
         assert not any("Object types" in str(c.value) for c in at.caption)  # nothing drawn
         at.run()
         assert introspection_calls(factory) == len(introspect.PARTS)  # read once per session
+
+
+def test_a_new_session_with_a_known_schema_sends_no_introspection_and_shares_the_model(
+) -> None:
+    factory = FakeFactory()
+    with console(factory) as first:
+        first.run()
+        assert introspection_calls(factory) == len(introspect.PARTS)
+        assert factory.built[0].stats.max_in_flight <= introspect.MAX_CONCURRENT_PARTS
+        second = AppTest.from_file(APP, default_timeout=30)
+        second.secrets["connections"] = {"gel": {"fake_client": True}}
+        second.run()
+        assert not second.exception
+        assert introspection_calls(factory) == len(introspect.PARTS)  # none for the 2nd
+        assert second.session_state["schema_model"] is first.session_state["schema_model"]
+        assert editor_data(second)["completion"]["hash"] == \
+            editor_data(first)["completion"]["hash"]
+        probes = [c for c in factory.all_calls if c[1] == introspect.SCHEMA_PROBE_QUERY]
+        assert len(probes) == 1  # the read's own; the next probe waits PROBE_INTERVAL_S
 
 
 def test_opening_lists_user_types_with_counts_and_caches_the_model() -> None:

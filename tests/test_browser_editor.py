@@ -306,19 +306,24 @@ def test_the_editor_follows_streamlits_theme(server: StreamlitServer, browser: B
         context.close()
 
 
-def test_typing_does_not_send_the_editor_bundle_again(open_page: OpenPage) -> None:
-    """While typing, the component's data stays the same once the editor has acknowledged
-    its version, so each rerun sends a reference to the cached element, not the bundle."""
+def test_the_bundle_comes_once_per_page_as_a_file_and_never_over_the_websocket(
+        open_page: OpenPage) -> None:
+    """The editor's JavaScript is an asset URL: the page imports it once, whatever the number
+    of editors, and no rerun (typing, more tabs) carries it."""
     page = open_page()
     received: list[int] = []
+    fetched: list[str] = []
     page.on("websocket", lambda ws: ws.on(
         "framereceived", lambda payload: received.append(len(payload))))
+    page.on("response", lambda response: fetched.append(response.url)
+            if response.url.split("?")[0].endswith("/editor.js") else None)
     page.reload()
     open_console(page, page.url)
     type_in_editor(page, "select 1")
     wait_until_idle(page)
     bundle = (REPO_ROOT / "frontend" / "edgeql_editor" / "dist" / "editor.js").stat().st_size
-    assert sum(received) > bundle  # the first render did carry it
+    assert len(fetched) == 1 and "/_stcore/bidi-components/ecc.edgeql_editor/" in fetched[0]
+    assert sum(received) < bundle / 4, f"{sum(received)} bytes for a fresh page"
     received.clear()
     for step in range(3):
         page.keyboard.type(f" + {step}")
@@ -327,6 +332,16 @@ def test_typing_does_not_send_the_editor_bundle_again(open_page: OpenPage) -> No
         wait_until_idle(page)
     assert len(received) >= 3, "typing caused no reruns"
     assert sum(received) < bundle / 4, f"{sum(received)} bytes received while typing"
+    received.clear()
+    tabs = page.get_by_test_id("stSidebar").get_by_label("Queries per submission (tabs)")
+    tabs.fill("3")
+    tabs.press("Enter")
+    page.get_by_role("tab", name="Query 3").click(timeout=RESULT_TIMEOUT_MS)
+    expect(page.get_by_label("EdgeQL, query 3", exact=True)).to_be_visible(
+        timeout=RESULT_TIMEOUT_MS)
+    wait_until_idle(page)
+    assert len(fetched) == 1  # three editors, one module
+    assert sum(received) < bundle / 4, f"{sum(received)} bytes for two more tabs"
 
 
 def test_the_text_survives_a_change_of_the_tab_layout(open_page: OpenPage) -> None:

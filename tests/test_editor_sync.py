@@ -112,3 +112,17 @@ def test_editor_index_reads_only_editor_keys() -> None:
     for key in ("q_editor_", "q_editor_x", "q_editor_-1", "q_editor_١", "q_text_0",
                 "q_editor_99999"):
         assert editor_sync.editor_index(key) is None, key
+
+
+def test_the_schema_tree_travels_until_an_editor_of_the_page_holds_it() -> None:
+    state: dict[str, object] = {}
+    assert editor_sync.tree_to_send(state, "h1", None)  # nobody acknowledged it yet
+    assert not editor_sync.tree_to_send(state, "h1", "h1")  # this editor holds it
+    assert not editor_sync.tree_to_send(state, "h1", None)  # a new tab: the page holds it
+    assert editor_sync.tree_to_send(state, "h1", editor_sync.TREE_MISSING)  # page lost it
+    assert editor_sync.tree_to_send(state, "h2", "h1")  # a new schema goes out once
+    assert not editor_sync.tree_to_send(state, "h2", "h2")
+    assert not editor_sync.tree_to_send(state, "h1", None)  # both kept, as the browser does
+    for n in range(3, 3 + editor_sync.KEPT_ACKS):
+        editor_sync.tree_to_send(state, f"h{n}", f"h{n}")
+    assert editor_sync.tree_to_send(state, "h1", None)  # forgotten beyond KEPT_ACKS

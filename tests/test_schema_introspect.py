@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import uuid
 from typing import Any
 
 import gel
@@ -12,7 +13,7 @@ import gel.errors
 import pytest
 
 from ecc import fake_schema, introspect
-from ecc.introspect import PARTS, build_model, read_schema
+from ecc.introspect import MAX_CONCURRENT_PARTS, PARTS, build_model, probe_schema, read_schema
 from ecc.schema import (
     Annotation,
     Constraint,
@@ -234,13 +235,30 @@ def test_read_schema_round_trips_the_fakes_schema() -> None:
         assert getattr(model, field) == getattr(expected, field), field
 
 
-def test_read_schema_sends_every_part_at_once_and_times_each() -> None:
+def test_read_schema_keeps_at_most_two_parts_in_flight_and_times_each() -> None:
+    # Each concurrent query is a pooled connection: a page load must not open nine.
     client = FakeClient(latency_s=0.05)
     model = run(read_schema(client))
-    assert client.stats.max_in_flight == len(PARTS)
+    assert client.stats.max_in_flight == MAX_CONCURRENT_PARTS == 2
     assert [part for part, _ in model.part_s] == list(PARTS)
     assert all(seconds >= 0.04 for _, seconds in model.part_s)
-    assert 0.04 <= model.read_s < 0.05 * len(PARTS)
+    assert 0.05 * len(PARTS) / 2 <= model.read_s < 0.05 * len(PARTS)
+
+
+def test_the_probe_token_follows_the_set_of_migrations_not_their_order() -> None:
+    ids = list(fake_schema.DEMO_MIGRATIONS)
+    token = run(probe_schema(FakeClient(fake_schema.schema_responder(migrations=lambda: ids))))
+    assert token.startswith("8:")
+    backwards = run(probe_schema(FakeClient(fake_schema.schema_responder(
+        migrations=lambda: ids[::-1]))))
+    assert backwards == token
+    one_more = [*ids, uuid.UUID(int=99)]  # a DDL statement outside a migration adds one
+    moved = run(probe_schema(FakeClient(fake_schema.schema_responder(
+        migrations=lambda: one_more))))
+    assert moved.startswith("9:") and moved != token
+    reset = [uuid.UUID(int=1000 + i) for i in range(8)]  # same count, new objects
+    assert run(probe_schema(FakeClient(fake_schema.schema_responder(
+        migrations=lambda: reset)))) not in (token, moved)
 
 
 def test_a_refused_part_is_a_problem_and_the_rest_still_shows() -> None:

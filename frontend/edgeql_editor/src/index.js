@@ -2,8 +2,11 @@
 // CodeMirror 6 and the data Python sends (ecc/completions.py builds it).
 //
 // data: {id, text, version, label, placeholder, debounce_ms, max_chars, language, completion}
+//   completion: {params, hash, tree?}: the schema's tree comes once per page, by its hash.
 // state values: `text`, the document, sent after a pause in typing and on blur; `seen`, the
-//   version the editor shows (Python stops sending the text once it is acknowledged).
+//   version the editor shows (Python stops sending the text once it is acknowledged);
+//   `schema`, the hash of the completion tree the page holds ("" when it lacks the announced
+//   one; Python stops sending the tree once a hash is acknowledged).
 // trigger value `run`: {text}, on Ctrl/Cmd+Enter.
 // Python bumps `version` when something else (history, a shared link, the schema explorer)
 // wrote the text; only then does the editor replace its document.
@@ -21,6 +24,20 @@ const editors = new WeakMap();
 // The document of each editor (by its Python key) outlives a remount (e.g. the tab layout
 // changes): a new editor for a version it already showed takes the document from here.
 const documents = new Map();
+// The schemas' completion trees by hash, shared by every editor of the page (a 2000-type
+// schema's tree is ~5 MB: one copy, received once). The few most recent are kept.
+const schemaTrees = new Map();
+const KEPT_TREES = 4;
+
+function keepTree(hash, tree) {
+  schemaTrees.delete(hash);
+  schemaTrees.set(hash, tree);
+  while (schemaTrees.size > KEPT_TREES) schemaTrees.delete(schemaTrees.keys().next().value);
+}
+
+function treeOf(completion) {
+  return (completion && completion.hash && schemaTrees.get(completion.hash)) || {};
+}
 
 class Editor {
   constructor(root) {
@@ -30,6 +47,7 @@ class Editor {
     this.version = null;
     this.sent = null;
     this.seen = null;
+    this.schema = null;
     this.timer = null;
     this.language = new Compartment();
     this.chrome = new Compartment();
@@ -79,8 +97,20 @@ class Editor {
 
   completionData() {
     const lang = this.data.language || {};
-    return {...(this.data.completion || {}), keywords: lang.keywords || [],
-      builtin_types: lang.builtin_types || []};
+    const completion = this.data.completion || {};
+    return {...treeOf(completion), params: completion.params || [],
+      keywords: lang.keywords || [], builtin_types: lang.builtin_types || []};
+  }
+
+  // Keep a tree that came with the data; tell Python which one the page holds.
+  takeTree(completion) {
+    if (!completion || !completion.hash) return;
+    if (completion.tree) keepTree(completion.hash, completion.tree);
+    const held = schemaTrees.has(completion.hash) ? completion.hash : "";
+    if (this.schema !== held) {
+      this.schema = held;
+      this.setState("schema", held);
+    }
   }
 
   update(component) {
@@ -88,10 +118,12 @@ class Editor {
     const data = component.data || {};
     const previous = this.data;
     this.data = data;
-    if (previous.language !== data.language && JSON.stringify(previous.language) !==
-        JSON.stringify(data.language)) {
+    this.takeTree(data.completion);
+    const schemaChanged = (previous.completion || {}).hash !== (data.completion || {}).hash;
+    if (schemaChanged || (previous.language !== data.language &&
+        JSON.stringify(previous.language) !== JSON.stringify(data.language))) {
       const lang = data.language || {};
-      const types = [...(lang.builtin_types || []), ...((data.completion || {}).type_names || [])];
+      const types = [...(lang.builtin_types || []), ...(treeOf(data.completion).type_names || [])];
       this.view.dispatch({effects: this.language.reconfigure(
         edgeqlLanguage(lang.keywords || [], types))});
     }
