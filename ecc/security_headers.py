@@ -2,9 +2,9 @@
 
 Streamlit 1.67 has no setting that adds response headers (none of its ``server.*`` options
 does), so a console served straight from ``streamlit run`` can be framed by any site. The
-guide's nginx (``deploy/nginx.conf``) adds these headers; without a proxy, ``streamlit_asgi.py``
-serves the page as Streamlit's ``st.App`` wrapped in ``SecurityHeaders``. Plain ASGI, no
-Streamlit import: it wraps any ASGI app.
+guide's nginx (``deploy/nginx.conf``) adds these headers; without a proxy,
+``deploy/streamlit_asgi.py`` serves the page as Streamlit's ``st.App`` wrapped in
+``SecurityHeaders``. Plain ASGI, no Streamlit import: it wraps any ASGI app.
 """
 
 from __future__ import annotations
