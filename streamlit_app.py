@@ -41,6 +41,7 @@ content = st_comps.query_form(
     tab_count, inputs_for=lambda text: st_utils.typed_inputs_for(runtime, text, ready),
     max_query_chars=settings.max_query_chars, schema=st_utils.schema_for_completion(runtime),
 )
+st_utils.follow_descriptions(ready)
 errors = st.session_state.pop("action_errors", [])  # from a button callback
 if content is not None:
     errors = st_utils.submit_form(runtime, content, settings, prefs)
