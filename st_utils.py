@@ -43,6 +43,7 @@ from ecc.schema_view import query_text
 from ecc.sessions import RuntimeLimits, SessionRegistry, SessionRuntime
 from ecc.typed_inputs import SessionDescriptions, TypedInputs, argument_values
 from st_comps import (
+    BROWSER_KEYS,
     browser_components,
     browser_widget_states,
     remember_browser_keys,
@@ -246,6 +247,28 @@ def sign_in_gate(settings: ConsoleSettings) -> None:
 
 
 # --- page actions ---------------------------------------------------------------------------
+
+
+def submit_requested(runtime: SessionRuntime, settings: ConsoleSettings, prefs: UserPrefs,
+                     *, form_drawn: bool = False) -> list[ErrorView] | None:
+    """Before the page is drawn: queue what this run's Run, Analyze or Ctrl/Cmd+Enter
+    submitted, so its queries run while the page draws. None when nothing was submitted;
+    else why nothing ran (empty when queued).
+    The page calls it again once the form is drawn (``form_drawn``): a session that has not
+    drawn the form yet (a page that moved here) can read the values the browser sent only
+    once their widgets are drawn, so it submits then."""
+    if form_drawn != bool(st.session_state.get(BROWSER_KEYS)):
+        return None
+    submitted = st_comps.submitted_form(
+        int(st.session_state.get("tab_count", 1)),
+        lambda text: typed_inputs_for(runtime, text, settings),
+        max_query_chars=settings.max_query_chars)
+    if submitted is None:
+        return None
+    st.session_state.pop(LINK_SHOWN_KEY, None)  # a run started: a shared link's notice ends
+    if isinstance(submitted, ErrorView):
+        return [submitted]
+    return submit_form(runtime, submitted, settings, prefs)
 
 
 def submit_form(runtime: SessionRuntime, content: FormContent, settings: ConsoleSettings,
