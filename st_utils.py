@@ -1031,6 +1031,7 @@ def draw_results(runtime: SessionRuntime, prefs: UserPrefs, window_s: float) -> 
     if window_s <= 0 or st.session_state.get(POLL_KEY):
         _polling_results(runtime, prefs)
         return LiveResults(version=0, window_s=0)
+    st_comps.keep_result_caches(runtime.book.newest_first())
     now = time.monotonic()
     live = LiveResults(version=runtime.book.version,  # read before the records it describes
                        window_s=window_s, ticked_at=now)
@@ -1123,6 +1124,7 @@ def _polling_results(runtime: SessionRuntime, prefs: UserPrefs) -> None:
     """The fallback: a fragment redraws results and the running list every ``POLL_S``
     while anything runs (never a whole-page rerun loop); one whole-page rerun ends it."""
     polling = bool(runtime.book.active())
+    st_comps.keep_result_caches(runtime.book.newest_first())
 
     @st.fragment(run_every=POLL_S if polling else None)
     def _results() -> None:
