@@ -44,6 +44,7 @@ from ecc.drafts import (
 from ecc.errors import ConsoleInputError, ErrorView, ServerPrivacy, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest
 from ecc.introspect import read_standard
+from ecc.loop import LoopStoppedError
 from ecc.params import parameters_from_description
 from ecc.plans import analyze_text
 from ecc.runs import RunBook, RunRecord
@@ -51,7 +52,13 @@ from ecc.safe_text import escape_markdown
 from ecc.schema import SchemaModel
 from ecc.schema_store import CompletionTree, SchemaEntry, SchemaKey, SchemaStore
 from ecc.schema_view import query_text
-from ecc.sessions import RuntimeLimits, SessionLimitError, SessionRegistry, SessionRuntime
+from ecc.sessions import (
+    RuntimeLimits,
+    SessionLimitError,
+    SessionRegistry,
+    SessionRuntime,
+    SubmitResult,
+)
 from ecc.typed_inputs import TypedInputs, argument_values, typed_inputs
 from st_comps import (
     browser_components,
@@ -330,7 +337,8 @@ def queue_runs(runtime: SessionRuntime, requests: list[QueryRequest],
     them, show this batch, and note a restarted loop. Returns why nothing was queued, if so.
     Nothing waits here: the page run streams the results in as they finish (``stream_results``)."""
     try:
-        submitted = runtime.submit(requests, execution_policy(settings, prefs))
+        submitted = _submit_to_session(runtime, requests, execution_policy(settings, prefs),
+                                       settings)
     except ConsoleInputError as refused:
         return [refused.view]
     state = st.session_state
@@ -340,6 +348,35 @@ def queue_runs(runtime: SessionRuntime, requests: list[QueryRequest],
     if submitted.loop_restarted:
         state["loop_notice"] = True
     return []
+
+
+RUNTIME_GONE = ErrorView(
+    kind="internal",
+    title="Session restarted",
+    message="This session's connection to the console was closed while the run was being "
+    "queued (the browser's connection dropped a moment ago). Nothing was run.",
+    hint="Press Run again.",
+    retryable=True,
+)
+
+
+def _submit_to_session(runtime: SessionRuntime, requests: list[QueryRequest],
+                       policy: ExecutionPolicy, settings: ConsoleSettings) -> SubmitResult:
+    """``runtime.submit``. The runtime may have been closed after this page run fetched it (a
+    websocket drop releases an idle runtime at once): then the session's runtime is fetched
+    again from the registry and the batch submitted there, once. Raises ``ConsoleInputError``
+    (nothing queued) with the view the page shows otherwise."""
+    try:
+        return runtime.submit(requests, policy)
+    except LoopStoppedError:
+        log.info("session %s: runtime closed under the page run; fetching it again",
+                 runtime.token[:8])
+    try:
+        return session_runtime(settings).submit(requests, policy)
+    except SessionLimitError as refused:
+        raise ConsoleInputError(refused.view) from None
+    except LoopStoppedError:
+        raise ConsoleInputError(RUNTIME_GONE) from None
 
 
 def analyzed(content: FormContent) -> FormContent:

@@ -162,3 +162,54 @@ def test_writes_run_when_read_only_is_off() -> None:
         run_query(at, "insert Person {name := 'x'}")
         assert not at.error
         assert factory.calls[-1][1] == "insert Person {name := 'x'}"
+
+
+# A websocket drop releases an idle runtime at once (SessionRegistry.release), possibly after
+# the page run fetched it and before it submits: the run must not crash the page (issue 17).
+def _release_before_submit(monkeypatch: pytest.MonkeyPatch, times: int) -> list[str]:
+    """Make the next ``times`` submissions find their runtime closed by a release: the
+    registry releases (and closes) the runtime just before its ``submit`` runs."""
+    original = st_utils.SessionRuntime.submit
+    released: list[str] = []
+
+    def submit(self: st_utils.SessionRuntime, *args: object, **kwargs: object) -> object:
+        if len(released) < times:
+            released.append(self.token)
+            closer = st_utils.session_registry().release(self.token, wait=True)
+            assert closer is not None and self.closed  # idle: dropped and closed at once
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(st_utils.SessionRuntime, "submit", submit)
+    return released
+
+
+def test_a_runtime_closed_between_fetch_and_submit_runs_the_query_on_a_fresh_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    factory = FakeFactory()
+    with console(factory) as at:
+        at.run()
+        first = only_runtime()
+        released = _release_before_submit(monkeypatch, times=1)
+        run_query(at, "select Movie {title}")
+        assert not at.exception
+        assert released == [first.token] and first.closed
+        second = only_runtime()
+        assert second is not first and not second.closed
+        wait_until(lambda: not second.busy, timeout=10)
+        at.run()
+        assert not at.exception
+        assert len(at.dataframe[0].value) == 10
+        assert [r.status for r in second.book.newest_first()] == ["done"]
+
+
+def test_a_runtime_closed_again_on_the_retry_says_to_press_run_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with console(FakeFactory()) as at:
+        at.run()
+        released = _release_before_submit(monkeypatch, times=2)
+        run_query(at, "select Movie {title}")
+        assert not at.exception
+        assert len(released) == 2 and released[0] == released[1]  # one token, two runtimes
+        assert "Press Run again" in texts(at)
+        assert "Session restarted" in texts(at)
+        assert len(at.session_state["run_book"]) == 0  # nothing was queued
