@@ -33,6 +33,7 @@ from ecc.client import ClientOptions, QueryClient, create_gel_client
 from ecc.config import ConsoleSettings, SettingsError, load_settings
 from ecc.describe_cache import DescribeCache, Description
 from ecc.drafts import (
+    MAX_LINK_BYTES,
     DraftLimits,
     argument_size_error,
     build_requests,
@@ -464,7 +465,7 @@ def share_link(content: FormContent, limits: DraftLimits) -> None:
     the page says why."""
     tab = content.tabs[0]
     params = link_params(tab.text, tab.mode, tab.args_text, tab.kwargs_text, tab.raw_params)
-    problem = link_problem(params, limits)
+    problem = link_problem(params, limits, max_link_bytes=MAX_LINK_BYTES)
     if problem is None:
         st.query_params.from_dict(params)
         return
