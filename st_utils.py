@@ -186,7 +186,42 @@ def session_runtime(settings: ConsoleSettings) -> SessionRuntime:
         return SessionRuntime(token, client_factory(settings), limits, settings.secret_values,
                               book=book)
 
-    return registry.get_or_create(session_token(), build)
+    # Only a run of a connected browser takes a pending release away (the browser came
+    # back); a run of a disconnected session (None: cannot tell, counts as connected) does not.
+    return registry.get_or_create(session_token(), build,
+                                  came_back=browser_connected() is not False)
+
+
+# Streamlit versions whose runtime was read for ``browser_connected`` ([from, before)): in
+# 1.67, ``Runtime.is_active_session`` is True while the session has a websocket; on a
+# disconnect the session leaves the active map right after its session caches are cleared
+# (our ``on_release``), and a reconnect puts it back before its rerun.
+ACTIVE_SESSION_VERSIONS = ((1, 67), (2, 0))
+
+
+def browser_connected() -> bool | None:
+    """Whether this script run's browser session has its websocket now, as Streamlit's
+    runtime says; None when that cannot be told (no real runtime: AppTest, bare mode; no
+    script run; a Streamlit outside ``ACTIVE_SESSION_VERSIONS``)."""
+    try:
+        from packaging.version import Version
+        from streamlit import runtime
+        from streamlit.runtime.runtime import Runtime
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        release = Version(st.__version__).release[:2]
+        low, high = ACTIVE_SESSION_VERSIONS
+        if not low <= release < high or not runtime.exists():
+            return None
+        instance = runtime.get_instance()
+        ctx = get_script_run_ctx(suppress_warning=True)
+        if not isinstance(instance, Runtime) or ctx is None:  # AppTest's runtime is a mock
+            return None
+        active = instance.is_active_session(ctx.session_id)
+        return active if isinstance(active, bool) else None
+    except Exception:  # an internal that moved: today's behaviour (counts as connected)
+        log.debug("cannot tell whether the browser is connected", exc_info=True)
+        return None
 
 
 def page_runtime(settings: ConsoleSettings) -> SessionRuntime:

@@ -213,3 +213,26 @@ def test_a_runtime_closed_again_on_the_retry_says_to_press_run_again(
         assert "Press Run again" in texts(at)
         assert "Session restarted" in texts(at)
         assert len(at.session_state["run_book"]) == 0  # nothing was queued
+
+
+def test_only_a_connected_browsers_run_takes_a_pending_release_away(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with console(FakeFactory(), **POLL) as at:
+        at.run()
+        run_query(at, "select sys::_sleep(30)")
+        runtime = only_runtime()
+        registry = st_utils.session_registry()
+        registry.release(runtime.token)  # the websocket dropped while a query runs
+        assert registry.release_pending(runtime.token)
+        monkeypatch.setattr(st_utils, "browser_connected", lambda: False)
+        at.run()  # the dropped session's own run: nobody came back
+        assert not at.exception
+        assert only_runtime() is runtime and registry.release_pending(runtime.token)
+        monkeypatch.setattr(st_utils, "browser_connected", lambda: True)
+        at.run()  # the browser reconnected
+        assert only_runtime() is runtime and not registry.release_pending(runtime.token)
+        monkeypatch.setattr(st_utils, "browser_connected", lambda: None)
+        registry.release(runtime.token)
+        at.run()  # Streamlit cannot tell: as before, the run counts as the browser's
+        assert not registry.release_pending(runtime.token)
+        runtime.cancel()
