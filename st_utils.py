@@ -34,6 +34,7 @@ from ecc.client import ClientOptions, QueryClient, create_gel_client
 from ecc.config import ConsoleSettings, SettingsError, load_settings
 from ecc.describe_cache import DescribeCache, Description
 from ecc.drafts import (
+    MAX_LINK_BYTES,
     DraftLimits,
     argument_size_error,
     build_requests,
@@ -45,13 +46,20 @@ from ecc.drafts import (
 from ecc.errors import ConsoleInputError, ErrorView, ServerPrivacy, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest
 from ecc.introspect import read_standard
+from ecc.loop import LoopStoppedError
 from ecc.plans import analyze_text
 from ecc.runs import RunBook, RunRecord
 from ecc.safe_text import escape_markdown
 from ecc.schema import SchemaModel
 from ecc.schema_store import CompletionTree, SchemaEntry, SchemaKey, SchemaStore
 from ecc.schema_view import query_text
-from ecc.sessions import RuntimeLimits, SessionLimitError, SessionRegistry, SessionRuntime
+from ecc.sessions import (
+    RuntimeLimits,
+    SessionLimitError,
+    SessionRegistry,
+    SessionRuntime,
+    SubmitResult,
+)
 from ecc.typed_inputs import SessionDescriptions, TypedInputs, argument_values
 from st_comps import (
     BROWSER_KEYS,
@@ -179,7 +187,42 @@ def session_runtime(settings: ConsoleSettings) -> SessionRuntime:
         return SessionRuntime(token, client_factory(settings), limits, settings.secret_values,
                               book=book)
 
-    return registry.get_or_create(session_token(), build)
+    # Only a run of a connected browser takes a pending release away (the browser came
+    # back); a run of a disconnected session (None: cannot tell, counts as connected) does not.
+    return registry.get_or_create(session_token(), build,
+                                  came_back=browser_connected() is not False)
+
+
+# Streamlit versions whose runtime was read for ``browser_connected`` ([from, before)): in
+# 1.67, ``Runtime.is_active_session`` is True while the session has a websocket; on a
+# disconnect the session leaves the active map right after its session caches are cleared
+# (our ``on_release``), and a reconnect puts it back before its rerun.
+ACTIVE_SESSION_VERSIONS = ((1, 67), (2, 0))
+
+
+def browser_connected() -> bool | None:
+    """Whether this script run's browser session has its websocket now, as Streamlit's
+    runtime says; None when that cannot be told (no real runtime: AppTest, bare mode; no
+    script run; a Streamlit outside ``ACTIVE_SESSION_VERSIONS``)."""
+    try:
+        from packaging.version import Version
+        from streamlit import runtime
+        from streamlit.runtime.runtime import Runtime
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        release = Version(st.__version__).release[:2]
+        low, high = ACTIVE_SESSION_VERSIONS
+        if not low <= release < high or not runtime.exists():
+            return None
+        instance = runtime.get_instance()
+        ctx = get_script_run_ctx(suppress_warning=True)
+        if not isinstance(instance, Runtime) or ctx is None:  # AppTest's runtime is a mock
+            return None
+        active = instance.is_active_session(ctx.session_id)
+        return active if isinstance(active, bool) else None
+    except Exception:  # an internal that moved: today's behaviour (counts as connected)
+        log.debug("cannot tell whether the browser is connected", exc_info=True)
+        return None
 
 
 def page_runtime(settings: ConsoleSettings) -> SessionRuntime:
@@ -353,7 +396,8 @@ def queue_runs(runtime: SessionRuntime, requests: list[QueryRequest],
     them, show this batch, and note a restarted loop. Returns why nothing was queued, if so.
     Nothing waits here: the page run streams the results in as they finish (``stream_results``)."""
     try:
-        submitted = runtime.submit(requests, execution_policy(settings, prefs))
+        submitted = _submit_to_session(runtime, requests, execution_policy(settings, prefs),
+                                       settings)
     except ConsoleInputError as refused:
         return [refused.view]
     state = st.session_state
@@ -363,6 +407,35 @@ def queue_runs(runtime: SessionRuntime, requests: list[QueryRequest],
     if submitted.loop_restarted:
         state["loop_notice"] = True
     return []
+
+
+RUNTIME_GONE = ErrorView(
+    kind="internal",
+    title="Session restarted",
+    message="This session's connection to the console was closed while the run was being "
+    "queued (the browser's connection dropped a moment ago). Nothing was run.",
+    hint="Press Run again.",
+    retryable=True,
+)
+
+
+def _submit_to_session(runtime: SessionRuntime, requests: list[QueryRequest],
+                       policy: ExecutionPolicy, settings: ConsoleSettings) -> SubmitResult:
+    """``runtime.submit``. The runtime may have been closed after this page run fetched it (a
+    websocket drop releases an idle runtime at once): then the session's runtime is fetched
+    again from the registry and the batch submitted there, once. Raises ``ConsoleInputError``
+    (nothing queued) with the view the page shows otherwise."""
+    try:
+        return runtime.submit(requests, policy)
+    except LoopStoppedError:
+        log.info("session %s: runtime closed under the page run; fetching it again",
+                 runtime.token[:8])
+    try:
+        return session_runtime(settings).submit(requests, policy)
+    except SessionLimitError as refused:
+        raise ConsoleInputError(refused.view) from None
+    except LoopStoppedError:
+        raise ConsoleInputError(RUNTIME_GONE) from None
 
 
 def analyzed(content: FormContent) -> FormContent:
@@ -470,7 +543,7 @@ def share_link(content: FormContent, limits: DraftLimits) -> None:
     the page says why."""
     tab = content.tabs[0]
     params = link_params(tab.text, tab.mode, tab.args_text, tab.kwargs_text, tab.raw_params)
-    problem = link_problem(params, limits)
+    problem = link_problem(params, limits, max_link_bytes=MAX_LINK_BYTES)
     if problem is None:
         st.query_params.from_dict(params)
         return

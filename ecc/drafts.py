@@ -10,7 +10,9 @@ Argument size has one rule however the arguments arrive (``argument_size_error``
 field, each typed input's text (as a shared link writes it), and for "Run again" the
 arguments' text the history keeps (what goes back into the form). Shared links are written
 and read with one measure too (``link_params``, ``link_problem``), so the console never writes
-a link its own loader refuses.
+a link its own loader refuses. A link is written only when its address also fits
+``MAX_LINK_BYTES`` (what web servers and proxies accept with their defaults), so every link
+the console writes opens.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from ecc.arglang import ArgParseError, parse_named, parse_positional
 from ecc.client import Cardinality, QueryMethod
@@ -186,15 +189,38 @@ def is_link_param_name(name: str) -> bool:
     return name.isidentifier() or name.isdigit()
 
 
-def link_problem(params: Mapping[str, str], limits: DraftLimits) -> str | None:
+# The longest query string (``?`` excluded) the console writes into the page address,
+# percent-encoded as Streamlit writes it (``urlencode``: up to 12 bytes per character). A link
+# must pass every hop with its defaults: nginx reads the request line
+# "GET <path>?<query> HTTP/1.1" into one of its large_client_header_buffers (8 KiB by default,
+# kept in deploy/nginx.conf; longer: 414). 6 KiB leaves 2 KiB of it for the method, the path
+# (server.baseUrlPath) and the protocol. The character limits alone would allow links of
+# megabytes (100 000 query characters). tests/test_replicas.py opens a link of this size
+# through deploy/nginx.conf.
+MAX_LINK_BYTES = 6_144
+
+
+def link_bytes(params: Mapping[str, str]) -> int:
+    """The query string's length in the address, as Streamlit writes it (``urlencode``)."""
+    return len(urlencode(params))
+
+
+def link_problem(params: Mapping[str, str], limits: DraftLimits, *,
+                 max_link_bytes: int | None = None) -> str | None:
     """Why a link with these parameters cannot be loaded (None: it can): its query over
     ``max_query_chars`` or its arguments (``args``, ``kwargs`` and the ``p.<name>`` values,
-    counted as the run counts them) over ``max_args_chars``. Plain text of numbers only."""
+    counted as the run counts them) over ``max_args_chars``; when writing one
+    (``max_link_bytes``, ``MAX_LINK_BYTES``), its address over that many bytes (servers and
+    proxies would refuse it). Plain text of numbers only."""
     query_chars = len(params.get("q", ""))
     args_chars = sum(len(params.get(key, "")) for key in ("args", "kwargs")) + sum(
         len(value) for key, value in params.items()
         if key.startswith("p.") and is_link_param_name(key[2:]))
-    if query_chars <= limits.max_query_chars and args_chars <= limits.max_args_chars:
-        return None
-    return (f"its query has {query_chars:,} characters and its arguments {args_chars:,}; this "
-            f"console accepts at most {limits.max_query_chars:,} and {limits.max_args_chars:,}")
+    if query_chars > limits.max_query_chars or args_chars > limits.max_args_chars:
+        return (f"its query has {query_chars:,} characters and its arguments {args_chars:,}; "
+                f"this console accepts at most {limits.max_query_chars:,} and "
+                f"{limits.max_args_chars:,}")
+    if max_link_bytes is not None and (size := link_bytes(params)) > max_link_bytes:
+        return (f"its address would have {size:,} bytes; web servers and proxies accept "
+                f"links of at most {max_link_bytes:,}")
+    return None

@@ -412,14 +412,18 @@ class SessionRegistry:
             self._reaper.start()
         atexit.register(self.close_all)
 
-    def get_or_create(self, token: str, build: RuntimeBuilder) -> SessionRuntime:
+    def get_or_create(self, token: str, build: RuntimeBuilder, *,
+                      came_back: bool = True) -> SessionRuntime:
         """The token's runtime, built when it has none. Raises ``SessionLimitError`` when
         building one would pass ``max_sessions`` (checked before building, so a refused
-        session never starts a thread, and again when adding it, under the lock)."""
+        session never starts a thread, and again when adding it, under the lock).
+        ``came_back=False``: the caller is a run of a session whose browser is gone, which
+        takes no pending release away (and a runtime built for it is release-pending)."""
         with self._lock:
             runtime = self._runtimes.get(token)
             if runtime is not None and not runtime.closed:
-                self._release_pending.pop(token, None)  # the browser came back
+                if came_back:
+                    self._release_pending.pop(token, None)  # the browser came back
                 runtime.touch()
                 return runtime
             refused = self._refusal(token)
@@ -437,7 +441,10 @@ class SessionRegistry:
                     runtime.on_idle = self._runs_ended
                     self._runtimes[token] = runtime
             if runtime is not None:
-                self._release_pending.pop(token, None)
+                if came_back:
+                    self._release_pending.pop(token, None)
+                else:
+                    self._release_pending.setdefault(token, time.monotonic())
                 runtime.touch()
         if fresh is not None:  # refused, or another thread built one for this token first
             fresh.close()

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_support import APP, FakeFactory, console, run_query, texts
@@ -131,3 +133,18 @@ def test_a_link_the_loader_would_refuse_is_never_written() -> None:
     fits = AppTest.from_function(_share, args=(30,))
     fits.run()
     assert _address(fits) == {"q": "select <str>$t", "mode": "typed", "p.t": "y" * 30}
+
+
+def test_a_run_too_long_for_an_address_runs_and_says_its_link_was_not_written() -> None:
+    factory = FakeFactory()
+    with console(factory) as at:
+        at.run()
+        query = "select '" + "é" * 2_000 + "'"  # 2,009 characters, 6 bytes each encoded
+        run_query(at, query)
+        assert not at.exception
+        assert [c[1] for c in factory.calls] == [query]
+        assert _address(at) == {}
+        said = re.search(r"a shared link of it could not be opened \(its address would have "
+                         r"([\d,]+) bytes; web servers and proxies accept links of at most "
+                         r"6,144\)", texts(at))
+        assert said is not None and int(said.group(1).replace(",", "")) > 12_000

@@ -200,3 +200,77 @@ def test_a_submission_is_queued_before_the_form_is_drawn(
         if how == "analyze":
             expected = [f"analyze select {t}" for t in range(3)]
         assert sorted(call[1] for call in factory.calls) == expected
+
+
+# A websocket drop releases an idle runtime at once (SessionRegistry.release), possibly after
+# the page run fetched it and before it submits: the run must not crash the page (issue 17).
+def _release_before_submit(monkeypatch: pytest.MonkeyPatch, times: int) -> list[str]:
+    """Make the next ``times`` submissions find their runtime closed by a release: the
+    registry releases (and closes) the runtime just before its ``submit`` runs."""
+    original = st_utils.SessionRuntime.submit
+    released: list[str] = []
+
+    def submit(self: st_utils.SessionRuntime, *args: object, **kwargs: object) -> object:
+        if len(released) < times:
+            released.append(self.token)
+            closer = st_utils.session_registry().release(self.token, wait=True)
+            assert closer is not None and self.closed  # idle: dropped and closed at once
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(st_utils.SessionRuntime, "submit", submit)
+    return released
+
+
+def test_a_runtime_closed_between_fetch_and_submit_runs_the_query_on_a_fresh_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    factory = FakeFactory()
+    with console(factory) as at:
+        at.run()
+        first = only_runtime()
+        released = _release_before_submit(monkeypatch, times=1)
+        run_query(at, "select Movie {title}")
+        assert not at.exception
+        assert released == [first.token] and first.closed
+        second = only_runtime()
+        assert second is not first and not second.closed
+        wait_until(lambda: not second.busy, timeout=10)
+        at.run()
+        assert not at.exception
+        assert len(at.dataframe[0].value) == 10
+        assert [r.status for r in second.book.newest_first()] == ["done"]
+
+
+def test_a_runtime_closed_again_on_the_retry_says_to_press_run_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with console(FakeFactory()) as at:
+        at.run()
+        released = _release_before_submit(monkeypatch, times=2)
+        run_query(at, "select Movie {title}")
+        assert not at.exception
+        assert len(released) == 2 and released[0] == released[1]  # one token, two runtimes
+        assert "Press Run again" in texts(at)
+        assert "Session restarted" in texts(at)
+        assert len(at.session_state["run_book"]) == 0  # nothing was queued
+
+
+def test_only_a_connected_browsers_run_takes_a_pending_release_away(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with console(FakeFactory(), **POLL) as at:
+        at.run()
+        run_query(at, "select sys::_sleep(30)")
+        runtime = only_runtime()
+        registry = st_utils.session_registry()
+        registry.release(runtime.token)  # the websocket dropped while a query runs
+        assert registry.release_pending(runtime.token)
+        monkeypatch.setattr(st_utils, "browser_connected", lambda: False)
+        at.run()  # the dropped session's own run: nobody came back
+        assert not at.exception
+        assert only_runtime() is runtime and registry.release_pending(runtime.token)
+        monkeypatch.setattr(st_utils, "browser_connected", lambda: True)
+        at.run()  # the browser reconnected
+        assert only_runtime() is runtime and not registry.release_pending(runtime.token)
+        monkeypatch.setattr(st_utils, "browser_connected", lambda: None)
+        registry.release(runtime.token)
+        at.run()  # Streamlit cannot tell: as before, the run counts as the browser's
+        assert not registry.release_pending(runtime.token)
+        runtime.cancel()

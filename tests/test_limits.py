@@ -18,10 +18,12 @@ from gel.datatypes import datatypes as dt
 
 from ecc.client import QueryMethod
 from ecc.drafts import (
+    MAX_LINK_BYTES,
     DraftLimits,
     QueryDraft,
     argument_size_error,
     build_request,
+    link_bytes,
     link_params,
     link_problem,
     request_argument_sizes,
@@ -111,6 +113,38 @@ def test_link_problem_names_both_sizes_and_both_limits() -> None:
     problem = link_problem({"q": "s" * 101, "p.title": "x" * 3, "p.**x**": "x" * 99}, LIMITS)
     assert problem == ("its query has 101 characters and its arguments 3; this console accepts "
                        "at most 100 and 50")
+
+
+DEFAULT_LIMITS = DraftLimits(max_query_chars=100_000, max_args_chars=65_536)
+
+
+def a_link_of(size: int, fill: str = "é") -> dict[str, str]:
+    """A one-tab link whose query string is exactly ``size`` bytes (``fill`` repeated,
+    topped up with ASCII)."""
+    base = link_bytes({"q": "select ''", "mode": "text"})
+    each = link_bytes({"x": fill}) - 2
+    count, rest = divmod(size - base, each)
+    params = {"q": "select '" + fill * count + "x" * rest + "'", "mode": "text"}
+    assert link_bytes(params) == size
+    return params
+
+
+@pytest.mark.parametrize("fill", ["é", "😀", " ", "a"])
+def test_a_link_is_written_up_to_max_link_bytes_of_address_and_not_beyond(fill: str) -> None:
+    at_most = a_link_of(MAX_LINK_BYTES, fill)
+    assert link_problem(at_most, DEFAULT_LIMITS, max_link_bytes=MAX_LINK_BYTES) is None
+    over = a_link_of(MAX_LINK_BYTES + 1, fill)
+    assert link_problem(over, DEFAULT_LIMITS) is None  # the loader still takes it
+    assert link_problem(over, DEFAULT_LIMITS, max_link_bytes=MAX_LINK_BYTES) == (
+        f"its address would have {MAX_LINK_BYTES + 1:,} bytes; web servers and proxies accept "
+        f"links of at most {MAX_LINK_BYTES:,}")
+
+
+def test_a_query_within_max_query_chars_can_still_be_too_long_for_a_link() -> None:
+    params = link_params("select '" + "q" * 10_000 + "'", "text", "", "", {})
+    assert link_problem(params, DEFAULT_LIMITS) is None
+    problem = link_problem(params, DEFAULT_LIMITS, max_link_bytes=MAX_LINK_BYTES)
+    assert problem is not None and "6,144" in problem
 
 
 # --- max_kept_bytes: a result's size, estimated ---------------------------------------------------

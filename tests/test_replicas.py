@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -59,6 +60,8 @@ if shutil.which("openssl") is None:
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
 import st_utils  # noqa: E402
+from ecc.drafts import MAX_LINK_BYTES, DraftLimits, link_problem  # noqa: E402
+from tests.test_limits import a_link_of  # noqa: E402
 
 HOST = "console.example.com"  # the guide's server_name, resolved to 127.0.0.1 by Chromium
 MOVE_TIMEOUT_MS = 45_000  # reconnect back-off plus the new session's first run
@@ -224,6 +227,26 @@ def test_every_location_sends_the_security_headers_once(deployment: Deployment) 
             assert head.values(name) == [value], (what, name, head.headers)
         # The affinity cookie, from the same add_header level: still sent everywhere.
         assert any(v.startswith("ecc_route=") for v in head.values("set-cookie")), what
+
+
+def test_the_longest_link_the_console_writes_opens_through_nginx(deployment: Deployment
+                                                                 ) -> None:
+    port = deployment.proxy.ports.https
+    for fill in ("é", "a"):  # 6 encoded bytes per character, and 1
+        params = a_link_of(MAX_LINK_BYTES, fill)
+        assert link_problem(params, DraftLimits(100_000, 65_536),
+                            max_link_bytes=MAX_LINK_BYTES) is None  # the console writes it
+        address = f"https://{HOST}:{port}/?{urlencode(params)}"
+        page = https_response_head(port, HOST, f"/?{urlencode(params)}")
+        assert page.status == 200, fill
+        # The page's own requests carry the whole address as their Referer (same-origin).
+        asset = https_response_head(port, HOST, a_static_asset(deployment),
+                                    {"Referer": address})
+        assert asset.status == 200, fill
+    # What the console wrote before it had a byte bound (a query up to max_query_chars):
+    # nginx refused it.
+    old_bound = urlencode({"q": "select '" + "a" * 10_000 + "'", "mode": "text"})
+    assert https_response_head(port, HOST, f"/?{old_bound}").status == 414
 
 
 def test_plain_http_only_redirects_to_https(deployment: Deployment) -> None:

@@ -296,6 +296,43 @@ def test_a_reconnect_takes_a_pending_release_away_and_keeps_the_runtime(gate) ->
         registry.close_all()
 
 
+def test_a_run_of_a_disconnected_session_leaves_the_pending_release_in_place(gate) -> None:
+    clients = Clients(responder=gate.responder)
+    registry = SessionRegistry(reap_interval_s=None)
+    try:
+        runtime = registry.get_or_create("aaaaaaaa-1", Builder(clients))
+        run_id, _ = start_held(runtime)
+        registry.release("aaaaaaaa-1")  # the websocket dropped; nobody comes back
+        # The dropped session's own script run asks for its runtime after the drop.
+        assert registry.get_or_create("aaaaaaaa-1", Builder(clients),
+                                      came_back=False) is runtime
+        assert registry.release_pending("aaaaaaaa-1")
+        gate.open()  # its last run ends: the release completes
+        wait_until(lambda: is_closed(runtime), what="the pending release completed")
+        assert status_of(runtime, run_id) == "done"
+        assert registry.get("aaaaaaaa-1") is None and clients.built[0].stats.closed
+    finally:
+        registry.close_all()
+
+
+def test_a_runtime_built_for_a_disconnected_session_is_release_pending(build) -> None:
+    registry = SessionRegistry(reap_interval_s=None, release_grace_s=60.0)
+    try:
+        runtime = registry.get_or_create("aaaaaaaa-1", build)
+        registry.release("aaaaaaaa-1", wait=True)  # idle: closed at once
+        fresh = registry.get_or_create("aaaaaaaa-1", build, came_back=False)
+        assert fresh is not runtime and registry.release_pending("aaaaaaaa-1")
+        assert run_query(fresh, "select 2").status == "done"  # it works while it lasts
+        wait_until(lambda: is_closed(fresh), what="released when its run ended")
+        assert registry.get("aaaaaaaa-1") is None
+        # A connected browser's run afterwards gets a runtime that stays.
+        kept = registry.get_or_create("aaaaaaaa-1", build)
+        assert not registry.release_pending("aaaaaaaa-1")
+        assert run_query(kept, "select 3").status == "done" and not kept.closed
+    finally:
+        registry.close_all()
+
+
 def test_a_runtime_handed_out_after_a_release_is_never_closed_under_it() -> None:
     """The reconnect (``get_or_create``) and the last run's end (which completes a pending
     release) race on different threads: whichever wins, the runtime the page got stays open."""
