@@ -915,6 +915,9 @@ def schema_for_completion(runtime: SessionRuntime, settings: ConsoleSettings
         store.refresh_if_changed(key, runtime.start)  # not awaited: the page never waits
     state.pop(SCHEMA_PENDING_KEY, None)
     _adopt_entry(entry)
+    # A schema another client changed (the probe's token moved) drops the descriptions too:
+    # typed inputs then offer what the server says now (an enum's new members).
+    describe_cache(settings).follow_schema(entry.probe)
     return entry.completion()
 
 

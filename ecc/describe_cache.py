@@ -11,8 +11,9 @@ per connection settings, so per server and branch):
   for what the typed form offers (``ecc.typed_inputs.SessionDescriptions`` keeps an offer only
   while this cache still holds the description it was made from, see ``peek``);
 - dropped whole when this console runs DDL, or a query it cannot vouch for while writes are
-  allowed (``execute`` calls ``schema_may_have_changed``); a query that fails drops its text;
-  every drop bumps ``generation``;
+  allowed (``execute`` calls ``schema_may_have_changed``), and when the schema probe of the
+  process-wide schema model saw another client change the schema (``follow_schema``); a query
+  that fails drops its text; every drop bumps ``generation``;
 - never the guard itself: queries still run in a read-only transaction, so a stale entry can
   at worst delay a refusal to the server, which refuses the write (see ``ecc/execute.py``).
 
@@ -56,6 +57,7 @@ class DescribeCache:
         self._generation = 0
         self.hits = 0
         self.misses = 0
+        self._schema_token: str | None = None  # the schema probe's token last followed
 
     @property
     def generation(self) -> int:
@@ -105,6 +107,19 @@ class DescribeCache:
         with self._lock:
             self._entries.clear()
             self._generation += 1
+
+    def follow_schema(self, token: str | None) -> bool:
+        """The schema probe's token of the model the page shows (``ecc.schema_store``): when it
+        moved since the last call, someone changed the schema, so everything is dropped.
+        None (the probe failed) changes nothing. Returns whether the cache was cleared."""
+        if token is None:
+            return False
+        with self._lock:
+            moved = self._schema_token is not None and token != self._schema_token
+            self._schema_token = token
+        if moved:
+            self.clear()
+        return moved
 
     def schema_may_have_changed(self, text: str) -> None:
         """After a successful query while writes are allowed: drop everything unless the

@@ -161,3 +161,14 @@ def test_without_a_cache_every_run_asks_the_server() -> None:
                        ExecutionPolicy(read_only=True, timeout_s=5.0))
     assert outcomes == [[1], [1]]
     assert fake.stats.describes == 2
+
+
+def test_a_moved_schema_probe_drops_every_description() -> None:
+    cache = DescribeCache()
+    cache.put("select <Genre>$g", Description(0, None))
+    assert cache.follow_schema("probe-1") is False  # the first token seen: nothing to compare
+    assert cache.follow_schema(None) is False  # a failed probe changes nothing
+    assert cache.follow_schema("probe-1") is False and len(cache) == 1
+    generation = cache.generation
+    assert cache.follow_schema("probe-2") is True  # another client ran DDL
+    assert len(cache) == 0 and cache.generation == generation + 1
