@@ -754,7 +754,7 @@ def test_a_busy_session_released_leaves_no_object_behind_once_its_runs_end(gate)
         refs = _departed_refs(runtime)
         assert registry.release("gone-busy") is None  # pending: its run keeps going
         gate.open()
-        wait_until(lambda: is_closed(runtime), what="the pending release completed")
+        wait_until(functools.partial(is_closed, runtime), what="the pending release completed")
         del runtime
         clients.built.clear()  # the fake factory's own list of the clients it built
         wait_until(lambda: _alive_after_gc(refs) == [], what="no object of the session alive")
