@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -814,3 +816,50 @@ def test_racing_new_sessions_never_pass_max_sessions(registry, clients) -> None:
     winners = [o for o in outcomes if isinstance(o, SessionRuntime)]
     assert len(winners) == 1 and sum(isinstance(o, SessionLimitError) for o in outcomes) == 1
     assert registry.totals().sessions == 1
+
+
+# --- a departed session leaves nothing behind (issue 18, memory after churn) ----------------
+def _departed_refs(runtime: SessionRuntime) -> list[weakref.ref[Any]]:
+    """Weak references to what one session owned: its runtime, loop, asyncio loop, book."""
+    return [weakref.ref(runtime), weakref.ref(runtime.loop), weakref.ref(runtime.loop.loop),
+            weakref.ref(runtime.book)]
+
+
+def _alive_after_gc(refs: list[weakref.ref[Any]]) -> list[str]:
+    gc.collect()
+    return [type(obj).__name__ for obj in (ref() for ref in refs) if obj is not None]
+
+
+def test_a_released_idle_session_leaves_no_object_behind() -> None:
+    # Only the page's session state (which Streamlit drops after disconnectedSessionTTL)
+    # may keep a session's objects; the registry and the loop thread keep none of them.
+    registry = SessionRegistry(reap_interval_s=None)
+    try:
+        runtime = registry.get_or_create("gone-idle", _book_builder(RunBook()))
+        assert run_query(runtime).status == "done"
+        refs = _departed_refs(runtime)
+        registry.release("gone-idle", wait=True)
+        assert runtime.closed
+        del runtime
+        assert _alive_after_gc(refs) == []
+    finally:
+        registry.close_all()
+
+
+def test_a_busy_session_released_leaves_no_object_behind_once_its_runs_end(gate) -> None:
+    registry = SessionRegistry(reap_interval_s=None)
+    clients = Clients(responder=gate.responder)
+    try:
+        runtime = registry.get_or_create(
+            "gone-busy", lambda token: SessionRuntime(
+                token, clients, RuntimeLimits(close_timeout_s=1.0), book=RunBook()))
+        start_held(runtime)
+        refs = _departed_refs(runtime)
+        assert registry.release("gone-busy") is None  # pending: its run keeps going
+        gate.open()
+        wait_until(functools.partial(is_closed, runtime), what="the pending release completed")
+        del runtime
+        clients.built.clear()  # the fake factory's own list of the clients it built
+        wait_until(lambda: _alive_after_gc(refs) == [], what="no object of the session alive")
+    finally:
+        registry.close_all()
