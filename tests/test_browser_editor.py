@@ -311,6 +311,10 @@ def test_the_bundle_comes_once_per_page_as_a_file_and_never_over_the_websocket(
     """The editor's JavaScript is an asset URL: the page imports it once, whatever the number
     of editors, and no rerun (typing, more tabs) carries it."""
     page = open_page()
+    # The first load's editor must be mounted (its import done) before listening: a fetch
+    # of the first document still under way would count as the reloaded page's.
+    expect(query_box(page)).to_be_visible(timeout=30_000)
+    wait_until_idle(page)
     received: list[int] = []
     fetched: list[str] = []
     page.on("websocket", lambda ws: ws.on(
