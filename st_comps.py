@@ -765,7 +765,6 @@ def bundle_file(dist: Path) -> Path:
 
 
 BUNDLE = bundle_file(FRONTEND / "dist")
-STYLES = FRONTEND / "src" / "editor.css"
 COMPONENT_NAME = "ecc.edgeql_editor"
 DEBOUNCE_MS = 300  # a pause in typing this long sends the text (blur sends it at once)
 PLACEHOLDER = "select Movie { title, release_year } filter .release_year > <int64>$year"
@@ -797,13 +796,12 @@ def _declare_editor() -> tuple[Any, bool]:
     finds asset directories in installed packages' ``pyproject.toml``; this repository is no
     package, so the same manifest entry is registered here. Imported without a runtime (tests,
     bare imports) the bundle goes inline, as before. Returns (component, from a file)."""
-    css = "/* ECC EdgeQL editor */\n" + STYLES.read_text(encoding="utf-8")
+    # The stylesheet is in the bundle (src/editor.css, loaded as text): no element carries it.
     if _editor_assets_registered():
-        return st.components.v2.component(COMPONENT_NAME, js=BUNDLE.name, css=css), True
+        return st.components.v2.component(COMPONENT_NAME, js=BUNDLE.name), True
     # A leading comment line: Streamlit reads a one-line string as an asset path.
     return st.components.v2.component(
-        COMPONENT_NAME, js="// ECC EdgeQL editor\n" + BUNDLE.read_text(encoding="utf-8"),
-        css=css), False
+        COMPONENT_NAME, js="// ECC EdgeQL editor\n" + BUNDLE.read_text(encoding="utf-8")), False
 
 
 _editor, _EDITOR_FROM_FILE = _declare_editor()

@@ -17,6 +17,7 @@ const result = await build({
   minify: true,
   target: "es2020",
   legalComments: "none",
+  loader: {".css": "text"},
   write: false,
   outfile: "editor.js",
   logLevel: "warning",

@@ -19,6 +19,9 @@ import {autocompletion, closeBrackets, closeBracketsKeymap, closeCompletion, com
   from "@codemirror/autocomplete";
 import {edgeqlLanguage, edgeqlHighlighter} from "./edgeql.js";
 import {edgeqlCompletionSource} from "./complete.js";
+// The stylesheet travels in this module (build.mjs loads .css as text), not in every editor's
+// element: each element would carry its 3 KB again on every change of the editor's data.
+import styles from "./editor.css";
 
 const editors = new WeakMap();
 // The document of each editor (by its Python key) outlives a remount (e.g. the tab layout
@@ -56,6 +59,9 @@ class Editor {
     this.note = document.createElement("div");
     this.note.className = "eq-note";
     this.note.setAttribute("aria-live", "polite");
+    this.style = document.createElement("style");
+    this.style.textContent = styles;
+    root.appendChild(this.style);
     root.appendChild(this.host);
     root.appendChild(this.note);
     this.view = new EditorView({
@@ -215,6 +221,7 @@ class Editor {
     this.view.destroy();
     this.host.remove();
     this.note.remove();
+    this.style.remove();
   }
 }
 
