@@ -27,7 +27,7 @@ from ecc import charts, editor_sync, plans, results, schema_view
 from ecc.config import ConsoleSettings
 from ecc.edgeql_lang import language_data
 from ecc.errors import ErrorView
-from ecc.params import scan_parameters
+from ecc.params import QueryParameter, scan_parameters
 from ecc.plans import is_analyze_query, plan_document
 from ecc.runs import RunPhases, RunRecord
 from ecc.safe_text import escape_markdown, label_markdown
@@ -100,34 +100,75 @@ def render_error(view: ErrorView) -> None:
 InputsFor = Callable[[str], TypedInputs]
 
 
+def submitted_form(tab_count: int, inputs_for: InputsFor, *, max_query_chars: int = 100_000
+                   ) -> FormContent | ErrorView | None:
+    """What this run submits, read before anything is drawn (so the batch is queued first and
+    runs while the page draws): the form's content when Run, Analyze or Ctrl/Cmd+Enter started
+    this run (their values come with the run), the refusal when a text is too long, else None.
+    Every value is what the widgets hold; ``query_form`` then draws the same values."""
+    state = st.session_state
+    clicked = state.get("run_queries") is True
+    analyze = state.get("analyze_queries") is True
+    requested = editor_sync.take_run_request(state)  # once per Ctrl/Cmd+Enter
+    if not (clicked or requested or analyze):
+        return None
+    tabs = tuple(_tab_content(index, inputs_for, max_query_chars) for index in range(tab_count))
+    too_long = [i for i, tab in enumerate(tabs, start=1) if len(tab.text) > max_query_chars]
+    if too_long:
+        return ErrorView(kind="input", title="Query too long",
+                         message=f"Nothing was run: query {', '.join(map(str, too_long))} is "
+                         f"longer than {max_query_chars:,} characters (max_query_chars).")
+    return FormContent(tabs=tabs, analyze=analyze and not (clicked or requested))
+
+
+def _tab_content(index: int, inputs_for: InputsFor, max_query_chars: int) -> QueryTabContent:
+    """Tab ``index`` as its widgets hold it (state of the previous draw, or their defaults)."""
+    default = QueryTabContent()
+    state = st.session_state
+
+    def held(key: str, fallback: Any) -> Any:
+        value = state.get(f"{key}_{index}")
+        return fallback if value is None else value
+
+    text = held("q_text", default.text)
+    text = text if isinstance(text, str) else ""
+    mode = str(held("q_mode", default.mode))
+    raw: dict[str, str | bool | None] = {}
+    if mode == "typed" and len(text) <= max_query_chars:
+        memory = state.get("param_memory", {})
+        for param in inputs_for(text).parameters:
+            key = f"p_{index}_{param.name}"
+            raw[param.name] = state[key] if key in state else \
+                _param_default(param, memory.get(param.name))
+    return QueryTabContent(
+        text=text,
+        args_text=str(held("q_args", default.args_text)) if mode == "text" else "",
+        kwargs_text=str(held("q_kwargs", default.kwargs_text)) if mode == "text" else "",
+        cardinality=str(held("q_card", default.cardinality)),
+        as_json=bool(held("q_json", default.as_json)),
+        mode=mode,
+        raw_params=raw,
+    )
+
+
 def query_form(tab_count: int, inputs_for: InputsFor, *, max_query_chars: int = 100_000,
-               completion: CompletionTree | None = None) -> FormContent | None:
+               completion: CompletionTree | None = None) -> None:
     """The query editors (one per tab) and the Run button; no ``st.form``, so typed inputs
-    and the argument-language fields follow the text as it is typed. Returns the content
-    when Run is pressed (button, or Ctrl/Cmd+Enter in an editor): the only way a query is
-    sent."""
+    and the argument-language fields follow the text as it is typed. Run (button, or
+    Ctrl/Cmd+Enter in an editor) is the only way a query is sent: ``submitted_form`` reads
+    it before the page is drawn."""
     containers = st.tabs([f"Query {i + 1}" for i in range(tab_count)]) if tab_count > 1 \
         else [st.container()]
-    tabs: list[QueryTabContent] = []
     for index, box in enumerate(containers):
         with box:
-            tabs.append(_query_tab(index, tab_count, inputs_for, max_query_chars, completion))
+            _query_tab(index, tab_count, inputs_for, max_query_chars, completion)
     run_col, analyze_col, _ = st.columns([1, 1, 6])
-    clicked = run_col.button("Run", type="primary", icon="▶️", key="run_queries",
-                             help="Or Ctrl/Cmd+Enter in the editor.")
-    analyze = analyze_col.button(
+    run_col.button("Run", type="primary", icon="▶️", key="run_queries",
+                   help="Or Ctrl/Cmd+Enter in the editor.")
+    analyze_col.button(
         "Analyze", icon="🔬", key="analyze_queries", help="Runs `analyze` of the query: its "
         "plan, with the time each part took (the query itself runs, under the same read-only "
         "rules).")
-    requested = editor_sync.take_run_request(st.session_state)
-    if not (clicked or requested or analyze):
-        return None
-    too_long = [i for i, tab in enumerate(tabs, start=1) if len(tab.text) > max_query_chars]
-    if too_long:
-        st.error(f"Nothing was run: query {', '.join(map(str, too_long))} is longer than "
-                 f"{max_query_chars:,} characters (max_query_chars).", icon="✂️")
-        return None
-    return FormContent(tabs=tuple(tabs), analyze=analyze and not (clicked or requested))
 
 
 def _query_tab(index: int, tab_count: int, inputs_for: InputsFor, max_query_chars: int,
@@ -241,22 +282,37 @@ def typed_parameter_inputs(index: int, inputs: TypedInputs) -> dict[str, str | b
             f"${param.name} · {'optional ' if param.optional else ''}{param.type.label()}"
         )
         key = f"p_{index}_{param.name}"
-        remembered = memory.get(param.name)
+        remembered = _param_default(param, memory.get(param.name))
         if param.type.name == "std::bool" and not param.optional:
             value: str | bool | None = box.checkbox(label, value=bool(remembered), key=key)
         elif param.type.kind == "enum" and param.type.enum_members:
-            options = ([""] if param.optional else []) + list(param.type.enum_members)
-            current = remembered if remembered in options else options[0]
-            value = box.selectbox(label, options, index=options.index(current), key=key)
+            options: list[str] = _enum_options(param)
+            value = box.selectbox(label, options, index=options.index(str(remembered)), key=key)
         else:
             value = box.text_input(
-                label, value="" if remembered is None else str(remembered), key=key,
+                label, value=str(remembered), key=key,
                 placeholder=PLACEHOLDERS.get(param.type.name, param.type.label()),
                 help="Leave empty to send the empty set." if param.optional else None,
             )
         raw[param.name] = value
         memory[param.name] = value
     return raw
+
+
+def _enum_options(param: QueryParameter) -> list[str]:
+    return ([""] if param.optional else []) + list(param.type.enum_members)
+
+
+def _param_default(param: QueryParameter, remembered: str | bool | None) -> str | bool:
+    """What an input of ``param`` shows before it is touched: the remembered value as that
+    widget holds it (a checkbox's bool, a valid enum choice, text)."""
+    if param.type.name == "std::bool" and not param.optional:
+        return bool(remembered)
+    if param.type.kind == "enum" and param.type.enum_members:
+        options = _enum_options(param)
+        return remembered if isinstance(remembered, str) and remembered in options \
+            else options[0]
+    return "" if remembered is None else str(remembered)
 
 
 def format_elapsed(seconds: float) -> str:
@@ -619,19 +675,39 @@ def result_chart(record: RunRecord, result: results.ShapedResult, prefs: UserPre
     if choice is None:
         return
     try:
-        spec = charts.chart_spec(model, choice)
+        spec = _per_run_choice("chart_specs", record, choice, lambda: _without_data(
+            charts.chart_spec(model, choice)))
     except ValueError as exc:
         st.warning("This chart cannot be drawn with these columns.", icon="⚠️")
         st.text(str(exc))
         return
-    st.vega_lite_chart(spec, width="stretch", key=f"{key}_vega")
+    # The rows go as the Arrow table Streamlit would make of them, made once per run: a rerun
+    # only writes it out again (about 1 ms for 20 000 rows instead of a DataFrame's build).
+    table = _per_run("chart_tables", record, lambda: _arrow_table(model.values))
+    st.vega_lite_chart(table, spec, width="stretch", key=f"{key}_vega")
     shown = f"{model.charted_rows:,} row{'s' if model.charted_rows != 1 else ''}"
     of = f" of {model.total_rows:,}" if model.total_rows != model.charted_rows else ""
     st.caption(f"Charting {shown}{of}. The chart's menu (⋯) saves it as PNG or SVG.")
     _chart_notes(model.notes)
 
 
-_PER_RUN_KEPT = 8  # results whose chart model / plan a session keeps between reruns
+# Per-run caches: what a result's views are built from, made once per run and session. They are
+# sized to what the page can show: ``keep_result_caches`` (each page run) keeps the entries of
+# runs whose result the session still keeps (at most ``max_kept_results``); the bound below
+# only guards against a caller that never prunes.
+_PER_RUN_CACHES = ("chart_models", "chart_tables", "chart_specs", "plans", "plan_specs")
+_PER_RUN_KEPT = 256
+
+
+def keep_result_caches(records: list[RunRecord]) -> None:
+    """Drop the per-run cache entries of runs whose result is no longer kept (of
+    ``records``: the session's run book)."""
+    kept = {(r.run_id, r.submitted_wall) for r in records if r.result is not None}
+    for name in _PER_RUN_CACHES:
+        cache = st.session_state.get(f"ecc_{name}")
+        if cache:
+            for key in [k for k in cache if k not in kept]:
+                del cache[key]
 
 
 def _per_run(name: str, record: RunRecord, build: Callable[[], T]) -> T:
@@ -646,6 +722,29 @@ def _per_run(name: str, record: RunRecord, build: Callable[[], T]) -> T:
         cache[key] = build()
     value: T = cache[key]
     return value
+
+
+def _per_run_choice(name: str, record: RunRecord, choice: object, build: Callable[[], T]) -> T:
+    """Like ``_per_run``, for what also depends on the user's ``choice`` (chart type,
+    columns, picked node): the last choice's value per run is kept."""
+    kept: tuple[object, T] = _per_run(name, record, lambda: (choice, build()))
+    if kept[0] != choice:
+        kept = (choice, build())
+        st.session_state[f"ecc_{name}"][(record.run_id, record.submitted_wall)] = kept
+    return kept[1]
+
+
+def _without_data(spec: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in spec.items() if k != "data"}
+
+
+def _arrow_table(values: tuple[dict[str, object], ...]) -> Any:
+    """The chart's rows as the Arrow table ``st.vega_lite_chart`` would build from them."""
+    import pyarrow as pa
+    from streamlit import dataframe_util
+
+    data = dataframe_util.convert_anything_to_arrow_bytes(list(values))
+    return pa.ipc.open_stream(data).read_all()
 
 
 def _chart_notes(notes: tuple[str, ...]) -> None:
@@ -695,8 +794,10 @@ def plan_view(record: RunRecord, result: results.ShapedResult) -> None:
         st.dataframe(plans.tree_table(tree), hide_index=True, key=chart_key,
                      on_select="rerun", selection_mode="single-row")
     else:
-        spec = plans.flame_spec(plans.flame_rects(tree), icicle=style == "icicle",
-                                selected=current)
+        spec = _per_run_choice("plan_specs", record, (grain, style, current),
+                               lambda: plans.flame_spec(plans.flame_rects(tree),
+                                                        icicle=style == "icicle",
+                                                        selected=current))
         st.vega_lite_chart(spec, width="stretch", key=chart_key, on_select="rerun",
                            selection_mode=["node", "node_label"])
     labels = dict(plans.node_choices(tree))

@@ -11,6 +11,7 @@ Registries are ``st.cache_resource`` entries:
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import functools
@@ -44,7 +45,6 @@ from ecc.drafts import (
 from ecc.errors import ConsoleInputError, ErrorView, ServerPrivacy, error_view
 from ecc.execute import ExecutionPolicy, QueryRequest
 from ecc.introspect import read_standard
-from ecc.params import parameters_from_description
 from ecc.plans import analyze_text
 from ecc.runs import RunBook, RunRecord
 from ecc.safe_text import escape_markdown
@@ -52,8 +52,9 @@ from ecc.schema import SchemaModel
 from ecc.schema_store import CompletionTree, SchemaEntry, SchemaKey, SchemaStore
 from ecc.schema_view import query_text
 from ecc.sessions import RuntimeLimits, SessionLimitError, SessionRegistry, SessionRuntime
-from ecc.typed_inputs import TypedInputs, argument_values, typed_inputs
+from ecc.typed_inputs import SessionDescriptions, TypedInputs, argument_values
 from st_comps import (
+    BROWSER_KEYS,
     browser_components,
     browser_widget_states,
     remember_browser_keys,
@@ -306,6 +307,28 @@ def sign_in_gate(settings: ConsoleSettings) -> None:
 # --- page actions ---------------------------------------------------------------------------
 
 
+def submit_requested(runtime: SessionRuntime, settings: ConsoleSettings, prefs: UserPrefs,
+                     *, form_drawn: bool = False) -> list[ErrorView] | None:
+    """Before the page is drawn: queue what this run's Run, Analyze or Ctrl/Cmd+Enter
+    submitted, so its queries run while the page draws. None when nothing was submitted;
+    else why nothing ran (empty when queued).
+    The page calls it again once the form is drawn (``form_drawn``): a session that has not
+    drawn the form yet (a page that moved here) can read the values the browser sent only
+    once their widgets are drawn, so it submits then."""
+    if form_drawn != bool(st.session_state.get(BROWSER_KEYS)):
+        return None
+    submitted = st_comps.submitted_form(
+        int(st.session_state.get("tab_count", 1)),
+        lambda text: typed_inputs_for(runtime, text, settings),
+        max_query_chars=settings.max_query_chars)
+    if submitted is None:
+        return None
+    st.session_state.pop(LINK_SHOWN_KEY, None)  # a run started: a shared link's notice ends
+    if isinstance(submitted, ErrorView):
+        return [submitted]
+    return submit_form(runtime, submitted, settings, prefs)
+
+
 def submit_form(runtime: SessionRuntime, content: FormContent, settings: ConsoleSettings,
                 prefs: UserPrefs) -> list[ErrorView]:
     """Check the form, queue its queries, wait briefly. Returns input errors (nothing ran)."""
@@ -357,7 +380,9 @@ def _with_typed_values(runtime: SessionRuntime, content: FormContent,
         if tab.mode != "typed" or (index > 1 and not tab.text.strip()):
             tabs.append(tab)
             continue
-        inputs = typed_inputs_for(runtime, tab.text, settings)
+        # Run asks the server anyway: here the description is waited for (bounded).
+        inputs = typed_inputs_for(runtime, tab.text, settings,
+                                  wait_s=settings.connect_wait_s + 3)
         args, kwargs, problems = argument_values(f"Query {index}", inputs, tab.raw_params,
                                                  max_args_chars=settings.max_args_chars)
         errors.extend(problems)
@@ -380,41 +405,59 @@ def arguments_text(values: Any, render: Callable[[Any], str]) -> str:
         return ""
 
 
-def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettings
-                     ) -> TypedInputs:
-    """The typed inputs of ``text``, confirmed by the server's description when connected.
-    Kept per text in the session (at most 32 texts) while the connection's describe cache
-    vouches for it: not past its TTL, and not across a schema change it saw. Text over
-    ``max_query_chars`` is never sent to the server (the run refuses it with a message)."""
+DESCRIBE_WAIT_S = 0.1  # a page run waits this long for a new text's description (a warm
+# server answers well within it); a slower one is picked up later (``follow_descriptions``)
+DESCRIBE_POLL_S = 0.5  # how often the page looks for descriptions it showed the page without
+
+
+def session_descriptions() -> SessionDescriptions:
+    """This browser session's typed inputs per text (``ecc.typed_inputs``)."""
+    tracker = st.session_state.get("typed_descriptions")
+    if not isinstance(tracker, SessionDescriptions):
+        tracker = st.session_state["typed_descriptions"] = SessionDescriptions()
+    return tracker
+
+
+def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettings,
+                     *, wait_s: float = DESCRIBE_WAIT_S) -> TypedInputs:
+    """The typed inputs of ``text``, confirmed by the server's description when it has one.
+    The describe runs on the session's loop; the page run waits at most ``wait_s`` for it
+    and offers the text's own reading meanwhile (typing never waits for the server). Text
+    over ``max_query_chars`` is never sent to the server (the run refuses it with a message)."""
     cache = describe_cache(settings)
-    kept: dict[str, tuple[int, float, TypedInputs]] = st.session_state.setdefault(
-        "typed_inputs_cache", {})
-    now = time.monotonic()
-    if text in kept:
-        generation, stored_at, inputs = kept[text]
-        if generation == cache.generation and now - stored_at <= cache.ttl_s:
-            return inputs
-    generation = cache.generation
-    server = None
-    if "$" in text and len(text) <= settings.max_query_chars:
+    bound = settings.connect_wait_s + 3
 
+    def start(query: str) -> concurrent.futures.Future[Description]:
         async def describe(client: QueryClient) -> Description:
-            return await cache.describe(client, text)
+            return await asyncio.wait_for(cache.describe(client, query), bound)
 
-        try:
-            description = runtime.call(describe, timeout=settings.connect_wait_s + 3)
-            input_type = getattr(description, "input_type", None)
-            if input_type is not None:  # None: the server could not say (or a bare fake)
-                server = parameters_from_description(input_type)
-        except Exception as exc:  # the text's own reading still works without the server
-            log.info("describe failed (%s); using the query text's parameters",
-                     type(exc).__name__)
-    inputs = typed_inputs(text, server)
-    kept.pop(text, None)
-    if len(kept) >= 32:
-        kept.pop(next(iter(kept)))
-    kept[text] = (generation, now, inputs)
-    return inputs
+        return runtime.start(describe)  # type: ignore[return-value]
+
+    sendable = len(text) <= settings.max_query_chars
+    return session_descriptions().inputs(text, cache, start if sendable else None, wait_s)
+
+
+def follow_descriptions(settings: ConsoleSettings) -> None:
+    """Say once when describes are paused, and while a describe the page was drawn without
+    is under way, poll for it (a small fragment every ``DESCRIBE_POLL_S``): when it changes
+    what the page offers (an enum's choice, the server's types) or ends, the page is drawn
+    again. Without this the answer would wait for the user's next keystroke or click."""
+    tracker = session_descriptions()
+    notice = tracker.backoff_notice()
+    if notice:
+        st.caption(f"⏸️ {escape_markdown(notice)}")
+    if not tracker.awaiting:
+        return
+    cache = describe_cache(settings)
+    polled = [False]  # the call below is part of the page run: only the later polls settle
+
+    @st.fragment(run_every=DESCRIBE_POLL_S)
+    def _describe_watch() -> None:
+        if polled[0] and tracker.settle(cache):
+            st.rerun(scope="app")
+
+    _describe_watch()
+    polled[0] = True
 
 
 SHARE_KEYS = ("q", "args", "kwargs", "mode")
@@ -1080,6 +1123,7 @@ def draw_results(runtime: SessionRuntime, prefs: UserPrefs, window_s: float) -> 
     if window_s <= 0 or st.session_state.get(POLL_KEY):
         _polling_results(runtime, prefs)
         return LiveResults(version=0, window_s=0)
+    st_comps.keep_result_caches(runtime.book.newest_first())
     now = time.monotonic()
     live = LiveResults(version=runtime.book.version,  # read before the records it describes
                        window_s=window_s, ticked_at=now)
@@ -1172,6 +1216,7 @@ def _polling_results(runtime: SessionRuntime, prefs: UserPrefs) -> None:
     """The fallback: a fragment redraws results and the running list every ``POLL_S``
     while anything runs (never a whole-page rerun loop); one whole-page rerun ends it."""
     polling = bool(runtime.book.active())
+    st_comps.keep_result_caches(runtime.book.newest_first())
 
     @st.fragment(run_every=POLL_S if polling else None)
     def _results() -> None:

@@ -24,6 +24,8 @@ runtime = st_utils.page_runtime(settings)  # or the max_sessions message, then s
 if runtime.ensure_loop() or st.session_state.pop("loop_notice", False):
     st.warning(st_utils.LOOP_NOTICE, icon="🔁")
 prefs = st_utils.user_prefs(settings)
+# A submission is queued before anything is drawn: its queries run while the page draws.
+submitted = st_utils.submit_requested(runtime, ready, prefs)
 
 with st.sidebar:
     st_utils.sidebar(settings, runtime)
@@ -37,14 +39,17 @@ if link.loaded:
 if link.problem:
     st.warning(link.problem, icon="🔗")
 tab_count = int(st.session_state.get("tab_count", 1))
-content = st_comps.query_form(
+st_comps.query_form(
     tab_count, inputs_for=lambda text: st_utils.typed_inputs_for(runtime, text, ready),
     max_query_chars=settings.max_query_chars,
     completion=st_utils.schema_for_completion(runtime, settings),
 )
+if submitted is None:  # a page that moved here submits once its form is drawn
+    submitted = st_utils.submit_requested(runtime, ready, prefs, form_drawn=True)
+st_utils.follow_descriptions(ready)
 errors = st.session_state.pop("action_errors", [])  # from a button callback
-if content is not None:
-    errors = st_utils.submit_form(runtime, content, settings, prefs)
+if submitted is not None:
+    errors = submitted
 for view in errors:
     st_comps.render_error(view)
 if st.session_state.pop("loop_notice", False):

@@ -716,6 +716,10 @@ def main(argv: list[str] | None = None) -> bool:
     parser.add_argument("--churn", type=int, default=0,
                         help="also: close this many tabs at once, time until their loops and "
                         "clients are gone (0: skip)")
+    parser.add_argument("--settle", type=float, default=0,
+                        help="with --memory: the server's RSS again this many seconds later "
+                        "(Streamlit keeps a disconnected session server.disconnectedSessionTTL, "
+                        "120 s by default)")
     parser.add_argument("--submit", choices=["button", "shortcut"], default="button",
                         help="press the Run button, or Ctrl+Enter in the editor")
     args = parser.parse_args(argv)
@@ -736,6 +740,10 @@ def main(argv: list[str] | None = None) -> bool:
                 fresh = asyncio.run(new_sessions(server, args.memory, args.submit))
                 missing += fresh.missing
                 print_new_sessions(fresh, args.memory, with_rss=True)
+                if args.settle:
+                    time.sleep(args.settle)
+                    print(f"  server RSS {args.settle:g} s after the last left: "
+                          f"{server.rss_mib():.0f} MiB", flush=True)
             if args.churn:
                 for busy, query, what in (
                         (False, "select Movie {title}", "(idle: results shown)"),

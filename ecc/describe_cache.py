@@ -7,9 +7,12 @@ per connection settings, so per server and branch):
 
 - keyed by the exact text: a changed text is a new key, described afresh;
 - bounded in size (least recently used entries go first) and in time (``ttl_s``), so a
-  schema changed by someone else is seen again within ``ttl_s``;
+  schema changed by someone else is seen again within ``ttl_s``: the one staleness bound, also
+  for what the typed form offers (``ecc.typed_inputs.SessionDescriptions`` keeps an offer only
+  while this cache still holds the description it was made from, see ``peek``);
 - dropped whole when this console runs DDL, or a query it cannot vouch for while writes are
   allowed (``execute`` calls ``schema_may_have_changed``); a query that fails drops its text;
+  every drop bumps ``generation``;
 - never the guard itself: queries still run in a read-only transaction, so a stale entry can
   at worst delay a refusal to the server, which refuses the write (see ``ecc/execute.py``).
 
@@ -48,8 +51,8 @@ class DescribeCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, tuple[float, Description]] = OrderedDict()
-        # Bumps on every drop: a describe that started before a drop must not store what it
-        # learnt from the old schema.
+        # Bumps on every drop (``clear`` and ``discard``): a describe that started before a
+        # drop must not store what it learnt from the old schema.
         self._generation = 0
         self.hits = 0
         self.misses = 0
@@ -71,6 +74,15 @@ class DescribeCache:
             self.hits += 1
             return entry[1]
 
+    def peek(self, text: str) -> Description | None:
+        """The live entry for ``text`` (not past its TTL), without counting a hit or a miss
+        or refreshing its place: for callers that only check what they were told still holds."""
+        with self._lock:
+            entry = self._entries.get(text)
+            if entry is None or self._clock() - entry[0] > self.ttl_s:
+                return None
+            return entry[1]
+
     def put(self, text: str, description: Description, generation: int | None = None) -> None:
         """Keep ``description``; ignored when ``generation`` is given and a drop happened
         since it was read."""
@@ -83,8 +95,11 @@ class DescribeCache:
                 self._entries.popitem(last=False)
 
     def discard(self, text: str) -> None:
+        """Drop ``text`` (its query failed: maybe described against an older schema). Bumps
+        the generation, so a describe of it already under way does not store the old answer."""
         with self._lock:
             self._entries.pop(text, None)
+            self._generation += 1
 
     def clear(self) -> None:
         with self._lock:

@@ -2,10 +2,11 @@
 
 Streamlit 1.67 has no setting that adds response headers (none of its ``server.*`` options
 does), so a console served straight from ``streamlit run`` can be framed by any site. The
-guide's nginx (``deploy/nginx.conf``) adds these headers; without a proxy, ``streamlit_asgi.py``
-serves the page as Streamlit's ``st.App`` wrapped in ``SecurityHeaders``. Plain ASGI, no
-Streamlit import: it wraps any ASGI app. It also lets browsers keep the editor's bundle for
-good, as the guide's nginx does: its file name is its content's hash.
+guide's nginx (``deploy/nginx.conf``) adds these headers; without a proxy,
+``deploy/streamlit_asgi.py`` serves the page as Streamlit's ``st.App`` wrapped in
+``SecurityHeaders``. Plain ASGI, no Streamlit import: it wraps any ASGI app. It also lets
+browsers keep the editor's bundle for good, as the guide's nginx does: its file name is its
+content's hash.
 """
 
 from __future__ import annotations

@@ -89,6 +89,7 @@ class FakeStats:
 
     calls: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
     describes: int = 0
+    connects: int = 0  # ensure_connected() calls (a connection attempt's own round trip)
     in_flight: int = 0
     max_in_flight: int = 0
     cancelled: int = 0
@@ -112,6 +113,7 @@ class FakeClient:
         connect_error: BaseException | None = None,
         capabilities: Mapping[str, int] | None = None,
         input_types: Mapping[str, Any] | None = None,
+        describe_delay_s: float = 0.0,
         _stats: FakeStats | None = None,
         _config: Mapping[str, Any] | None = None,
         _readonly: bool = False,
@@ -126,6 +128,8 @@ class FakeClient:
         self._capabilities = dict(capabilities or {})
         # query text -> the gel.describe input type the fake server reports for it
         self._input_types = dict(input_types or {})
+        # a slow or unreachable server: descriptions (and their connection errors) come late
+        self.describe_delay_s = describe_delay_s
         self.stats = _stats or FakeStats()
         self.config = dict(_config or {})
         self.readonly = _readonly
@@ -137,6 +141,7 @@ class FakeClient:
             "connect_error": self.connect_error,
             "capabilities": self._capabilities,
             "input_types": self._input_types,
+            "describe_delay_s": self.describe_delay_s,
             "_stats": self.stats,
             "_config": self.config,
             "_readonly": self.readonly,
@@ -167,6 +172,7 @@ class FakeClient:
 
     async def ensure_connected(self) -> FakeClient:
         self._bind()
+        self.stats.connects += 1
         if self.connect_error is not None:
             raise self.connect_error
         return self
@@ -188,6 +194,8 @@ class FakeClient:
     async def _describe_query(self, query: str, **_: Any) -> Any:
         self._bind()
         self.stats.describes += 1
+        if self.describe_delay_s:
+            await asyncio.sleep(self.describe_delay_s)
         if self.connect_error is not None:
             raise self.connect_error
         refused = syntax_error(query)

@@ -2,19 +2,29 @@
 
 The page shows one input per parameter found in the query text (``ecc.params``), confirmed
 by the server's description when connected (the server wins; disagreements are shown).
+``SessionDescriptions`` asks the server off the page run: typing never waits for it.
 Raw widget values (text, or a bool for checkboxes) become driver values through
 ``ecc.param_values``; every failure becomes an ``ErrorView`` naming the parameter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import concurrent.futures
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from ecc.describe_cache import DescribeCache, Description
 from ecc.drafts import argument_size_error, typed_argument_sizes
-from ecc.errors import ErrorView
+from ecc.errors import ErrorView, error_view
 from ecc.param_values import ParamValueError, RawValue, is_blank, parse_param_value
-from ecc.params import QueryParameter, merge_with_server, scan_parameters
+from ecc.params import (
+    QueryParameter,
+    merge_with_server,
+    parameters_from_description,
+    scan_parameters,
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,168 @@ def typed_inputs(query: str, server: tuple[QueryParameter, ...] | None = None) -
         return TypedInputs(scan.parameters, problems, ())
     merged = merge_with_server(scan, server)
     return TypedInputs(merged.parameters, problems, merged.disagreements)
+
+
+DESCRIBE_BACKOFF_S = 30.0  # after a connection failure, no new describes for this long
+MAX_DESCRIBES_IN_FLIGHT = 4  # per session: a slow server does not get one per keystroke
+KEPT_TEXTS = 32  # texts whose offer a session keeps
+
+StartDescribe = Callable[[str], "concurrent.futures.Future[Description]"]
+
+
+def typed_inputs_from(text: str, description: Description | None) -> TypedInputs:
+    """The inputs of ``text`` merged with ``description`` (None: the text alone)."""
+    input_type = getattr(description, "input_type", None)
+    server = parameters_from_description(input_type) if input_type is not None else None
+    return typed_inputs(text, server)
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """What the page offers for one text, and what vouches for it."""
+
+    inputs: TypedInputs
+    description: Description | None  # the describe cache's entry it came from
+    failed_at: float | None = None  # the server could not describe the text (syntax, ...)
+    generation: int = 0  # the describe cache's generation when that failure was seen
+
+
+class SessionDescriptions:
+    """One browser session's typed inputs per query text, with the server's descriptions
+    asked for off the page run.
+
+    - A text without ``$`` needs no server: its inputs come from the text, kept for good.
+    - Otherwise the offer lives exactly as long as the describe cache holds the description it
+      was made from (``DescribeCache.peek`` returns the same object): past the cache's TTL,
+      after a failed run of the text (``discard``) or DDL (``clear``) the next page run asks
+      again. One staleness bound, the cache's ``ttl_s``.
+    - A describe the server refused (a half-typed text) is kept as the text's own reading
+      until the cache's generation changes or ``ttl_s`` passes.
+    - A new text starts a describe on the session's loop (``start``) and waits at most
+      ``wait_s``; meanwhile the page offers the text's own reading, and a later run (``settle``)
+      picks the answer up. At most ``MAX_DESCRIBES_IN_FLIGHT`` at once.
+    - A connection failure or timeout stops new describes for ``backoff_s``
+      (``backoff_notice`` says so once per page run).
+
+    Used from the session's script thread only; the futures complete on its loop.
+    """
+
+    def __init__(self, backoff_s: float = DESCRIBE_BACKOFF_S,
+                 clock: Callable[[], float] = time.monotonic,
+                 max_in_flight: int = MAX_DESCRIBES_IN_FLIGHT,
+                 kept_texts: int = KEPT_TEXTS) -> None:
+        self.backoff_s = backoff_s
+        self._clock = clock
+        self._max_in_flight = max_in_flight
+        self._kept_texts = kept_texts
+        self._offers: OrderedDict[str, _Offer] = OrderedDict()
+        self._in_flight: dict[str, concurrent.futures.Future[Description]] = {}
+        self._awaited: set[str] = set()  # shown from the text alone while their describe ran
+        self.backoff_until = 0.0
+        self.backoff_reason = ""
+
+    def inputs(self, text: str, cache: DescribeCache, start: StartDescribe | None,
+               wait_s: float = 0.0) -> TypedInputs:
+        """The inputs to offer for ``text`` now. ``start`` is None when the text must not be
+        sent (too long, no server); ``wait_s`` bounds the wait for a new description."""
+        if "$" not in text or start is None:
+            return self._textual(text)
+        self._collect(cache)
+        offer = self._offers.get(text)
+        if offer is not None and self._vouched(text, offer, cache):
+            self._offers.move_to_end(text)
+            return offer.inputs
+        known = cache.peek(text)  # described meanwhile (the run's guard, another session)
+        if known is not None:
+            return self._keep(text, _Offer(typed_inputs_from(text, known), known)).inputs
+        future = self._in_flight.get(text)
+        if future is None and not self.backing_off and \
+                len(self._in_flight) < self._max_in_flight:
+            future = self._in_flight[text] = start(text)
+        if future is not None and wait_s > 0:
+            concurrent.futures.wait([future], timeout=wait_s)
+            self._collect(cache)
+            offer = self._offers.get(text)
+            if offer is not None:
+                return offer.inputs
+        if text in self._in_flight:
+            self._awaited.add(text)
+        return typed_inputs(text)
+
+    @property
+    def backing_off(self) -> bool:
+        return self._clock() < self.backoff_until
+
+    def backoff_notice(self) -> str | None:
+        """While describes are paused: what the page says (once, not per input)."""
+        if not self.backing_off:
+            return None
+        left = max(1, round(self.backoff_until - self._clock()))
+        return (f"The server did not answer a query description ({self.backoff_reason}): "
+                f"typed inputs follow the query text alone. The console asks again in "
+                f"{left} s; 'Test connection' in the sidebar checks the connection.")
+
+    @property
+    def awaiting(self) -> bool:
+        """Texts shown from their text alone still wait for a describe under way."""
+        return any(t in self._in_flight for t in self._awaited)
+
+    def settle(self, cache: DescribeCache) -> bool:
+        """Take in finished describes of texts shown without them. True when the page should
+        be drawn again: what it offers changed, a back-off began, or nothing is left to wait
+        for (the page's poll ends with that run)."""
+        before = self.backoff_until
+        self._collect(cache)
+        done = {t for t in self._awaited if t not in self._in_flight}
+        changed = self.backoff_until != before
+        for text in done:
+            offer = self._offers.get(text)
+            changed |= offer is not None and offer.inputs != typed_inputs(text)
+        self._awaited -= done
+        return changed or not self.awaiting
+
+    def _collect(self, cache: DescribeCache) -> None:
+        """Move finished describes into offers (or into a back-off)."""
+        for text, future in list(self._in_flight.items()):
+            if not future.done():
+                continue
+            del self._in_flight[text]
+            if future.cancelled():
+                continue
+            exc = future.exception()
+            if exc is None:
+                description = future.result()
+                # Stored only while the cache vouches for it: a drop since the describe
+                # began means it may describe an older schema (asked again next time).
+                if cache.peek(text) is description:
+                    self._keep(text, _Offer(typed_inputs_from(text, description), description))
+                continue
+            kind = error_view(exc).kind
+            if kind in ("connection", "timeout") or isinstance(exc, OSError):
+                self.backoff_until = self._clock() + self.backoff_s
+                self.backoff_reason = type(exc).__name__
+            else:
+                self._keep(text, _Offer(typed_inputs(text), None, self._clock(),
+                                        cache.generation))
+
+    def _vouched(self, text: str, offer: _Offer, cache: DescribeCache) -> bool:
+        if offer.failed_at is not None:
+            return offer.generation == cache.generation and \
+                self._clock() - offer.failed_at <= cache.ttl_s
+        return offer.description is not None and cache.peek(text) is offer.description
+
+    def _textual(self, text: str) -> TypedInputs:
+        offer = self._offers.get(text)
+        if offer is None or offer.description is not None or offer.failed_at is not None:
+            offer = self._keep(text, _Offer(typed_inputs(text), None))
+        return offer.inputs
+
+    def _keep(self, text: str, offer: _Offer) -> _Offer:
+        self._offers.pop(text, None)
+        while len(self._offers) >= self._kept_texts:
+            self._offers.popitem(last=False)
+        self._offers[text] = offer
+        return offer
 
 
 def argument_values(

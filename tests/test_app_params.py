@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
-from tests.apptest_support import FakeFactory, console, editor_data, run_query, shown, texts
+from tests.apptest_support import (
+    FakeFactory,
+    console,
+    editor_data,
+    run_query,
+    set_query_text,
+    shown,
+    submit,
+    texts,
+    wait_until,
+)
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
@@ -129,14 +140,14 @@ def test_running_a_query_puts_it_in_the_page_address() -> None:
         assert shared in ("Dune", ["Dune"])
 
 
-def genre_description() -> object:
-    """What a real server describes for `<Genre>$g` (see the transcripts' describe cases)."""
+def genre_description(members: Any = ("Action", "SciFi", "Drama")) -> object:
+    """What a real server describes for `<Genre>$g` (see the transcripts' describe cases);
+    ``members`` is a tuple of str (the stub says tuple[str]; it is variadic)."""
     import uuid
 
     import gel
     import gel.describe as d
 
-    members: Any = ("Action", "SciFi", "Drama")  # the stub says tuple[str]; it is variadic
     enum = d.EnumType(desc_id=uuid.uuid4(), name="default::Genre", members=members)
     element = d.Element(
         type=enum, cardinality=gel.Cardinality.ONE, is_implicit=False, kind=gel.ElementKind.PROPERTY
@@ -165,3 +176,71 @@ def test_when_text_and_server_disagree_the_server_wins_and_the_page_says_so() ->
         run_query(at, query)
         assert any("server" in i.value and "$g" in i.value for i in at.info)
         assert list(at.selectbox(key="p_0_g").options) == ["Action", "SciFi", "Drama"]
+
+
+def test_typing_a_new_text_never_waits_for_a_slow_server() -> None:
+    query = "select <Genre>$g"
+    # The server takes far longer than connect_wait_s + 3 to describe anything.
+    factory = FakeFactory(input_types={query: genre_description()}, describe_delay_s=60)
+    with console(factory, connect_wait_s=3) as at:
+        at.run()
+        for text in (query, query + " ", query + " limit 1"):  # keystroke pauses
+            started = time.monotonic()
+            set_query_text(at, text)
+            elapsed = time.monotonic() - started
+            assert not at.exception
+            assert elapsed < 3, f"a page run waited {elapsed:.1f} s for the server"
+            # The input parsed from the text is there meanwhile.
+            assert at.text_input(key="p_0_g").label.startswith("$g")
+        client = factory.built[0]
+        wait_until(lambda: client.stats.describes >= 1)  # asked, off the page run
+
+
+def test_after_a_connection_failure_the_page_stops_describing_and_says_so() -> None:
+    import gel.errors
+
+    factory = FakeFactory(
+        connect_error=gel.errors.ClientConnectionFailedTemporarilyError("no server"))
+    with console(factory) as at:
+        at.run()
+        set_query_text(at, "select <str>$a")
+        client = factory.built[0]
+
+        def asked() -> int:  # the describes, or the first-connect attempts that end them
+            return client.stats.describes + client.stats.connects
+
+        wait_until(lambda: asked() >= 1)
+        at.run()  # the failure is picked up (the page's poll does this in a browser)
+        assert "asks again in" in texts(at)
+        before = asked()
+        for text in ("select <str>$ab", "select <str>$abc"):
+            set_query_text(at, text)
+            assert at.text_input(key=f"p_0_{text.split('$')[1]}")
+        assert asked() == before
+        assert texts(at).count("asks again in") == 1
+
+
+def test_a_renamed_enum_member_is_offered_after_the_run_fails() -> None:
+    import gel.errors
+
+    query = "select <Genre>$g"
+    current = {"members": ("Action", "SciFi", "Drama")}
+
+    def responder(text: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if kwargs.get("g") not in current["members"]:
+            return gel.errors.InvalidValueError(
+                f"invalid input value for enum 'default::Genre': \"{kwargs.get('g')}\"")
+        return [kwargs["g"]]
+
+    factory = FakeFactory(responder=responder, input_types={query: genre_description()})
+    with console(factory) as at:
+        at.run()
+        run_query(at, query)
+        at.selectbox(key="p_0_g").set_value("SciFi")
+        # Another client renames the member: the server now describes the new set.
+        current["members"] = ("Action", "ScienceFiction", "Drama")
+        factory.built[0]._input_types[query] = genre_description(current["members"])
+        submit(at)
+        assert "invalid input value" in texts(at)
+        at.run()
+        assert list(at.selectbox(key="p_0_g").options) == list(current["members"])

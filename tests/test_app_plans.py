@@ -226,3 +226,44 @@ def test_escape_markdown_leaves_no_markup() -> None:
     import st_comps
 
     assert st_comps.escape_markdown("a_b*c`d<e>\nf") == "a\\_b\\*c\\`d\\<e\\> f"
+
+
+def test_a_rerun_never_rebuilds_the_charts_of_shown_results(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecc import charts
+
+    built: list[int] = []
+    chart_model = charts.chart_model
+
+    def counting(result: Any) -> Any:
+        built.append(1)
+        return chart_model(result)
+
+    monkeypatch.setattr(charts, "chart_model", counting)
+    query = "select Movie {title, release_year, rating}"
+    with console(FakeFactory()) as at:
+        at.session_state["tab_count"] = 12  # more than the 8 a FIFO cache used to keep
+        for tab in range(12):
+            at.session_state[f"q_text_{tab}"] = query
+        chart_view(at)
+        next(b for b in at.button if b.label == "Run").click().run()
+        assert not at.exception and len(at.get("vega_lite_chart")) == 12
+        assert len(built) == 12
+        at.run()
+        at.selectbox(key="chart_3_type").set_value("line").run()  # one result's pickers
+        assert len(built) == 12  # neither rerun rebuilt a chart model
+        assert len(at.get("vega_lite_chart")) == 12
+        assert len(at.session_state["ecc_chart_models"]) == 12
+
+
+def test_chart_caches_keep_only_results_the_session_still_keeps() -> None:
+    query = "select Movie {title, release_year, rating}"
+    with console(FakeFactory(), max_kept_results=2) as at:
+        chart_view(at)
+        for _ in range(4):
+            run_query(at, query)
+        at.run()
+        kept = at.session_state["ecc_chart_models"]
+        # runs 1 and 2 lost their results (max_kept_results = 2): their charts went with them
+        assert sorted(key[0] for key in kept) == [3, 4]
+        assert at.session_state["ecc_chart_tables"].keys() == kept.keys()

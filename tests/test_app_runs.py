@@ -162,3 +162,41 @@ def test_writes_run_when_read_only_is_off() -> None:
         run_query(at, "insert Person {name := 'x'}")
         assert not at.error
         assert factory.calls[-1][1] == "insert Person {name := 'x'}"
+
+
+@pytest.mark.parametrize("how", ["button", "ctrl_enter", "analyze"])
+def test_a_submission_is_queued_before_the_form_is_drawn(
+        how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    import st_comps
+    from ecc import editor_sync
+
+    queued_when_drawn: list[int] = []
+    draw = st_comps.query_form
+
+    def spy(*args: object, **kwargs: object) -> None:
+        book = st.session_state.get("run_book")
+        queued_when_drawn.append(len(book) if book is not None else 0)
+        draw(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(st_comps, "query_form", spy)
+    factory = FakeFactory()
+    with console(factory) as at:
+        at.session_state["tab_count"] = 3
+        for tab in range(3):
+            at.session_state[f"q_text_{tab}"] = f"select {tab}"
+        at.run()
+        if how == "ctrl_enter":
+            at.session_state[editor_sync.RUN_REQUEST_KEY] = True
+            at.run()
+        else:
+            label = "Run" if how == "button" else "Analyze"
+            next(b for b in at.button if b.label == label).click().run()
+        assert not at.exception
+        assert queued_when_drawn[-1] == 3  # the batch was on its way before the form drew
+        assert len(at.session_state["run_book"]) == 3  # and only once
+        expected = [f"select {t}" for t in range(3)]
+        if how == "analyze":
+            expected = [f"analyze select {t}" for t in range(3)]
+        assert sorted(call[1] for call in factory.calls) == expected

@@ -126,8 +126,11 @@ def test_closing_tabs_gives_their_connections_back(
             timeout=RESULT_TIMEOUT_MS)
         run_query(busy, "select sys::_sleep(3)")
         expect(busy.get_by_text("Running (1)")).to_be_visible(timeout=RESULT_TIMEOUT_MS)
-        loops, clients = others_in_process(observer)
-        assert (loops, clients) == (2, 2), "both tabs hold a loop and a client"
+        # "Running" shows once the run is queued; its client is created on the loop just
+        # after: wait for it (bounded) rather than read once.
+        deadline = time.monotonic() + 30
+        while (held := others_in_process(observer)) != (2, 2):
+            assert time.monotonic() < deadline, f"both tabs should hold a loop and a client: {held}"
 
         for context, _ in tabs:  # one idle, one still running a query
             context.close()

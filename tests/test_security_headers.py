@@ -1,5 +1,6 @@
-"""Security headers without a proxy (``ecc.security_headers``, ``streamlit_asgi.py``) and their
-agreement with the guide's nginx (``deploy/nginx.conf``, run for real by test_replicas.py)."""
+"""Security headers without a proxy (``ecc.security_headers``, ``deploy/streamlit_asgi.py``)
+and their agreement with the guide's nginx (``deploy/nginx.conf``, run for real by
+test_replicas.py)."""
 
 from __future__ import annotations
 
@@ -127,7 +128,8 @@ def test_the_guides_nginx_sends_the_same_policy() -> None:
 
 @pytest.fixture(scope="module")
 def asgi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
-    running = StreamlitServer.start(tmp_path_factory.mktemp("asgi"), script="streamlit_asgi.py")
+    running = StreamlitServer.start(tmp_path_factory.mktemp("asgi"),
+                                   script="deploy/streamlit_asgi.py")
     try:
         yield running
     finally:
