@@ -57,7 +57,7 @@ def test_the_servers_schema_model_feeds_the_completions() -> None:
         at.run()
         tree = editor_data(at)["completion"]["tree"]
         assert list(tree["objects"]) == ["shop::Order"]
-        assert tree["objects"]["shop::Order"][0]["name"] == "total"
+        assert tree["objects"]["shop::Order"][0][0] == "total"  # [name, kind, target, card]
         assert at.session_state["schema_model"].object_types == model.object_types
 
 

@@ -18,7 +18,7 @@ import {bracketMatching, indentOnInput, syntaxHighlighting} from "@codemirror/la
 import {autocompletion, closeBrackets, closeBracketsKeymap, closeCompletion, completionKeymap}
   from "@codemirror/autocomplete";
 import {edgeqlLanguage, edgeqlHighlighter} from "./edgeql.js";
-import {edgeqlCompletionSource} from "./complete.js";
+import {edgeqlCompletionSource, expandTree} from "./complete.js";
 // The stylesheet travels in this module (build.mjs loads .css as text), not in every editor's
 // element: each element would carry its 3 KB again on every change of the editor's data.
 import styles from "./editor.css";
@@ -111,7 +111,7 @@ class Editor {
   // Keep a tree that came with the data; tell Python which one the page holds.
   takeTree(completion) {
     if (!completion || !completion.hash) return;
-    if (completion.tree) keepTree(completion.hash, completion.tree);
+    if (completion.tree) keepTree(completion.hash, expandTree(completion.tree));
     const held = schemaTrees.has(completion.hash) ? completion.hash : "";
     if (this.schema !== held) {
       this.schema = held;
