@@ -7,6 +7,7 @@ functions only read immutable ``RunRecord`` snapshots and draw them.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -207,14 +208,17 @@ def _query_tab(index: int, tab_count: int, inputs_for: InputsFor, max_query_char
         raw_params = typed_parameter_inputs(index, inputs)
     elif mode == "text":
         args_text, kwargs_text = _argument_text_areas(index)
-    c1, c2 = st.columns([3, 1])
-    cardinality = c1.radio(
+    # One horizontal block, not columns (three blocks): every block goes out again on every
+    # rerun (~100 B each, never cached), and a page draws this row once per tab.
+    row = st.container(horizontal=True, horizontal_alignment="distribute",
+                       vertical_alignment="bottom")
+    cardinality = row.radio(
         "Result cardinality",
         options=list(CARDINALITY_LABELS),
         key=f"q_card_{index}",
         horizontal=True,
     )
-    as_json = c2.toggle("JSON", key=f"q_json_{index}")
+    as_json = row.toggle("JSON", key=f"q_json_{index}")
     return QueryTabContent(
         text=text,
         args_text=args_text or "",
@@ -268,6 +272,8 @@ def typed_parameter_inputs(index: int, inputs: TypedInputs) -> dict[str, str | b
         st.warning(escape_markdown(problem), icon="⚠️")
     memory: dict[str, str | bool | None] = st.session_state.setdefault("param_memory", {})
     raw: dict[str, str | bool | None] = {}
+    if not inputs.parameters:
+        return raw  # no empty block: it would go out on every rerun, once per tab
     columns = st.columns(2) if len(inputs.parameters) > 1 else [st.container()]
     for position, param in enumerate(inputs.parameters):
         box = columns[position % len(columns)]
@@ -831,8 +837,9 @@ def _follow_plan_selection(chart_key: str, node_key: str, tree: plans.PlanTree,
 # --- the query editor (components v2) -------------------------------------------------------------
 # The EdgeQL editor component (Streamlit components v2) and its glue.
 #
-# The bundle (``frontend/edgeql_editor/dist/editor.js``, CodeMirror 6 built by esbuild) is read
-# once at import and registered once; no Node and no CDN at run time. One editor per query tab,
+# The bundle (``frontend/edgeql_editor/dist/editor.<hash>.js``, CodeMirror 6 built by esbuild;
+# the name carries the first 16 hex digits of its sha256) is found once at import and
+# registered once; no Node and no CDN at run time. One editor per query tab,
 # keyed ``q_editor_{i}``; the tab's text stays in ``st.session_state[f"q_text_{i}"]`` (see
 # ``ecc.editor_sync`` for who wins when both the editor and a callback write it).
 #
@@ -840,8 +847,25 @@ def _follow_plan_selection(chart_key: str, node_key: str, tree: plans.PlanTree,
 # ``q_text_{i}`` and call the callbacks' logic in ``ecc.editor_sync`` directly.
 
 FRONTEND = Path(__file__).resolve().parent / "frontend" / "edgeql_editor"
-BUNDLE = FRONTEND / "dist" / "editor.js"
-STYLES = FRONTEND / "src" / "editor.css"
+BUNDLE_HASH_DIGITS = 16  # frontend/edgeql_editor/build.mjs names the file so
+
+
+def bundle_file(dist: Path) -> Path:
+    """The one ``editor.<hash>.js`` in ``dist``, whose hash is its content's (a new bundle gets
+    a new URL: caches may keep a file for good). Raises naming the fix otherwise."""
+    found = sorted(dist.glob("editor.*.js"))
+    fix = "rebuild it: cd frontend/edgeql_editor && npm ci && npm run build"
+    if len(found) != 1:
+        raise RuntimeError(f"{dist} must hold exactly one editor.<hash>.js, not "
+                           f"{[f.name for f in found]}: {fix}")
+    digest = hashlib.sha256(found[0].read_bytes()).hexdigest()[:BUNDLE_HASH_DIGITS]
+    if found[0].name != f"editor.{digest}.js":
+        raise RuntimeError(f"{found[0].name} is not named after its content "
+                           f"(editor.{digest}.js): {fix}")
+    return found[0]
+
+
+BUNDLE = bundle_file(FRONTEND / "dist")
 COMPONENT_NAME = "ecc.edgeql_editor"
 DEBOUNCE_MS = 300  # a pause in typing this long sends the text (blur sends it at once)
 PLACEHOLDER = "select Movie { title, release_year } filter .release_year > <int64>$year"
@@ -873,13 +897,12 @@ def _declare_editor() -> tuple[Any, bool]:
     finds asset directories in installed packages' ``pyproject.toml``; this repository is no
     package, so the same manifest entry is registered here. Imported without a runtime (tests,
     bare imports) the bundle goes inline, as before. Returns (component, from a file)."""
-    css = "/* ECC EdgeQL editor */\n" + STYLES.read_text(encoding="utf-8")
+    # The stylesheet is in the bundle (src/editor.css, loaded as text): no element carries it.
     if _editor_assets_registered():
-        return st.components.v2.component(COMPONENT_NAME, js=BUNDLE.name, css=css), True
+        return st.components.v2.component(COMPONENT_NAME, js=BUNDLE.name), True
     # A leading comment line: Streamlit reads a one-line string as an asset path.
     return st.components.v2.component(
-        COMPONENT_NAME, js="// ECC EdgeQL editor\n" + BUNDLE.read_text(encoding="utf-8"),
-        css=css), False
+        COMPONENT_NAME, js="// ECC EdgeQL editor\n" + BUNDLE.read_text(encoding="utf-8")), False
 
 
 _editor, _EDITOR_FROM_FILE = _declare_editor()

@@ -178,7 +178,9 @@ async def page_figures(url: str, pid: int, bundle: int, repeats: int) -> dict[st
 
 
 def measure(root: Path, repeats: int) -> dict[str, float]:
-    bundle = (root / "frontend" / "edgeql_editor" / "dist" / "editor.js").stat().st_size
+    # dist/editor.js before content-hashed names, dist/editor.<hash>.js after: the one file.
+    bundle = sum(f.stat().st_size for f in (root / "frontend" / "edgeql_editor" / "dist")
+                 .glob("editor*.js"))
     with tempfile.TemporaryDirectory(prefix="bench_schema_scale_") as tmp:
         wrapper = Path(tmp) / "bench_page.py"
         wrapper.write_text(WRAPPER.format(root=str(root), types=TYPES, properties=PROPERTIES,

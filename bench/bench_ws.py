@@ -167,6 +167,9 @@ class Session:
     editor_changed: bool = False  # an editor set a state value the server has not had yet
     cached_hashes: set[str] = field(default_factory=set)  # cacheable messages received
     bytes_received: int = 0  # every websocket message, as sent
+    bytes_sent: int = 0  # every BackMsg this session sent (rerun requests name cached hashes)
+    # When a list: each message received, as (bytes, what it is: ``message_label``).
+    ledger: list[tuple[int, str]] | None = None
     # Completion trees the page holds, by hash (the editor module's Map), and the asset URLs
     # the editors' elements name (the browser fetches each once per page).
     trees: set[str] = field(default_factory=set)
@@ -208,6 +211,8 @@ class Session:
             msg = ForwardMsg()
             msg.ParseFromString(raw)
             self.bytes_received += len(raw)
+            if self.ledger is not None:
+                self.ledger.append((len(raw), message_label(msg)))
             now = time.monotonic()
             self.last_message = now
             kind = msg.WhichOneof("type")
@@ -318,7 +323,9 @@ class Session:
             widget.id = widget_id
             setattr(widget, value_kind, value)
         self.editor_changed = False
-        await self.ws.send(back.SerializeToString())
+        raw = back.SerializeToString()
+        self.bytes_sent += len(raw)
+        await self.ws.send(raw)
 
     async def run_page(self, timeout: float = 30) -> None:
         """A whole-page run with the current widget values; returns when it finished, after
@@ -373,6 +380,36 @@ class Session:
             if time.monotonic() > deadline:
                 return
             await asyncio.sleep(0.02)
+
+
+def message_label(msg: Any) -> str:
+    """What a ForwardMsg is, for a byte ledger: ``element:<kind> <key or label>``,
+    ``ref_hash`` (a cached element sent again as a reference), ``delta:<kind>`` or the
+    message's type."""
+    kind = msg.WhichOneof("type")
+    if kind != "delta":
+        return str(kind)
+    delta_kind = msg.delta.WhichOneof("type")
+    if delta_kind != "new_element":
+        return f"delta:{delta_kind}"
+    element = msg.delta.new_element
+    element_kind = element.WhichOneof("type")
+    proto = getattr(element, element_kind)
+    name = (getattr(proto, "id", "") or "").rsplit("-", 1)[-1] \
+        or getattr(proto, "label", "") or getattr(proto, "body", "")[:24]
+    return f"element:{element_kind} {name}".rstrip()
+
+
+def ledger_summary(ledger: list[tuple[int, str]], top: int = 12) -> str:
+    """The ledger's bytes by label with the widget's index dropped (``q_editor_3`` counts as
+    ``q_editor_N``), largest first: "label x count = bytes" per line."""
+    totals: dict[str, list[int]] = {}
+    for size, label in ledger:
+        entry = totals.setdefault(re.sub(r"_\d+\b", "_N", label), [0, 0])
+        entry[0] += 1
+        entry[1] += size
+    rows = sorted(totals.items(), key=lambda item: -item[1][1])[:top]
+    return "\n".join(f"{label:<48} x{count:<4} {size:>8,} B" for label, (count, size) in rows)
 
 
 def editor_events_id(editor_id: str) -> str:

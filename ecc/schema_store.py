@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecc.client import QueryExecutor
-from ecc.completions import completion_data
+from ecc.completions import completion_data, wire_tree
 from ecc.introspect import probe_schema, read_schema
 from ecc.schema import SchemaModel
 
@@ -84,6 +84,7 @@ class SchemaEntry:
             if self._completion is None:
                 tree = completion_data(self.model)
                 tree.pop("params", None)  # per editor, sent beside the tree
+                tree = wire_tree(tree)  # the layout sent: strings once, pointers as arrays
                 text = json.dumps(tree, separators=(",", ":"))
                 self._completion = CompletionTree(
                     hashlib.sha256(text.encode()).hexdigest()[:20], tree)

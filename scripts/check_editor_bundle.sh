@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the editor's bundle from its lockfile and fails when it differs from the committed
-# frontend/edgeql_editor/dist/editor.js (the page serves that file; Node is not needed to run).
+# frontend/edgeql_editor/dist/editor.<hash>.js (the page serves that file; Node is not needed
+# to run): the same single file name (its content's hash) and the same bytes.
 set -euo pipefail
 cd "$(dirname "$0")/../frontend/edgeql_editor"
 
@@ -10,11 +11,13 @@ if ! npm ci --no-audit --no-fund --loglevel=error >/dev/null; then
 fi
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
-built="$scratch/editor.js"
-node build.mjs "$built"
-if ! cmp -s "$built" dist/editor.js; then
-  echo "editor bundle: dist/editor.js differs from a fresh build of src/ with the lockfile." >&2
-  echo "Run 'npm ci && npm run build' in frontend/edgeql_editor and commit dist/editor.js." >&2
+node build.mjs "$scratch" >/dev/null
+built="$(cd "$scratch" && ls editor.*.js)"
+committed="$(cd dist && ls editor*.js)"
+if [ "$built" != "$committed" ] || ! cmp -s "$scratch/$built" "dist/$built"; then
+  echo "editor bundle: dist/ holds '$committed'; a fresh build of src/ with the lockfile" >&2
+  echo "gives '$built'. Run 'npm ci && npm run build' in frontend/edgeql_editor and commit" >&2
+  echo "dist/ (the old file removed)." >&2
   exit 1
 fi
-echo "editor bundle: up to date ($(wc -c < dist/editor.js) bytes)"
+echo "editor bundle: up to date (dist/$built, $(wc -c < "dist/$built") bytes)"

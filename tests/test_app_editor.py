@@ -9,7 +9,9 @@ load leaves it) and ``ecc.editor_sync``'s run request for Ctrl/Cmd+Enter. The br
 
 from __future__ import annotations
 
+import hashlib
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,7 +57,7 @@ def test_the_servers_schema_model_feeds_the_completions() -> None:
         at.run()
         tree = editor_data(at)["completion"]["tree"]
         assert list(tree["objects"]) == ["shop::Order"]
-        assert tree["objects"]["shop::Order"][0]["name"] == "total"
+        assert tree["objects"]["shop::Order"][0][0] == "total"  # [name, kind, target, card]
         assert at.session_state["schema_model"].object_types == model.object_types
 
 
@@ -207,3 +209,21 @@ def test_argument_language_mode_offers_the_texts_parameters_for_completion() -> 
         assert editor_data(at)["completion"]["params"] == ["$title", "$year"]
         set_query_text(at, "select <str>$name")
         assert editor_data(at)["completion"]["params"] == ["$name"]
+
+
+def test_the_bundle_is_the_one_file_named_after_its_content(tmp_path: Path) -> None:
+    import st_comps
+
+    assert st_comps.BUNDLE.name == "editor." + hashlib.sha256(
+        st_comps.BUNDLE.read_bytes()).hexdigest()[:16] + ".js"  # what the page serves
+    code = b"export default function mount() {}\n"
+    right = tmp_path / f"editor.{hashlib.sha256(code).hexdigest()[:16]}.js"
+    right.write_bytes(code)
+    assert st_comps.bundle_file(tmp_path) == right
+    right.write_bytes(code + b"// edited after the build\n")  # its URL would not change
+    with pytest.raises(RuntimeError, match=r"not named after its content.*npm run build"):
+        st_comps.bundle_file(tmp_path)
+    right.write_bytes(code)
+    (tmp_path / "editor.0123456789abcdef.js").write_bytes(b"// an older build\n")
+    with pytest.raises(RuntimeError, match=r"exactly one editor\.<hash>\.js"):
+        st_comps.bundle_file(tmp_path)

@@ -122,3 +122,21 @@ def test_a_result_is_shown_when_its_final_status_line_arrives() -> None:
     assert "Query 1" not in session.shown
     session._element(done, 2.0)
     assert session.shown == {"Query 1": 2.0}
+
+
+def test_the_byte_ledger_names_each_message_and_groups_the_tabs() -> None:
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    from bench.bench_ws import ledger_summary, message_label
+
+    editor, reference, block = ForwardMsg(), ForwardMsg(), ForwardMsg()
+    editor.delta.new_element.CopyFrom(editor_element("", 1))
+    reference.ref_hash = "0" * 32
+    block.delta.add_block.allow_empty = True
+    assert [message_label(m) for m in (editor, reference, block)] == [
+        "element:bidi_component q_editor_0", "ref_hash", "delta:add_block"]
+    summary = ledger_summary([(700, "element:bidi_component q_editor_0"),
+                              (800, "element:bidi_component q_editor_1"), (77, "ref_hash")])
+    assert summary.splitlines()[0].split() == ["element:bidi_component", "q_editor_N", "x2",
+                                               "1,500", "B"]
+    assert summary.splitlines()[1].split() == ["ref_hash", "x1", "77", "B"]

@@ -15,7 +15,6 @@ from collections.abc import Callable
 import pytest
 
 from tests.browser_support import (
-    REPO_ROOT,
     RESULT_TIMEOUT_MS,
     VIEWPORT,
     StreamlitServer,
@@ -34,6 +33,8 @@ if _missing:
     pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
 
 from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
+
+import st_comps  # noqa: E402
 
 OpenPage = Callable[[], Page]  # the shared ``open_page`` fixture's (tests/conftest.py)
 
@@ -320,12 +321,12 @@ def test_the_bundle_comes_once_per_page_as_a_file_and_never_over_the_websocket(
     page.on("websocket", lambda ws: ws.on(
         "framereceived", lambda payload: received.append(len(payload))))
     page.on("response", lambda response: fetched.append(response.url)
-            if response.url.split("?")[0].endswith("/editor.js") else None)
+            if response.url.split("?")[0].endswith("/" + st_comps.BUNDLE.name) else None)
     page.reload()
     open_console(page, page.url)
     type_in_editor(page, "select 1")
     wait_until_idle(page)
-    bundle = (REPO_ROOT / "frontend" / "edgeql_editor" / "dist" / "editor.js").stat().st_size
+    bundle = st_comps.BUNDLE.stat().st_size
     assert len(fetched) == 1 and "/_stcore/bidi-components/ecc.edgeql_editor/" in fetched[0]
     assert sum(received) < bundle / 4, f"{sum(received)} bytes for a fresh page"
     received.clear()

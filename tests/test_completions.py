@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from ecc import edgeql_lang
-from ecc.completions import completion_data, signature
-from ecc.fake_schema import demo_schema
+from ecc.completions import completion_data, signature, wire_tree
+from ecc.fake_schema import demo_schema, generated_schema
 from ecc.schema import (
     Function,
     FunctionParam,
@@ -54,6 +54,25 @@ def test_demo_schema_types_pointers_and_link_properties() -> None:
     assert data["modules"] == ["default"]  # std is the editor's own knowledge
     assert "Movie" in data["type_names"] and "Genre" in data["type_names"]
     assert data["params"] == ["$year"]
+
+
+def test_the_tree_as_sent_names_each_kind_target_and_cardinality_once() -> None:
+    data = completion_data(generated_schema(200, 30, 10))
+    wire = wire_tree(data)
+    strings = wire["strings"]
+    assert len(strings) == len(set(strings))
+    first_type = next(iter(data["objects"]))
+    for pointer, row in zip(data["objects"][first_type], wire["objects"][first_type],
+                            strict=True):
+        assert [row[0], strings[row[1]], strings[row[2]], strings[row[3]]] == [
+            pointer["name"], pointer["kind"], pointer["target"], pointer["card"]]
+    assert {k: v for k, v in wire.items() if k not in ("objects", "strings")} == \
+        {k: v for k, v in data.items() if k != "objects"}
+    compact, verbose = (len(json.dumps(d, separators=(",", ":"))) for d in (wire, data))
+    assert compact < verbose / 2, (compact, verbose)
+    movie = wire_tree(completion_data(demo_schema()))
+    actors = next(r for r in movie["objects"]["default::Movie"] if r[0] == "actors")
+    assert [[name, movie["strings"][t]] for name, t in actors[4]] == [["character", "std::str"]]
 
 
 def test_functions_carry_their_signatures_and_overloads_merge() -> None:

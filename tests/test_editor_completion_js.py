@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from ecc.completions import completion_data
+from ecc.completions import completion_data, wire_tree
 from ecc.edgeql_lang import language_data
-from ecc.fake_schema import demo_schema
+from ecc.fake_schema import demo_schema, generated_schema
 
 SOURCE = Path(__file__).resolve().parents[1] / "frontend" / "edgeql_editor" / "src" / "complete.js"
 NODE = shutil.which("node")
@@ -171,3 +171,28 @@ def test_a_schema_type_named_like_a_javascript_builtin_completes(name: str) -> N
     data["aliases"][name] = f"default::{name}"
     assert labels(f"select {name} {{ ", data) == ["label"]
     assert labels(f"select {name} filter .", data) == ["label"]
+
+
+EXPAND = """
+import fs from "node:fs";
+const {expandTree} = await import(process.argv[1]);
+process.stdout.write(JSON.stringify(expandTree(JSON.parse(fs.readFileSync(0, "utf8")))));
+"""
+
+
+def expanded(wire: dict[str, Any]) -> Any:
+    answer = subprocess.run(
+        [str(NODE), "--input-type=module", "-e", EXPAND, SOURCE.as_uri()],
+        input=json.dumps(wire), capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(answer.stdout)
+
+
+def test_the_tree_as_sent_expands_to_the_tree_python_built() -> None:
+    demo = demo_data()  # link properties, enums, functions
+    large = completion_data(generated_schema(40, 12, 3))
+    odd = demo_data()
+    odd["objects"]["__proto__"] = [{"name": "constructor", "kind": "property",
+                                    "target": "__proto__", "card": "single", "link_props": []}]
+    for data in (demo, large, odd, {"params": ["$x"]}):
+        assert expanded(wire_tree(data)) == data
+    assert expanded(demo) == demo  # a tree already in the editor's layout passes as it is

@@ -59,6 +59,7 @@ if shutil.which("openssl") is None:
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
+import st_comps  # noqa: E402
 import st_utils  # noqa: E402
 from ecc.drafts import MAX_LINK_BYTES, DraftLimits, link_problem  # noqa: E402
 from tests.test_limits import a_link_of  # noqa: E402
@@ -247,6 +248,31 @@ def test_the_longest_link_the_console_writes_opens_through_nginx(deployment: Dep
     # nginx refused it.
     old_bound = urlencode({"q": "select '" + "a" * 10_000 + "'", "mode": "text"})
     assert https_response_head(port, HOST, f"/?{old_bound}").status == 414
+
+
+def test_a_reload_takes_the_editor_bundle_from_the_browsers_cache(
+        deployment: Deployment, open_page: OpenPage) -> None:
+    """The bundle's name is its content's hash: nginx marks it immutable for a year (with the
+    security headers of every location), so a reload of the page does not fetch it again."""
+    context, page = open_page()
+    bundle = "/_stcore/bidi-components/ecc.edgeql_editor/" + st_comps.BUNDLE.name
+    route = route_of(context)
+    head = https_response_head(deployment.proxy.ports.https, HOST, bundle,
+                               {"Cookie": f"ecc_route={route}"})  # the page's replica
+    assert head.status == 200
+    assert head.values("cache-control") == ["public, max-age=31536000, immutable"]
+    for name, value in SECURITY_HEADERS.items():
+        assert head.values(name) == [value], (name, head.headers)
+    assert any(v.startswith("ecc_route=") for v in head.values("set-cookie"))
+    page.reload()
+    open_console(page, page.url)
+    run_query(page, "select 'after reload'")  # the editor works: its module was loaded
+    expect(grid_cell(page, 1, 0)).to_have_text("after reload", timeout=RESULT_TIMEOUT_MS)
+    context.close()
+    lines = deployment.closed_page_lines(route, websockets=2)
+    browser_fetches = [line for line in lines if line.request == f"GET {bundle}"]
+    # One by the browser (the first load), one by this test: none at the reload.
+    assert [line.status for line in browser_fetches] == ["200", "200"], lines
 
 
 def test_plain_http_only_redirects_to_https(deployment: Deployment) -> None:

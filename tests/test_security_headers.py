@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ecc.security_headers import HSTS, SECURITY_HEADERS, Message, Scope, SecurityHeaders
+from ecc.security_headers import (
+    HSTS,
+    IMMUTABLE,
+    IMMUTABLE_PATH,
+    SECURITY_HEADERS,
+    Message,
+    Scope,
+    SecurityHeaders,
+)
 from tests.browser_support import (
     REPO_ROOT,
     RESULT_TIMEOUT_MS,
@@ -30,13 +38,14 @@ if TYPE_CHECKING:
 EXPECTED = {name.lower(): value for name, value in SECURITY_HEADERS}
 
 
-def response_headers(scope: Scope, app_headers: list[tuple[bytes, bytes]]) -> list[Message]:
-    """The messages a client receives from ``SecurityHeaders`` around an app answering with
-    ``app_headers``."""
+def response_headers(scope: Scope, app_headers: list[tuple[bytes, bytes]],
+                     status: int = 200) -> list[Message]:
+    """The messages a client receives from ``SecurityHeaders`` around an app answering
+    ``status`` with ``app_headers``."""
     sent: list[Message] = []
 
     async def app(scope: Scope, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": app_headers})
+        await send({"type": "http.response.start", "status": status, "headers": app_headers})
         await send({"type": "http.response.body", "body": b"ok"})
 
     async def receive() -> Message:
@@ -68,6 +77,25 @@ def test_hsts_only_over_https() -> None:
     tls, _ = response_headers({"type": "http", "scheme": "https"}, [])
     assert header_values(plain, HSTS[0]) == []
     assert header_values(tls, HSTS[0]) == [HSTS[1]]
+
+
+def test_the_editors_bundle_is_kept_for_good_and_nothing_else() -> None:
+    import st_comps
+
+    bundle = "/_stcore/bidi-components/ecc.edgeql_editor/" + st_comps.BUNDLE.name
+    streamlits = [(b"cache-control", b"public")]
+    kept, _ = response_headers({"type": "http", "scheme": "http", "path": bundle}, streamlits)
+    assert header_values(kept, "cache-control") == [IMMUTABLE[1]]
+    assert header_values(kept, "x-frame-options") == ["DENY"]
+    missing, _ = response_headers({"type": "http", "scheme": "http", "path": bundle},
+                                  streamlits, status=404)
+    page, _ = response_headers({"type": "http", "scheme": "http", "path": "/"}, streamlits)
+    for answer in (missing, page):
+        assert header_values(answer, "cache-control") == ["public"]
+    # The guide's nginx keeps the same file under the same pattern, for a year.
+    nginx = (REPO_ROOT / "deploy" / "nginx.conf").read_text()
+    assert f'location ~ "{IMMUTABLE_PATH.pattern}"' in nginx
+    assert f'add_header {IMMUTABLE[0]} "{IMMUTABLE[1]}";' in nginx
 
 
 def test_websocket_traffic_passes_untouched() -> None:
@@ -141,6 +169,11 @@ def test_the_console_served_this_way_runs_and_no_other_page_can_frame_it(
         expect(page.get_by_text(re.compile(r"· 1 row ·"))).to_be_visible(
             timeout=RESULT_TIMEOUT_MS)
         assert_no_traceback(page)
+        import st_comps  # the page has run: its editor's asset directory is declared
+
+        status, headers, _ = fetch(f"{asgi_server.url}_stcore/bidi-components/"
+                                   f"ecc.edgeql_editor/{st_comps.BUNDLE.name}")
+        assert status == 200 and headers.get_all("cache-control") == [IMMUTABLE[1]]
         framer = context.new_page()  # another page framing a shared link
         with framer.expect_console_message(lambda msg: "frame-ancestors" in msg.text,
                                            timeout=RESULT_TIMEOUT_MS):

@@ -220,3 +220,20 @@ export function edgeqlCompletionSource(getData) {
     return {from: wordFrom, options, validFor: /^\w*$/};
   };
 }
+
+// The tree as Python sends it (ecc/completions.py `wire_tree`: pointers as arrays indexing one
+// `strings` list) back in the layout this module reads: {name, kind, target, card,
+// link_props?} objects. A tree without `strings` is already in that layout.
+export function expandTree(wire) {
+  if (!wire || !Array.isArray(wire.strings)) return wire || {};
+  const s = wire.strings;
+  // fromEntries, not assignment: a type named like "__proto__" stays a plain own key.
+  const objects = Object.fromEntries(Object.entries(wire.objects || {}).map(([type, rows]) =>
+    [type, rows.map((row) => {
+      const pointer = {name: row[0], kind: s[row[1]], target: s[row[2]], card: s[row[3]]};
+      if (row.length > 4) pointer.link_props = row[4].map(([name, t]) => ({name, target: s[t]}));
+      return pointer;
+    })]));
+  const {strings: _strings, ...rest} = wire;
+  return {...rest, objects};
+}

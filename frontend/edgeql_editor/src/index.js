@@ -18,7 +18,10 @@ import {bracketMatching, indentOnInput, syntaxHighlighting} from "@codemirror/la
 import {autocompletion, closeBrackets, closeBracketsKeymap, closeCompletion, completionKeymap}
   from "@codemirror/autocomplete";
 import {edgeqlLanguage, edgeqlHighlighter} from "./edgeql.js";
-import {edgeqlCompletionSource} from "./complete.js";
+import {edgeqlCompletionSource, expandTree} from "./complete.js";
+// The stylesheet travels in this module (build.mjs loads .css as text), not in every editor's
+// element: each element would carry its 3 KB again on every change of the editor's data.
+import styles from "./editor.css";
 
 const editors = new WeakMap();
 // The document of each editor (by its Python key) outlives a remount (e.g. the tab layout
@@ -56,6 +59,9 @@ class Editor {
     this.note = document.createElement("div");
     this.note.className = "eq-note";
     this.note.setAttribute("aria-live", "polite");
+    this.style = document.createElement("style");
+    this.style.textContent = styles;
+    root.appendChild(this.style);
     root.appendChild(this.host);
     root.appendChild(this.note);
     this.view = new EditorView({
@@ -105,7 +111,7 @@ class Editor {
   // Keep a tree that came with the data; tell Python which one the page holds.
   takeTree(completion) {
     if (!completion || !completion.hash) return;
-    if (completion.tree) keepTree(completion.hash, completion.tree);
+    if (completion.tree) keepTree(completion.hash, expandTree(completion.tree));
     const held = schemaTrees.has(completion.hash) ? completion.hash : "";
     if (this.schema !== held) {
       this.schema = held;
@@ -215,6 +221,7 @@ class Editor {
     this.view.destroy();
     this.host.remove();
     this.note.remove();
+    this.style.remove();
   }
 }
 
