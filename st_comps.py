@@ -23,18 +23,20 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.state.common import is_keyed_element_id, user_key_from_element_id
 from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
 
-from ecc import charts, editor_sync, plans, results, schema_view
-from ecc.config import ConsoleSettings
-from ecc.edgeql_lang import language_data
-from ecc.errors import ErrorView
-from ecc.params import QueryParameter, scan_parameters
-from ecc.plans import is_analyze_query, plan_document
-from ecc.runs import RunPhases, RunRecord
-from ecc.safe_text import escape_markdown, label_markdown
-from ecc.schema import ObjectType, SchemaModel, short_name
-from ecc.schema_store import CompletionTree
-from ecc.sessions import RegistryTotals, RuntimeStatus
-from ecc.typed_inputs import TypedInputs
+from ecc.arguments.params import QueryParameter, scan_parameters
+from ecc.arguments.typed_inputs import TypedInputs
+from ecc.display import charts, plans, results
+from ecc.display.plans import is_analyze_query, plan_document
+from ecc.display.safe_text import escape_markdown, label_markdown
+from ecc.driver.errors import ErrorView
+from ecc.editor import sync as editor_sync
+from ecc.editor.language import language_data
+from ecc.running.runs import RunPhases, RunRecord
+from ecc.running.sessions import RegistryTotals, RuntimeStatus
+from ecc.schema import view as schema_view
+from ecc.schema.model import ObjectType, SchemaModel, short_name
+from ecc.schema.store import CompletionTree
+from ecc.settings.config import ConsoleSettings
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
 
 T = TypeVar("T")
@@ -841,10 +843,10 @@ def _follow_plan_selection(chart_key: str, node_key: str, tree: plans.PlanTree,
 # the name carries the first 16 hex digits of its sha256) is found once at import and
 # registered once; no Node and no CDN at run time. One editor per query tab,
 # keyed ``q_editor_{i}``; the tab's text stays in ``st.session_state[f"q_text_{i}"]`` (see
-# ``ecc.editor_sync`` for who wins when both the editor and a callback write it).
+# ``ecc.editor.sync`` for who wins when both the editor and a callback write it).
 #
 # AppTest cannot type into the component (it runs no JavaScript): tests write
-# ``q_text_{i}`` and call the callbacks' logic in ``ecc.editor_sync`` directly.
+# ``q_text_{i}`` and call the callbacks' logic in ``ecc.editor.sync`` directly.
 
 FRONTEND = Path(__file__).resolve().parent / "frontend" / "edgeql_editor"
 BUNDLE_HASH_DIGITS = 16  # frontend/edgeql_editor/build.mjs names the file so
@@ -936,7 +938,7 @@ def _on_run(index: int) -> None:
 def editor_data(index: int, tab_count: int, params: list[str], tree: CompletionTree | None,
                 max_chars: int) -> dict[str, Any]:
     """Everything the editor of tab ``index`` receives on this run. The schema's completion
-    tree (shared by the process, ``ecc/schema_store.py``) goes by its hash, and whole only
+    tree (shared by the process, ``ecc/schema/store.py``) goes by its hash, and whole only
     until the page acknowledged it (``editor_sync.tree_to_send``)."""
     seed = editor_sync.seed_for_render(st.session_state, index)
     reported = st.session_state.get(editor_sync.editor_key(index))

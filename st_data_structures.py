@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ecc.client import Cardinality
-from ecc.drafts import QueryDraft
+from ecc.arguments.drafts import QueryDraft
+from ecc.driver.client import Cardinality
 
 CARDINALITY_LABELS: dict[str, Cardinality] = {
     "many": Cardinality.MANY,

@@ -27,13 +27,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 import st_comps
-from ecc import editor_sync, schema_view, testing
-from ecc.access import access_decision, require_sign_in_for_allow_list
-from ecc.arglang import render_named, render_positional
-from ecc.client import ClientOptions, QueryClient, create_gel_client
-from ecc.config import ConsoleSettings, SettingsError, load_settings
-from ecc.describe_cache import DescribeCache, Description
-from ecc.drafts import (
+from ecc.arguments.arglang import render_named, render_positional
+from ecc.arguments.drafts import (
     MAX_LINK_BYTES,
     DraftLimits,
     argument_size_error,
@@ -43,24 +38,31 @@ from ecc.drafts import (
     link_problem,
     request_argument_sizes,
 )
-from ecc.errors import ConsoleInputError, ErrorView, ServerPrivacy, error_view
-from ecc.execute import ExecutionPolicy, QueryRequest
-from ecc.introspect import read_standard
-from ecc.loop import LoopStoppedError
-from ecc.plans import analyze_text
-from ecc.runs import RunBook, RunRecord
-from ecc.safe_text import escape_markdown
-from ecc.schema import SchemaModel
-from ecc.schema_store import CompletionTree, SchemaEntry, SchemaKey, SchemaStore
-from ecc.schema_view import query_text
-from ecc.sessions import (
+from ecc.arguments.typed_inputs import SessionDescriptions, TypedInputs, argument_values
+from ecc.display.plans import analyze_text
+from ecc.display.safe_text import escape_markdown
+from ecc.driver.client import ClientOptions, QueryClient, create_gel_client
+from ecc.driver.describe_cache import DescribeCache, Description
+from ecc.driver.errors import ConsoleInputError, ErrorView, ServerPrivacy, error_view
+from ecc.driver.execute import ExecutionPolicy, QueryRequest
+from ecc.editor import sync as editor_sync
+from ecc.fake import client as testing
+from ecc.running.loop import LoopStoppedError
+from ecc.running.runs import RunBook, RunRecord
+from ecc.running.sessions import (
     RuntimeLimits,
     SessionLimitError,
     SessionRegistry,
     SessionRuntime,
     SubmitResult,
 )
-from ecc.typed_inputs import SessionDescriptions, TypedInputs, argument_values
+from ecc.schema import view as schema_view
+from ecc.schema.introspect import read_standard
+from ecc.schema.model import SchemaModel
+from ecc.schema.store import CompletionTree, SchemaEntry, SchemaKey, SchemaStore
+from ecc.schema.view import query_text
+from ecc.settings.access import access_decision, require_sign_in_for_allow_list
+from ecc.settings.config import ConsoleSettings, SettingsError, load_settings
 from st_comps import (
     BROWSER_KEYS,
     browser_components,
@@ -302,7 +304,7 @@ def _describe_cache_for(connection_key: str) -> DescribeCache:
 def describe_cache(settings: ConsoleSettings) -> DescribeCache:
     """The process-wide cache of query descriptions for this connection (server, branch, user
     and credentials): shared by every session that connects the same way, never across
-    credentials (see ``ecc/describe_cache.py``)."""
+    credentials (see ``ecc/driver/describe_cache.py``)."""
     return _describe_cache_for(connection_key(settings))
 
 
@@ -484,7 +486,7 @@ DESCRIBE_POLL_S = 0.5  # how often the page looks for descriptions it showed the
 
 
 def session_descriptions() -> SessionDescriptions:
-    """This browser session's typed inputs per text (``ecc.typed_inputs``)."""
+    """This browser session's typed inputs per text (``ecc.arguments.typed_inputs``)."""
     tracker = st.session_state.get("typed_descriptions")
     if not isinstance(tracker, SessionDescriptions):
         tracker = st.session_state["typed_descriptions"] = SessionDescriptions()
@@ -538,7 +540,8 @@ SHARE_KEYS = ("q", "args", "kwargs", "mode")
 
 def share_link(content: FormContent, limits: DraftLimits) -> None:
     """Put the first query and its values in the page address, so it can be sent to others:
-    only what the loader accepts (``ecc.drafts.link_problem``, the loader's own check). A run
+    only what the loader accepts (``ecc.arguments.drafts.link_problem``, the loader's own check).
+    A run
     the link cannot hold clears the address (an older run's link would be a wrong one) and
     the page says why."""
     tab = content.tabs[0]
@@ -627,7 +630,7 @@ def page_moved() -> bool:
     kept in later runs until this session runs something (a browser often reruns the page a
     moment after reconnecting, which would take a one-run notice away unread).
     It also decides whether ``load_shared_link()`` may fill the form in this run, and takes
-    the text of the page's editors (``ecc.editor_sync.adopt_browser_editor``)."""
+    the text of the page's editors (``ecc.editor.sync.adopt_browser_editor``)."""
 
     state = st.session_state
     if ARRIVAL_KEY in state:
@@ -859,7 +862,7 @@ def run_again() -> None:
 
 
 # --- schema explorer ------------------------------------------------------------------------
-SCHEMA_KEY = "schema_model"  # contract: the session's current ecc.schema.SchemaModel
+SCHEMA_KEY = "schema_model"  # contract: the session's current ecc.schema.model.SchemaModel
 SCHEMA_PENDING_KEY = "schema_background_read"  # the completion's read, while under way
 LARGE_GRAPH_TYPES = 60  # a module graph with more types shows fewer properties per node
 LARGE_GRAPH_PROPERTIES = 4
@@ -870,7 +873,7 @@ SCHEMA_FIRST_WAIT_S = 1.0  # a session's first run waits this long for its schem
 
 @st.cache_resource(show_spinner=False)
 def schema_store() -> SchemaStore:
-    """The process's schema models, one per server branch (``ecc/schema_store.py``)."""
+    """The process's schema models, one per server branch (``ecc/schema/store.py``)."""
     return SchemaStore()
 
 

@@ -8,11 +8,11 @@ import statistics
 import time
 
 from bench.common import report
-from ecc.client import QueryMethod
-from ecc.config import ConsoleSettings
-from ecc.execute import ExecutionPolicy, QueryRequest
-from ecc.sessions import RuntimeLimits, SessionRuntime
-from ecc.testing import FakeClient
+from ecc.driver.client import QueryMethod
+from ecc.driver.execute import ExecutionPolicy, QueryRequest
+from ecc.fake.client import FakeClient
+from ecc.running.sessions import RuntimeLimits, SessionRuntime
+from ecc.settings.config import ConsoleSettings
 
 
 def main() -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from bench.common import click_run, fake_console, median_ms, report, timed
-from ecc.testing import demo_movies
+from ecc.fake.client import demo_movies
 
 ROWS = 20_000
 QUERY = "select Movie {title, release_year, rating}"

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from bench.common import click_run, fake_console, median_ms, report, timed
-from ecc.testing import demo_movies
+from ecc.fake.client import demo_movies
 
 
 def submission_median(runs: int = 30) -> float:

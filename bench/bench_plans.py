@@ -16,10 +16,10 @@ import json
 import time
 
 from bench.common import click_run, fake_console, median_ms, report, timed
-from ecc import charts, plans
-from ecc.client import QueryMethod
-from ecc.results import shape_result
-from ecc.testing import demo_movies, synthetic_plan_json
+from ecc.display import charts, plans
+from ecc.display.results import shape_result
+from ecc.driver.client import QueryMethod
+from ecc.fake.client import demo_movies, synthetic_plan_json
 
 NODES = 5_000
 CHART_ROWS = 10_000

@@ -22,9 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.common import fake_console, median_ms, report, timed
-from ecc import fake_schema, introspect, schema_view
-from ecc.schema import SchemaModel
-from ecc.testing import FakeClient
+from ecc.fake import schema as fake_schema
+from ecc.fake.client import FakeClient, schema_responder
+from ecc.schema import introspect
+from ecc.schema import view as schema_view
+from ecc.schema.model import SchemaModel
 
 TYPES, PROPERTIES, MODULES = 500, 20, 5
 
@@ -43,7 +45,7 @@ def generated() -> SchemaModel:
 
 
 def read_median(runs: int = 7) -> tuple[float, SchemaModel]:
-    responder = fake_schema.schema_responder(generated())
+    responder = schema_responder(generated())
 
     async def read() -> SchemaModel:
         return await introspect.read_schema(FakeClient(responder))
@@ -79,7 +81,7 @@ def view_model_median(runs: int = 9) -> tuple[float, float, float, float]:
 
 
 def render_median(runs: int = 9) -> tuple[float, float]:
-    responder = fake_schema.schema_responder(generated())
+    responder = schema_responder(generated())
     with fake_console(responder=responder) as at:
         at.run()
         at.toggle(key="show_schema").set_value(True).run()  # reads and caches the model

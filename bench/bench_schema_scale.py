@@ -52,8 +52,10 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 import dataclasses  # noqa: E402
 
-from ecc import fake_schema, testing  # noqa: E402
-from ecc.schema import ScalarType  # noqa: E402
+from ecc.fake import schema as fake_schema  # noqa: E402
+from ecc.fake.client import schema_responder
+from ecc.fake import client as testing
+from ecc.schema.model import ScalarType  # noqa: E402
 
 if not getattr(testing, "_bench_schema_installed", False):
     # Enums added here: main's generated_schema has no enums parameter.
@@ -61,7 +63,7 @@ if not getattr(testing, "_bench_schema_installed", False):
     _model = dataclasses.replace(_model, scalar_types=tuple(
         ScalarType(f"m{{i % {modules}}}::Enum{{i:03d}}", ("std::anyenum",),
                    tuple(f"V{{j}}" for j in range(5))) for i in range({enums})))
-    _responder = fake_schema.schema_responder(_model)
+    _responder = schema_responder(_model)
     testing.use_fake(lambda: testing.FakeClient(_responder))
     testing._bench_schema_installed = True
 runpy.run_path(ROOT + "/streamlit_app.py", run_name="__main__")
@@ -74,15 +76,17 @@ sys.path.insert(0, ROOT)
 from bench.common import quiet_streamlit_logs  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 import dataclasses  # noqa: E402
-from ecc import fake_schema, introspect, testing  # noqa: E402
-from ecc.schema import ScalarType  # noqa: E402
+from ecc.fake import schema as fake_schema  # noqa: E402
+from ecc.schema import introspect
+from ecc.fake import client as testing
+from ecc.schema.model import ScalarType  # noqa: E402
 
 quiet_streamlit_logs()
 model = fake_schema.generated_schema({types}, {properties}, {modules})
 model = dataclasses.replace(model, scalar_types=tuple(
     ScalarType(f"m{{i % {modules}}}::Enum{{i:03d}}", ("std::anyenum",),
                tuple(f"V{{j}}" for j in range(5))) for i in range({enums})))
-responder = fake_schema.schema_responder(model)
+responder = schema_responder(model)
 clients = []
 
 def factory():

@@ -15,7 +15,7 @@ def main() -> bool:
     from streamlit.testing.v1 import AppTest
 
     import st_utils
-    from ecc import testing
+    from ecc.fake import client as testing
 
     # AppTest drives the sessions one after another in this thread, so a run streaming its
     # session's results would delay the *other* sessions here, which a real server never

@@ -11,8 +11,8 @@ import uuid
 from gel.datatypes import datatypes as dt
 
 from bench.common import report
-from ecc.client import QueryMethod
-from ecc.results import shape_result, table_data, within_byte_budget
+from ecc.display.results import shape_result, table_data, within_byte_budget
+from ecc.driver.client import QueryMethod
 
 ROWS = 100_000
 

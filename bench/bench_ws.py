@@ -64,8 +64,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT
-from ecc import editor_sync
-from ecc.config import ConsoleSettings
+from ecc.editor import sync as editor_sync
+from ecc.settings.config import ConsoleSettings
 
 STATUS_RE = re.compile(r"^(✅|❌|🚫|⌛) \*\*(Query \d+)\*\*")
 # The Resources panel's caption: this session's client, then the process's loops and clients.

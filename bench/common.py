@@ -54,7 +54,7 @@ def fake_console(**fake_kwargs: Any) -> Iterator[Any]:
     from streamlit.testing.v1 import AppTest
 
     import st_utils
-    from ecc import testing
+    from ecc.fake import client as testing
 
     testing.use_fake(lambda: testing.FakeClient(**fake_kwargs))
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)

@@ -1,6 +1,7 @@
 """The console with security headers (framing, referrer, nosniff) for a deployment without a
 reverse proxy: ``streamlit run deploy/streamlit_asgi.py`` from the repository root serves
-``streamlit_app.py`` as Streamlit's ``st.App`` wrapped in ``ecc.security_headers``. Behind a
+``streamlit_app.py`` as Streamlit's ``st.App`` wrapped in ``ecc.settings.security_headers``.
+Behind a
 proxy, run ``streamlit_app.py`` and let the proxy add the headers (``deploy/nginx.conf``)."""
 
 import sys
@@ -14,6 +15,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from ecc.security_headers import SecurityHeaders  # noqa: E402
+from ecc.settings.security_headers import SecurityHeaders  # noqa: E402
 
 app = st.App(str(REPO_ROOT / "streamlit_app.py"), middleware=[Middleware(SecurityHeaders)])

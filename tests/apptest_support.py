@@ -12,8 +12,8 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from ecc import testing
-from ecc.testing import FakeClientFactory
+from ecc.fake import client as testing
+from ecc.fake.client import FakeClientFactory
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
@@ -22,7 +22,7 @@ FakeFactory = FakeClientFactory  # the name the page tests use
 
 
 def shown(markdown: str) -> str:
-    """What a reader sees of Markdown the page escaped (``ecc.safe_text``): the backslash
+    """What a reader sees of Markdown the page escaped (``ecc.display.safe_text``): the backslash
     escapes resolved and the invisible word joiners gone."""
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 

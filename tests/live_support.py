@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ecc.client import QueryClient
-from ecc.execute import ExecutionPolicy, QueryRequest
-from ecc.runs import RunRecord
-from ecc.sessions import RuntimeLimits, SessionRuntime
+from ecc.driver.client import QueryClient
+from ecc.driver.execute import ExecutionPolicy, QueryRequest
+from ecc.running.runs import RunRecord
+from ecc.running.sessions import RuntimeLimits, SessionRuntime
 
 READ_ONLY = ExecutionPolicy(read_only=True, timeout_s=30)
 

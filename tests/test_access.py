@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from ecc.access import access_decision, email_is_verified, require_sign_in_for_allow_list
-from ecc.config import ConsoleSettings, SettingsError
-from ecc.safe_text import escape_markdown
+from ecc.display.safe_text import escape_markdown
+from ecc.settings.access import access_decision, email_is_verified, require_sign_in_for_allow_list
+from ecc.settings.config import ConsoleSettings, SettingsError
 from tests.apptest_support import FakeFactory, console, editor_data, shown, texts
 from tests.test_safe_text import unescape, unescaped_markup
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gel
 import pytest
 
-from ecc.testing import server_error
+from ecc.fake.client import server_error
 from tests.apptest_support import FakeFactory, console, run_query, shown, submit, texts
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")

@@ -3,7 +3,7 @@
 AppTest runs no JavaScript, so it cannot type into the component or press its keys. These
 tests read what the component receives (its ``data``) and act through the contract the
 component's callbacks use: ``q_text_{i}`` for the text (as debounced typing or a history
-load leaves it) and ``ecc.editor_sync``'s run request for Ctrl/Cmd+Enter. The browser tests
+load leaves it) and ``ecc.editor.sync``'s run request for Ctrl/Cmd+Enter. The browser tests
 (tests/test_browser_editor.py) prove the JavaScript side.
 """
 
@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from ecc import editor_sync
-from ecc.schema import ObjectType, Pointer, SchemaModel
+from ecc.editor import sync as editor_sync
+from ecc.fake.client import schema_responder
+from ecc.schema.model import ObjectType, Pointer, SchemaModel
 from tests.apptest_support import (
     FakeFactory,
     console,
@@ -49,11 +50,10 @@ def test_the_editor_receives_text_language_and_the_fakes_schema() -> None:
 
 
 def test_the_servers_schema_model_feeds_the_completions() -> None:
-    from ecc import fake_schema
 
     model = SchemaModel(modules=("shop",), object_types=(
         ObjectType("shop::Order", pointers=(Pointer("total", "property", "std::decimal"),)),))
-    with console(FakeFactory(responder=fake_schema.schema_responder(model))) as at:
+    with console(FakeFactory(responder=schema_responder(model))) as at:
         at.run()
         tree = editor_data(at)["completion"]["tree"]
         assert list(tree["objects"]) == ["shop::Order"]
@@ -67,9 +67,9 @@ def test_a_slow_schema_read_gives_keywords_first_and_names_on_a_later_run() -> N
     import asyncio
 
     import st_utils
-    from ecc import fake_schema, introspect
+    from ecc.schema import introspect
 
-    schema = fake_schema.schema_responder()
+    schema = schema_responder()
 
     async def late(answer: object) -> object:
         await asyncio.sleep(st_utils.SCHEMA_FIRST_WAIT_S + 0.5)

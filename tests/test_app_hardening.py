@@ -18,7 +18,7 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from ecc.testing import server_error
+from ecc.fake.client import server_error
 from tests.apptest_support import (
     FakeFactory,
     console,
@@ -78,7 +78,7 @@ def foreign_structure(at: AppTest) -> set[str]:
 
 
 def test_the_escape_itself_leaves_no_structure_for_any_payload() -> None:
-    from ecc.safe_text import escape_markdown
+    from ecc.display.safe_text import escape_markdown
 
     for payload in PAYLOADS:
         assert structure_in(payload), payload  # the payload *would* render as structure

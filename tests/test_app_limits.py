@@ -113,7 +113,7 @@ def _share(limit: int) -> None:  # an AppTest script: share_link of one typed ru
     import streamlit as st
 
     import st_utils
-    from ecc.drafts import DraftLimits
+    from ecc.arguments.drafts import DraftLimits
     from st_data_structures import FormContent, QueryTabContent
 
     st.query_params["q"] = "select 'an older run'"

@@ -164,8 +164,8 @@ def test_phases_show_on_the_status_line_and_in_the_history() -> None:
 
 def test_history_json_carries_the_phases() -> None:
     import st_comps
-    from ecc.execute import QueryRequest
-    from ecc.runs import RunPhases, RunRecord
+    from ecc.driver.execute import QueryRequest
+    from ecc.running.runs import RunPhases, RunRecord
 
     record = RunRecord(1, 1, QueryRequest("Q1", "select 1"), "done", 0.0, 0.0, 0.0, 0.2,
                        phases=RunPhases(queued_s=0.01, describe_s=0.02, execute_s=0.1,
@@ -230,7 +230,7 @@ def test_escape_markdown_leaves_no_markup() -> None:
 
 def test_a_rerun_never_rebuilds_the_charts_of_shown_results(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from ecc import charts
+    from ecc.display import charts
 
     built: list[int] = []
     chart_model = charts.chart_model

@@ -170,7 +170,7 @@ def test_a_submission_is_queued_before_the_form_is_drawn(
     import streamlit as st
 
     import st_comps
-    from ecc import editor_sync
+    from ecc.editor import sync as editor_sync
 
     queued_when_drawn: list[int] = []
     draw = st_comps.query_form

@@ -8,9 +8,11 @@ import gel.errors
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ecc import fake_schema, introspect
-from ecc.schema import SchemaModel
-from ecc.schema_view import query_text
+from ecc.fake import schema as fake_schema
+from ecc.fake.client import schema_responder
+from ecc.schema import introspect
+from ecc.schema.model import SchemaModel
+from ecc.schema.view import query_text
 from tests.apptest_support import APP, FakeFactory, console, editor_data, shown, texts
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
@@ -166,7 +168,7 @@ def test_every_part_reads_without_a_warning() -> None:
 
 
 def test_a_refused_part_is_named_and_the_rest_shows() -> None:
-    factory = FakeFactory(responder=fake_schema.schema_responder(refuse=("functions",)))
+    factory = FakeFactory(responder=schema_responder(refuse=("functions",)))
     with console(factory) as at:
         open_schema(at)
         warnings = [w.value for w in at.warning]
@@ -177,7 +179,7 @@ def test_a_refused_part_is_named_and_the_rest_shows() -> None:
 
 def test_no_server_shows_the_error_keeps_no_model_and_retries_on_refresh() -> None:
     server = {"down": True}
-    schema = fake_schema.schema_responder()
+    schema = schema_responder()
 
     def respond(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if server["down"]:
@@ -223,7 +225,7 @@ def test_hostile_schema_text_is_escaped_in_the_page() -> None:
     demo = fake_schema.demo_schema()
     from dataclasses import replace
 
-    from ecc.schema import Annotation
+    from ecc.schema.model import Annotation
 
     movie = demo.object_type("default::Movie")
     assert movie is not None
@@ -231,7 +233,7 @@ def test_hostile_schema_text_is_escaped_in_the_page() -> None:
         Annotation("std::description", "[phish](http://evil.example) <b>x</b>"),))
     schema = replace(demo, object_types=tuple(evil if t is movie else t
                                               for t in demo.object_types))
-    with console(FakeFactory(responder=fake_schema.schema_responder(schema))) as at:
+    with console(FakeFactory(responder=schema_responder(schema))) as at:
         open_schema(at)
         at.text_input(key="schema_search").input("phish").run()
         assert not at.exception
@@ -241,7 +243,7 @@ def test_hostile_schema_text_is_escaped_in_the_page() -> None:
 
 def test_a_large_module_graph_lists_fewer_properties_per_node() -> None:
     big = fake_schema.generated_schema(types=80, properties=8, modules=1)
-    with console(FakeFactory(responder=fake_schema.schema_responder(big))) as at:
+    with console(FakeFactory(responder=schema_responder(big))) as at:
         open_schema(at)
         at.segmented_control(key="schema_section").set_value("Graph").run()
         assert not at.exception

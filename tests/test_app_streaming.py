@@ -11,9 +11,9 @@ import pytest
 
 import st_comps
 import st_utils
-from ecc.client import QueryMethod
-from ecc.execute import QueryRequest
-from ecc.runs import RunBook
+from ecc.driver.client import QueryMethod
+from ecc.driver.execute import QueryRequest
+from ecc.running.runs import RunBook
 from tests.apptest_support import FakeFactory, console, run_query, texts, wait_until
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
@@ -26,7 +26,7 @@ def only_runtime() -> st_utils.SessionRuntime:
 
 # --- the setting ------------------------------------------------------------------------------
 def test_the_stream_window_is_a_bounded_setting() -> None:
-    from ecc.config import SettingsError, load_settings
+    from ecc.settings.config import SettingsError, load_settings
 
     assert load_settings({}, {}).stream_window_s == 30.0
     assert load_settings({"stream_window_s": 0}, {}).stream_window_s == 0.0

@@ -13,7 +13,7 @@ import uuid
 import gel
 import pytest
 
-from ecc.arglang import (
+from ecc.arguments.arglang import (
     DEFAULT_LIMITS,
     ArgLimits,
     ArgParseError,

@@ -12,7 +12,7 @@ import gel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecc.arglang import (
+from ecc.arguments.arglang import (
     ArgLimits,
     ArgParseError,
     parse_named,

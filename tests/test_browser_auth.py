@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ecc.safe_text import WORD_JOINER
+from ecc.display.safe_text import WORD_JOINER
 from tests.browser_support import (
     PAGE_LOAD_TIMEOUT_MS,
     REPO_ROOT,

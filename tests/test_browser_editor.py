@@ -1,7 +1,7 @@
 """The EdgeQL editor in a real browser: completion from the schema, highlighting, keys,
 typed inputs without a run, and the text's round trips with the page.
 
-The server runs on the shipped fake client; its schema (``ecc.fake_schema.demo_schema``:
+The server runs on the shipped fake client; its schema (``ecc.fake.schema.demo_schema``:
 Movie, Person, ``actors`` with the link property ``@character``) feeds the completions, as an
 introspected model in ``st.session_state["schema_model"]`` would.
 """

@@ -1,4 +1,5 @@
-"""ecc.charts: which columns chart, as what, with which defaults, and the Vega-Lite specs."""
+"""ecc.display.charts: which columns chart, as what, with which defaults, and the Vega-Lite
+specs."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ import gel
 import pytest
 from gel.datatypes import datatypes as dt
 
-from ecc import charts
-from ecc.client import QueryMethod
-from ecc.results import shape_result
+from ecc.display import charts
+from ecc.display.results import shape_result
+from ecc.driver.client import QueryMethod
 from tests.transcripts import MISSING_REASON, load_cases, make_enum_type, rebuild_value
 
 UTC = datetime.UTC

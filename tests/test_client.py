@@ -10,15 +10,15 @@ from typing import Any
 import gel
 import pytest
 
-from ecc.client import (
+from ecc.driver.client import (
     ClientOptions,
     QueryMethod,
     call_method,
     create_gel_client,
     limited_query_context,
 )
-from ecc.config import ConnectionSettings, Secret
-from ecc.errors import error_view
+from ecc.driver.errors import error_view
+from ecc.settings.config import ConnectionSettings, Secret
 
 
 def refused_port() -> int:
@@ -79,7 +79,7 @@ def test_the_client_pool_is_sized_by_max_concurrency() -> None:
 
 def test_the_page_sizes_each_session_pool_to_max_running_plus_one(monkeypatch) -> None:
     import st_utils
-    from ecc.config import ConsoleSettings
+    from ecc.settings.config import ConsoleSettings
 
     seen: list[ClientOptions] = []
     monkeypatch.setattr(st_utils, "create_gel_client",

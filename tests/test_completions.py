@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from ecc import edgeql_lang
-from ecc.completions import completion_data, signature, wire_tree
-from ecc.fake_schema import demo_schema, generated_schema
-from ecc.schema import (
+from ecc.editor import language as edgeql_lang
+from ecc.fake.schema import demo_schema, generated_schema
+from ecc.schema.completions import completion_data, signature, wire_tree
+from ecc.schema.model import (
     Function,
     FunctionParam,
     ObjectType,

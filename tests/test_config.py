@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ecc.config import (
+from ecc.settings.config import (
     ConnectionSettings,
     ConsoleSettings,
     Secret,
@@ -293,7 +293,7 @@ def test_connection_settings_default_to_nothing_configured() -> None:
 
 
 def test_a_password_with_unencoded_url_characters_is_redacted_whole() -> None:
-    from ecc.config import redact_dsn
+    from ecc.settings.config import redact_dsn
 
     password = "pa#ss/w?d"
     dsn = f"gel://admin:{password}@db.example.com:5656/main?secret_key=abc123"

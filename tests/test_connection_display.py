@@ -9,7 +9,7 @@ import gel
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ecc.config import ConnectionSettings, Secret, SettingsError, load_settings
+from ecc.settings.config import ConnectionSettings, Secret, SettingsError, load_settings
 from tests.apptest_support import FakeFactory, console, run_query, shown, texts
 
 PASSWORD = "Pa55-w0rd-SHOWN?"

@@ -8,10 +8,10 @@ from typing import Any
 import gel.errors
 import pytest
 
-from ecc.describe_cache import DescribeCache, Description
-from ecc.errors import ConsoleInputError
-from ecc.execute import ExecutionPolicy, QueryRequest, execute
-from ecc.testing import FakeClient
+from ecc.driver.describe_cache import DescribeCache, Description
+from ecc.driver.errors import ConsoleInputError
+from ecc.driver.execute import ExecutionPolicy, QueryRequest, execute
+from ecc.fake.client import FakeClient
 from tests.apptest_support import FakeFactory, console, run_query, shown
 
 INSERT = "insert Movie {title := 'x'}"

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from ecc.completions import completion_data, wire_tree
-from ecc.edgeql_lang import language_data
-from ecc.fake_schema import demo_schema, generated_schema
+from ecc.editor.language import language_data
+from ecc.fake.schema import demo_schema, generated_schema
+from ecc.schema.completions import completion_data, wire_tree
 
 SOURCE = Path(__file__).resolve().parents[1] / "frontend" / "edgeql_editor" / "src" / "complete.js"
 NODE = shutil.which("node")

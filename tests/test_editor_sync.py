@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecc import editor_sync
-from ecc.editor_sync import Seed, on_editor_run, on_editor_text, seed_for_render
+from ecc.editor import sync as editor_sync
+from ecc.editor.sync import Seed, on_editor_run, on_editor_text, seed_for_render
 
 
 def test_the_first_render_sends_the_current_text_as_version_one() -> None:

@@ -15,7 +15,7 @@ import gel.errors
 import pytest
 from gel.errors import _base as fields
 
-from ecc.errors import (
+from ecc.driver.errors import (
     ConsoleInputError,
     ErrorKind,
     ErrorView,
@@ -24,7 +24,7 @@ from ecc.errors import (
     error_view,
     input_error,
 )
-from ecc.testing import server_error
+from ecc.fake.client import server_error
 
 TRANSCRIPTS = (
     Path(__file__).resolve().parents[2] / "shared" / "gel-transcripts" / "transcripts.json"

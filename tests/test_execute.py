@@ -16,18 +16,18 @@ import gel
 import gel.errors
 import pytest
 
-from ecc.client import Cardinality, FirstConnectGate, QueryMethod
-from ecc.describe_cache import DescribeCache
-from ecc.drafts import DraftLimits, QueryDraft, build_request, build_requests
-from ecc.errors import ConsoleInputError, error_view
-from ecc.execute import (
+from ecc.arguments.drafts import DraftLimits, QueryDraft, build_request, build_requests
+from ecc.driver.client import Cardinality, FirstConnectGate, QueryMethod
+from ecc.driver.describe_cache import DescribeCache
+from ecc.driver.errors import ConsoleInputError, error_view
+from ecc.driver.execute import (
     ExecutionPolicy,
     QueryRequest,
     cleanup_error_root,
     execute,
     refusal_reasons,
 )
-from ecc.testing import RELEASE_NONE_MESSAGE, FakeClient, demo_movies
+from ecc.fake.client import RELEASE_NONE_MESSAGE, FakeClient, demo_movies
 
 READ_ONLY = ExecutionPolicy(read_only=True, timeout_s=5.0)
 WRITES_ALLOWED = ExecutionPolicy(read_only=False, timeout_s=5.0)

@@ -1,6 +1,7 @@
 """Limits that hold on every path (issue 17), at the engine.
 
-- One argument-size rule (``ecc.drafts.argument_size_error``) for typed inputs, the argument
+- One argument-size rule (``ecc.arguments.drafts.argument_size_error``) for typed inputs, the
+argument
   language, shared links and "Run again"; links are written and read with one measure.
 - A result over ``max_kept_bytes`` keeps its metadata and says why; its size is estimated
   cheaply and the estimate stops once past the budget.
@@ -16,8 +17,7 @@ import gel
 import pytest
 from gel.datatypes import datatypes as dt
 
-from ecc.client import QueryMethod
-from ecc.drafts import (
+from ecc.arguments.drafts import (
     MAX_LINK_BYTES,
     DraftLimits,
     QueryDraft,
@@ -29,12 +29,13 @@ from ecc.drafts import (
     request_argument_sizes,
     typed_argument_sizes,
 )
-from ecc.errors import ConsoleInputError
-from ecc.execute import ExecutionPolicy, QueryRequest
-from ecc.results import ResultNotKept, estimated_bytes, shape_result, within_byte_budget
-from ecc.sessions import RuntimeLimits, SessionRuntime
-from ecc.testing import FakeClientFactory, demo_movies
-from ecc.typed_inputs import argument_values, typed_inputs
+from ecc.arguments.typed_inputs import argument_values, typed_inputs
+from ecc.display.results import ResultNotKept, estimated_bytes, shape_result, within_byte_budget
+from ecc.driver.client import QueryMethod
+from ecc.driver.errors import ConsoleInputError
+from ecc.driver.execute import ExecutionPolicy, QueryRequest
+from ecc.fake.client import FakeClientFactory, demo_movies
+from ecc.running.sessions import RuntimeLimits, SessionRuntime
 
 LIMITS = DraftLimits(max_query_chars=100, max_args_chars=50)
 

@@ -31,14 +31,14 @@ from typing import Any
 import pytest
 
 import st_utils
-from ecc.client import ClientOptions, QueryMethod, create_gel_client
-from ecc.config import ConnectionSettings, ConsoleSettings, Secret, load_settings
-from ecc.describe_cache import DescribeCache
-from ecc.errors import ConsoleInputError, error_view
-from ecc.execute import ExecutionPolicy, QueryRequest, execute
-from ecc.results import shape_result, table_data
-from ecc.runs import RunRecord
-from ecc.sessions import SessionRuntime
+from ecc.display.results import shape_result, table_data
+from ecc.driver.client import ClientOptions, QueryMethod, create_gel_client
+from ecc.driver.describe_cache import DescribeCache
+from ecc.driver.errors import ConsoleInputError, error_view
+from ecc.driver.execute import ExecutionPolicy, QueryRequest, execute
+from ecc.running.runs import RunRecord
+from ecc.running.sessions import SessionRuntime
+from ecc.settings.config import ConnectionSettings, ConsoleSettings, Secret, load_settings
 from tests.conftest import wait_until
 from tests.live_support import TcpRelay, closed_port, new_runtime, relayed_dsn, run_query
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from ecc import plans
-from ecc.client import QueryMethod
-from ecc.errors import ConsoleInputError
-from ecc.execute import ExecutionPolicy, PhaseClock, execute
-from ecc.results import shape_result
+from ecc.display import plans
+from ecc.display.results import shape_result
+from ecc.driver.client import QueryMethod
+from ecc.driver.errors import ConsoleInputError
+from ecc.driver.execute import ExecutionPolicy, PhaseClock, execute
 from tests.test_live import request
 from tests.test_live import run_engine as run
 

@@ -1,6 +1,6 @@
 """The schema explorer's model against a real Gel server (GEL_DSN set; skipped otherwise).
 
-The model read by ``ecc.introspect`` is compared with what the same server says through
+The model read by ``ecc.schema.introspect`` is compared with what the same server says through
 other routes: counts of ``schema::`` objects, ``describe type ... as text`` for each user
 type (its pointers), and the enum members in the server's order. Nothing here writes."""
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from ecc.introspect import read_schema
-from ecc.schema import SchemaModel
+from ecc.schema.introspect import read_schema
+from ecc.schema.model import SchemaModel
 from tests.test_live import run_engine as run
 
 pytestmark = [
@@ -79,7 +79,7 @@ def test_counts_match_the_servers() -> None:
 def test_each_user_types_pointers_match_describe() -> None:
     async def describe_all(client: Any) -> dict[str, str]:
         # A filter inside parentheses needs its ``select`` (5.8: "Missing ')'" without it);
-        # the same form as ecc.introspect.BUILTIN_FUNCTION_NAMES_QUERY, which 5.8 answered.
+        # the same form as ecc.schema.introspect.BUILTIN_FUNCTION_NAMES_QUERY, which 5.8 answered.
         names = await client.query(
             "select (select schema::ObjectType filter not .builtin and not .from_alias "
             "and not .compound_type and not .abstract).name")

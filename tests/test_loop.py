@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ecc.loop import LoopStoppedError, SessionLoop
+from ecc.running.loop import LoopStoppedError, SessionLoop
 
 
 @pytest.fixture

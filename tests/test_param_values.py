@@ -10,8 +10,8 @@ import uuid
 import gel
 import pytest
 
-from ecc.param_values import ParamValueError, parse_param_value, value_to_text
-from ecc.params import ParamType, QueryParameter, parse_type
+from ecc.arguments.param_values import ParamValueError, parse_param_value, value_to_text
+from ecc.arguments.params import ParamType, QueryParameter, parse_type
 
 UTC = dt.UTC
 GENRE = ParamType("enum", "default::Genre", enum_members=("Action", "SciFi", "Drama"))

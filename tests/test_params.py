@@ -12,7 +12,7 @@ import gel
 import gel.describe as gd
 import pytest
 
-from ecc.params import (
+from ecc.arguments.params import (
     MAX_PROBLEMS,
     UNTYPED,
     ParameterScan,
@@ -459,7 +459,7 @@ def build_described_type(record: dict[str, Any]) -> gd.AnyType:
 
 
 def expected_name(record: dict[str, Any]) -> str:
-    """The canonical name, computed from the JSON independently of ecc.params."""
+    """The canonical name, computed from the JSON independently of ecc.arguments.params."""
     kind = record["kind"]
     if kind == "ArrayType":
         return f"array<{expected_name(record['element_type'])}>"

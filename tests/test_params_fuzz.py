@@ -8,8 +8,8 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecc.param_values import ParamValueError, parse_param_value
-from ecc.params import ParameterScan, QueryParameter, parse_type, scan_parameters
+from ecc.arguments.param_values import ParamValueError, parse_param_value
+from ecc.arguments.params import ParameterScan, QueryParameter, parse_type, scan_parameters
 
 # A runaway guard, not a speed target (benchmarks measure speed): generous enough that a
 # loaded 2-core CI box never trips it, tight enough to catch quadratic or worse behaviour.

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from ecc.errors import ConsoleInputError
-from ecc.execute import ExecutionPolicy, PhaseClock, QueryRequest, execute
-from ecc.runs import BatchRunner, RunBook, RunPhases, RunRecord
-from ecc.testing import FakeClient
+from ecc.driver.errors import ConsoleInputError
+from ecc.driver.execute import ExecutionPolicy, PhaseClock, QueryRequest, execute
+from ecc.fake.client import FakeClient
+from ecc.running.runs import BatchRunner, RunBook, RunPhases, RunRecord
 
 READ_ONLY = ExecutionPolicy(read_only=True, timeout_s=5.0)
 WRITABLE = ExecutionPolicy(read_only=False, timeout_s=5.0)

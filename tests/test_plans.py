@@ -1,4 +1,4 @@
-"""ecc.plans: the server's analyze answers read into a plan model, and the views' data."""
+"""ecc.display.plans: the server's analyze answers read into a plan model, and the views' data."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from ecc import plans
-from ecc.client import QueryMethod
-from ecc.execute import ExecutionPolicy, QueryRequest, execute
-from ecc.results import driver_text, shape_result
-from ecc.testing import FakeClient, fake_plan_json, synthetic_plan_json
+from ecc.display import plans
+from ecc.display.results import driver_text, shape_result
+from ecc.driver.client import QueryMethod
+from ecc.driver.execute import ExecutionPolicy, QueryRequest, execute
+from ecc.fake.client import FakeClient, fake_plan_json, synthetic_plan_json
 from tests.transcripts import MISSING_REASON, load_cases
 
 ANALYZE_CASES = [c for c in load_cases() if c.label.startswith("analyze") and c.ok]

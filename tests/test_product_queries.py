@@ -33,7 +33,7 @@ import gel.errors
 import pytest
 
 import ecc
-from ecc.testing import FakeClient, syntax_error
+from ecc.fake.client import FakeClient, syntax_error
 from tests.transcripts import TRANSCRIPTS_DIR
 
 PRODUCT_QUERIES_PATH = TRANSCRIPTS_DIR / "product_queries.json"
@@ -47,7 +47,7 @@ _DICT_NAME = re.compile(r"(?:[A-Z][A-Z0-9_]*_)?(?:PARTS|QUERIES)")
 
 @dataclass(frozen=True)
 class ProjectQuery:
-    source: str  # as the recording names it: "ecc.introspect.PARTS['globals']"
+    source: str  # as the recording names it: "ecc.schema.introspect.PARTS['globals']"
     text: str
 
 
@@ -124,7 +124,7 @@ def verdict(query: ProjectQuery, cases: Iterable[Mapping[str, Any]], recorded: s
         return Verdict("error", (
             f"{query.source} failed on a real server (recorded {recorded}): "
             f"{error['class']}: {error['message']}. Users meet this error. Fix the query, and "
-            "make the fake client (ecc/testing.py) refuse the recorded text as the server did, "
+            "make the fake client (ecc/fake/client.py) refuse the recorded text as the server did, "
             f"so an offline test shows it; the fixed text is unrecorded until then ({WAITS})."))
     if same_text:
         return Verdict("ok", f"{query.source} answered ok on a real server (recorded {recorded})")
@@ -144,16 +144,16 @@ def verdict(query: ProjectQuery, cases: Iterable[Mapping[str, Any]], recorded: s
 
 
 def test_the_guard_finds_the_projects_constant_queries() -> None:
-    from ecc import introspect
+    from ecc.schema import introspect
 
     sources = {q.source: q.text for q in project_queries()}
-    assert sources["ecc.introspect.GLOBALS_QUERY"] == introspect.GLOBALS_QUERY
-    assert sources["ecc.introspect.PARTS['globals']"] == introspect.GLOBALS_QUERY
-    assert sources["ecc.introspect.BASIC_QUERIES['standard functions']"] == \
+    assert sources["ecc.schema.introspect.GLOBALS_QUERY"] == introspect.GLOBALS_QUERY
+    assert sources["ecc.schema.introspect.PARTS['globals']"] == introspect.GLOBALS_QUERY
+    assert sources["ecc.schema.introspect.BASIC_QUERIES['standard functions']"] == \
         introspect.BASIC_QUERIES["standard functions"]
-    assert "ecc.schema_view.QUERY_LIMIT" not in sources  # not a query
+    assert "ecc.schema.view.QUERY_LIMIT" not in sources  # not a query
     # a query imported from another module counts once, where it is defined
-    assert not [s for s in sources if s.startswith("ecc.fake_schema.")]
+    assert not [s for s in sources if s.startswith("ecc.fake.schema.")]
 
 
 def test_the_guards_rule() -> None:

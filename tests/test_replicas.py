@@ -61,7 +61,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 import st_comps  # noqa: E402
 import st_utils  # noqa: E402
-from ecc.drafts import MAX_LINK_BYTES, DraftLimits, link_problem  # noqa: E402
+from ecc.arguments.drafts import MAX_LINK_BYTES, DraftLimits, link_problem  # noqa: E402
 from tests.test_limits import a_link_of  # noqa: E402
 
 HOST = "console.example.com"  # the guide's server_name, resolved to 127.0.0.1 by Chromium

@@ -1,4 +1,4 @@
-"""ecc.results: from what the driver returned to what the page shows and downloads."""
+"""ecc.display.results: from what the driver returned to what the page shows and downloads."""
 
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from gel.pgproto.pgproto import UUID as DriverUUID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecc.client import QueryMethod
-from ecc.results import (
+from ecc.display.results import (
     MAX_JSON_TEXT_CHARS,
     ShapedResult,
     TableData,
@@ -32,6 +31,7 @@ from ecc.results import (
     to_json_text,
     to_plain,
 )
+from ecc.driver.client import QueryMethod
 
 UID = "12345678-1234-5678-1234-567812345678"
 UTC = datetime.UTC

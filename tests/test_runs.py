@@ -17,12 +17,12 @@ from typing import Any
 import gel.errors
 import pytest
 
-from ecc.client import QueryMethod
-from ecc.errors import ErrorView
-from ecc.execute import ExecutionPolicy, QueryRequest
-from ecc.results import ShapedResult
-from ecc.runs import BatchRunner, RunBook, RunRecord, outcome_status
-from ecc.testing import FakeClient, demo_responder
+from ecc.display.results import ShapedResult
+from ecc.driver.client import QueryMethod
+from ecc.driver.errors import ErrorView
+from ecc.driver.execute import ExecutionPolicy, QueryRequest
+from ecc.fake.client import FakeClient, demo_responder
+from ecc.running.runs import BatchRunner, RunBook, RunRecord, outcome_status
 from tests.conftest import async_wait_until
 
 POLICY = ExecutionPolicy(read_only=True, timeout_s=5.0)
@@ -301,23 +301,23 @@ def test_an_error_inside_the_error_handling_fails_only_that_run(
 ) -> None:
     """Building the error view itself raises: the run still ends failed, its sibling still
     finishes, and the bug is logged rather than swallowed."""
-    import ecc.runs
+    import ecc.running.runs
 
     def broken_error_view(exc: BaseException, **_: Any) -> ErrorView:
         raise RuntimeError("bug in the error view")
 
-    monkeypatch.setattr(ecc.runs, "error_view", broken_error_view)
+    monkeypatch.setattr(ecc.running.runs, "error_view", broken_error_view)
     requests = [req("select Nope", "Q1"), req("select sys::_sleep(0.1)", "Q2")]
     q1, q2 = run_batch(RunBook(), requests, FakeClient())
     assert (q1.status, q2.status) == ("failed", "done")
-    assert q1.error == ecc.runs.RECORDING_FAILED
+    assert q1.error == ecc.running.runs.RECORDING_FAILED
     assert "recording its outcome failed" in caplog.text
 
 
 def test_a_failure_while_recording_success_still_ends_the_run(
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ecc.runs
+    import ecc.running.runs
 
     def broken_shape(*args: Any, **kwargs: Any) -> ShapedResult:
         raise RuntimeError("bug in shaping")
@@ -325,8 +325,8 @@ def test_a_failure_while_recording_success_still_ends_the_run(
     def broken_error_view(exc: BaseException, **_: Any) -> ErrorView:
         raise RuntimeError("and in the error view")
 
-    monkeypatch.setattr(ecc.runs, "shape_result", broken_shape)
-    monkeypatch.setattr(ecc.runs, "error_view", broken_error_view)
+    monkeypatch.setattr(ecc.running.runs, "shape_result", broken_shape)
+    monkeypatch.setattr(ecc.running.runs, "error_view", broken_error_view)
     [only] = run_batch(RunBook(), [req("select 1")], FakeClient())
     assert only.status == "failed" and only.finished_at is not None
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from ecc.safe_text import WORD_JOINER, escape_markdown, label_markdown
+from ecc.display.safe_text import WORD_JOINER, escape_markdown, label_markdown
 
 
 def unescaped_markup(markdown: str) -> str | None:

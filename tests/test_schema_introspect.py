@@ -12,9 +12,17 @@ import gel
 import gel.errors
 import pytest
 
-from ecc import fake_schema, introspect
-from ecc.introspect import MAX_CONCURRENT_PARTS, PARTS, build_model, probe_schema, read_schema
-from ecc.schema import (
+from ecc.fake import schema as fake_schema
+from ecc.fake.client import FakeClient, schema_responder
+from ecc.schema import introspect
+from ecc.schema.introspect import (
+    MAX_CONCURRENT_PARTS,
+    PARTS,
+    build_model,
+    probe_schema,
+    read_schema,
+)
+from ecc.schema.model import (
     Annotation,
     Constraint,
     ObjectType,
@@ -22,7 +30,6 @@ from ecc.schema import (
     ScalarType,
     SchemaModel,
 )
-from ecc.testing import FakeClient
 from tests.transcripts import (
     MISSING_REASON,
     TRANSCRIPTS_PATH,
@@ -141,7 +148,7 @@ def test_a_server_rejecting_a_full_query_is_read_with_the_basic_one() -> None:
                 "object type 'schema::Constraint' has no link or property 'subjectexpr'")
         if query.strip() in basic:
             return recorded_rows[basic[query.strip()]]
-        return fake_schema.schema_responder()(query, args, kwargs)
+        return schema_responder()(query, args, kwargs)
 
     client = FakeClient(older_server)
     model = run(read_schema(client))
@@ -157,7 +164,7 @@ def test_a_timeout_is_a_problem_not_a_reason_for_the_basic_query() -> None:
     def slow(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if query == introspect.OBJECT_TYPES_QUERY:
             return gel.errors.QueryTimeoutError("canceling statement due to statement timeout")
-        return fake_schema.schema_responder()(query, args, kwargs)
+        return schema_responder()(query, args, kwargs)
 
     client = FakeClient(slow)
     model = run(read_schema(client))
@@ -247,22 +254,22 @@ def test_read_schema_keeps_at_most_two_parts_in_flight_and_times_each() -> None:
 
 def test_the_probe_token_follows_the_set_of_migrations_not_their_order() -> None:
     ids = list(fake_schema.DEMO_MIGRATIONS)
-    token = run(probe_schema(FakeClient(fake_schema.schema_responder(migrations=lambda: ids))))
+    token = run(probe_schema(FakeClient(schema_responder(migrations=lambda: ids))))
     assert token.startswith("8:")
-    backwards = run(probe_schema(FakeClient(fake_schema.schema_responder(
+    backwards = run(probe_schema(FakeClient(schema_responder(
         migrations=lambda: ids[::-1]))))
     assert backwards == token
     one_more = [*ids, uuid.UUID(int=99)]  # a DDL statement outside a migration adds one
-    moved = run(probe_schema(FakeClient(fake_schema.schema_responder(
+    moved = run(probe_schema(FakeClient(schema_responder(
         migrations=lambda: one_more))))
     assert moved.startswith("9:") and moved != token
     reset = [uuid.UUID(int=1000 + i) for i in range(8)]  # same count, new objects
-    assert run(probe_schema(FakeClient(fake_schema.schema_responder(
+    assert run(probe_schema(FakeClient(schema_responder(
         migrations=lambda: reset)))) not in (token, moved)
 
 
 def test_a_refused_part_is_a_problem_and_the_rest_still_shows() -> None:
-    client = FakeClient(fake_schema.schema_responder(refuse=("functions",)))
+    client = FakeClient(schema_responder(refuse=("functions",)))
     model = run(read_schema(client))
     assert [p.part for p in model.problems] == ["functions"]
     assert model.problems[0].message.startswith("AccessError: permission denied")
@@ -272,7 +279,7 @@ def test_a_refused_part_is_a_problem_and_the_rest_still_shows() -> None:
 
 
 def test_unreadable_modules_are_read_from_the_other_parts_names() -> None:
-    model = run(read_schema(FakeClient(fake_schema.schema_responder(refuse=("modules",)))))
+    model = run(read_schema(FakeClient(schema_responder(refuse=("modules",)))))
     assert [p.part for p in model.problems] == ["modules"]
     assert model.user_modules == ("default",)
 
@@ -282,7 +289,7 @@ def test_a_server_without_triggers_is_no_problem() -> None:
         if query == introspect.TRIGGERS_QUERY:
             return gel.errors.InvalidReferenceError(
                 "object type 'schema::ObjectType' has no link or property 'triggers'")
-        return fake_schema.schema_responder()(query, args, kwargs)
+        return schema_responder()(query, args, kwargs)
 
     model = run(read_schema(FakeClient(no_triggers)))
     assert model.problems == ()
@@ -296,7 +303,7 @@ def test_triggers_and_rewrites_reach_their_type() -> None:
     changed = dataclasses.replace(movie, triggers=("log_insert",), rewrites=("title: update",))
     schema = dataclasses.replace(
         demo, object_types=tuple(changed if t is movie else t for t in demo.object_types))
-    model = run(read_schema(FakeClient(fake_schema.schema_responder(schema))))
+    model = run(read_schema(FakeClient(schema_responder(schema))))
     read_movie = model.object_type("default::Movie")
     assert read_movie is not None
     assert (read_movie.triggers, read_movie.rewrites) == (("log_insert",), ("title: update",))
@@ -361,7 +368,7 @@ def test_demo_schema_has_what_the_explorer_shows() -> None:
 
 def test_refusing_an_unknown_part_is_a_test_bug() -> None:
     with pytest.raises(ValueError, match="unknown schema parts"):
-        fake_schema.schema_responder(refuse=("tables",))
+        schema_responder(refuse=("tables",))
 
 
 def test_fake_enum_values_are_the_drivers_kind() -> None:
@@ -401,7 +408,7 @@ def test_read_standard_adds_std_items_after_the_users() -> None:
 
 def test_a_refused_standard_part_is_a_problem_of_the_merged_model() -> None:
     async def both() -> SchemaModel:
-        client = FakeClient(fake_schema.schema_responder(refuse=("standard functions",)))
+        client = FakeClient(schema_responder(refuse=("standard functions",)))
         return await introspect.read_standard(client, await read_schema(client))
 
     merged = run(both())

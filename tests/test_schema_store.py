@@ -1,4 +1,4 @@
-"""One schema model per server branch for the whole process (ecc/schema_store.py)."""
+"""One schema model per server branch for the whole process (ecc/schema/store.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from ecc import fake_schema, introspect
-from ecc.config import ConnectionSettings, Secret
-from ecc.loop import SessionLoop
-from ecc.schema_store import SchemaKey, SchemaStore
-from ecc.testing import FakeClient
+from ecc.fake import schema as fake_schema
+from ecc.fake.client import FakeClient, schema_responder
+from ecc.running.loop import SessionLoop
+from ecc.schema import introspect
+from ecc.schema.store import SchemaKey, SchemaStore
+from ecc.settings.config import ConnectionSettings, Secret
 
 KEY = SchemaKey("test-branch")
 PARTS = {query.strip() for query in introspect.PARTS.values()}
@@ -33,7 +34,7 @@ class Server:
 
     def __init__(self, latency_s: float = 0.0) -> None:
         self.migrations: list[Any] = list(fake_schema.DEMO_MIGRATIONS)
-        self.client = FakeClient(fake_schema.schema_responder(migrations=lambda: self.migrations),
+        self.client = FakeClient(schema_responder(migrations=lambda: self.migrations),
                                  latency_s=latency_s)
 
     def ddl(self) -> None:

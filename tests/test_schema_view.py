@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from ecc import schema_view
-from ecc.fake_schema import demo_schema, generated_schema
-from ecc.schema import (
+from ecc.fake.schema import demo_schema, generated_schema
+from ecc.schema import view as schema_view
+from ecc.schema.model import (
     Annotation,
     Constraint,
     Function,
@@ -20,7 +20,7 @@ from ecc.schema import (
     ScalarType,
     SchemaModel,
 )
-from ecc.schema_view import (
+from ecc.schema.view import (
     build_view,
     dot_record_text,
     dot_string,

@@ -10,7 +10,7 @@ import gel
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ecc.testing import server_error
+from ecc.fake.client import server_error
 from tests.apptest_support import FakeFactory, console, run_query, texts
 
 PASSWORD = "Pa55-w0rd-XYZZY"

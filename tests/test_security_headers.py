@@ -1,4 +1,5 @@
-"""Security headers without a proxy (``ecc.security_headers``, ``deploy/streamlit_asgi.py``)
+"""Security headers without a proxy (``ecc.settings.security_headers``,
+``deploy/streamlit_asgi.py``)
 and their agreement with the guide's nginx (``deploy/nginx.conf``, run for real by
 test_replicas.py)."""
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ecc.security_headers import (
+from ecc.settings.security_headers import (
     HSTS,
     IMMUTABLE,
     IMMUTABLE_PATH,

@@ -17,11 +17,12 @@ from typing import Any
 
 import pytest
 
-from ecc.errors import ConsoleInputError
-from ecc.execute import ExecutionPolicy, QueryRequest
-from ecc.loop import LoopStoppedError
-from ecc.runs import RunBook
-from ecc.sessions import (
+from ecc.driver.errors import ConsoleInputError
+from ecc.driver.execute import ExecutionPolicy, QueryRequest
+from ecc.fake.client import FakeClientFactory, demo_responder
+from ecc.running.loop import LoopStoppedError
+from ecc.running.runs import RunBook
+from ecc.running.sessions import (
     LOOP_DIED,
     SESSION_CLOSED,
     RuntimeLimits,
@@ -29,7 +30,6 @@ from ecc.sessions import (
     SessionRegistry,
     SessionRuntime,
 )
-from ecc.testing import FakeClientFactory, demo_responder
 from tests.conftest import loop_threads, wait_until
 
 POLICY = ExecutionPolicy(read_only=True, timeout_s=60.0)

@@ -1,4 +1,5 @@
-"""The recorded transcripts rebuild into the driver's real objects, and ecc.results renders them.
+"""The recorded transcripts rebuild into the driver's real objects, and ecc.display.results
+renders them.
 
 Where ``to_plain`` and the recording's ``plain`` differ, it is by design (``expected_plain``
 maps one to the other): the recording wraps exotic scalars in tags (``{"UUID": ...}``), writes
@@ -24,8 +25,15 @@ import pyarrow as pa
 import pytest
 from gel.datatypes import datatypes as dt
 
-from ecc.client import QueryMethod
-from ecc.results import driver_text, shape_result, table_data, to_csv_text, to_json_text, to_plain
+from ecc.display.results import (
+    driver_text,
+    shape_result,
+    table_data,
+    to_csv_text,
+    to_json_text,
+    to_plain,
+)
+from ecc.driver.client import QueryMethod
 from tests.transcripts import (
     MISSING_REASON,
     TRANSCRIPTS_PATH,
@@ -176,7 +184,7 @@ def test_behaviour_errors_rebuild_with_class_str_and_tags(label: str, no_colour:
     assert sorted(tag.name for tag in err.tags) == sorted(recorded["tags"])
 
 
-# --- ecc.results renders what the driver returns ----------------------------------------------
+# --- ecc.display.results renders what the driver returns ------------------------------------------
 
 
 def shaped(case: TranscriptCase) -> Any:

@@ -10,8 +10,8 @@ import gel
 import gel.describe as d
 import gel.errors
 
-from ecc.describe_cache import DescribeCache, Description
-from ecc.typed_inputs import SessionDescriptions
+from ecc.arguments.typed_inputs import SessionDescriptions
+from ecc.driver.describe_cache import DescribeCache, Description
 
 QUERY = "select <Genre>$g"
 

@@ -10,10 +10,10 @@ import gel
 import pytest
 
 import st_utils
-from ecc.client import QueryClient
-from ecc.config import load_settings
-from ecc.describe_cache import DescribeCache, Description
-from ecc.execute import ExecutionPolicy, QueryRequest, execute
+from ecc.driver.client import QueryClient
+from ecc.driver.describe_cache import DescribeCache, Description
+from ecc.driver.execute import ExecutionPolicy, QueryRequest, execute
+from ecc.settings.config import load_settings
 from tests.conftest import wait_until
 from tests.live_support import closed_port, new_runtime, run_query
 

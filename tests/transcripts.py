@@ -20,7 +20,7 @@ How the recording is read back:
   fields link properties. An empty multi link cannot be told from an empty array property; it
   is built as a property (repr, fields and rendering are the same either way).
 - Enum values: the driver derives one ``gel.EnumValue`` subclass per enum type
-  (``protocol/codecs/enum.pyx``); ``ecc.testing.make_enum_type`` builds the identical class
+  (``protocol/codecs/enum.pyx``); ``ecc.fake.datatypes.make_enum_type`` builds the identical class
   offline. Labels come from ``schema.esdl`` beside the transcripts.
 - The recorder cut ``repr`` at ``REPR_CAP`` (4000) characters: a case whose repr is that long
   (``repr_is_cut``) can only be compared by prefix.
@@ -54,7 +54,7 @@ from gel.datatypes import datatypes as dt
 from gel.errors import _base as error_fields
 from gel.pgproto.pgproto import UUID as DriverUUID
 
-from ecc.testing import make_enum_type
+from ecc.fake.datatypes import make_enum_type
 
 TRANSCRIPTS_DIR = Path(__file__).resolve().parents[2] / "shared" / "gel-transcripts"
 TRANSCRIPTS_PATH = TRANSCRIPTS_DIR / "transcripts.json"

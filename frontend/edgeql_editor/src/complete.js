@@ -1,4 +1,4 @@
-// Completion for EdgeQL, fed plain data built in Python (ecc/completions.py):
+// Completion for EdgeQL, fed plain data built in Python (ecc/schema/completions.py):
 //   {keywords: [..], builtin_types: [..], modules: [..], types: [{name, short, kind}],
 //    objects: {fullName: [{name, kind, target, card, link_props: [{name, target}]}]},
 //    aliases: {shortName: fullName}, functions: [{name, short, signature}], params: [..]}
@@ -221,7 +221,7 @@ export function edgeqlCompletionSource(getData) {
   };
 }
 
-// The tree as Python sends it (ecc/completions.py `wire_tree`: pointers as arrays indexing one
+// The tree as Python sends it (ecc/schema/completions.py `wire_tree`: pointers as arrays indexing one
 // `strings` list) back in the layout this module reads: {name, kind, target, card,
 // link_props?} objects. A tree without `strings` is already in that layout.
 export function expandTree(wire) {

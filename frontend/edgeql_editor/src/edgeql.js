@@ -1,5 +1,5 @@
 // EdgeQL highlighting: a stream tokenizer (no grammar). Keyword lists come from Python
-// (ecc/edgeql_lang.py) as data, so the language is built per editor from `data.language`.
+// (ecc/editor/language.py) as data, so the language is built per editor from `data.language`.
 import {StreamLanguage} from "@codemirror/language";
 import {Tag, tagHighlighter} from "@lezer/highlight";
 

@@ -1,5 +1,5 @@
 // The console's EdgeQL editor as a Streamlit components-v2 module: a thin adapter between
-// CodeMirror 6 and the data Python sends (ecc/completions.py builds it).
+// CodeMirror 6 and the data Python sends (ecc/schema/completions.py builds it).
 //
 // data: {id, text, version, label, placeholder, debounce_ms, max_chars, language, completion}
 //   completion: {params, hash, tree?}: the schema's tree comes once per page, by its hash.

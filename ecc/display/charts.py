@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import gel
 
-from ecc.results import ShapedResult, record_columns
+from ecc.display.results import ShapedResult, record_columns
 
 Kind = Literal["quantitative", "temporal", "nominal"]
 ChartType = Literal["bar", "line", "area", "scatter", "histogram"]

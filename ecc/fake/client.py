@@ -31,21 +31,24 @@ import asyncio
 import dataclasses
 import datetime
 import decimal
-import enum
-import functools
 import inspect
 import json
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import gel
 import gel.errors
 from gel.datatypes import datatypes as dt
-from gel.pgproto.pgproto import UUID as DriverUUID
+
+from ecc.fake import schema as fake_schema
+from ecc.fake.schema import introspection_answer
+from ecc.schema import introspect
+from ecc.schema.introspect import is_introspection_query
+from ecc.schema.model import SchemaModel
 
 Responder = Callable[[str, tuple[Any, ...], dict[str, Any]], Any]
 SLEEP_RE = re.compile(r"sys::_sleep\(\s*(\d+(?:\.\d+)?)\s*\)")
@@ -54,33 +57,6 @@ _DDL_RE = re.compile(r"^\s*(create|alter|drop|start\s+migration|commit\s+migrati
 _CONFIG_RE = re.compile(r"^\s*configure\s+(session|current\s+(branch|database)|instance)", re.I)
 _ANALYZE_RE = re.compile(r"^\s*analyze\s+", re.I)
 _TX_RE = re.compile(r"^\s*(start\s+transaction|commit|rollback|declare\s+savepoint)\b", re.I)
-
-
-def make_enum_type(labels: Sequence[str]) -> type[gel.EnumValue]:
-    """The ``gel.EnumValue`` subclass the driver derives for an enum with these labels.
-
-    Mirrors ``EnumCodec.new`` (gel/protocol/codecs/enum.pyx): same name, module, qualname,
-    members named ``LABEL.upper()``, ``__tid__`` and ordering ``_index_``. The type id is
-    derived from the labels, so one label set always gives the same class.
-    """
-    return _enum_type(tuple(labels))
-
-
-@functools.cache
-def _enum_type(labels: tuple[str, ...]) -> type[gel.EnumValue]:
-    name = "DerivedEnumValue"
-    bases = (gel.EnumValue,)
-    classdict = enum.EnumMeta.__prepare__(name, bases)
-    classdict["__module__"] = "gel"
-    classdict["__qualname__"] = "gel.DerivedEnumValue"
-    tid = uuid.uuid5(uuid.NAMESPACE_URL, "ecc-enum:" + ",".join(labels))
-    classdict["__tid__"] = DriverUUID(tid.bytes)
-    for label in labels:
-        classdict[label.upper()] = label
-    cls: type[gel.EnumValue] = enum.EnumMeta(name, bases, classdict)
-    for index, label in enumerate(labels):
-        cls(label)._index_ = index
-    return cls
 
 
 @dataclass
@@ -103,7 +79,7 @@ class FakeStats:
 
 
 class FakeClient:
-    """Implements ``ecc.client.QueryClient``."""
+    """Implements ``ecc.driver.client.QueryClient``."""
 
     def __init__(
         self,
@@ -259,7 +235,8 @@ class FakeClient:
 
     async def query_with_implicit_limit(self, method: str, implicit_limit: int, query: str,
                                         *args: Any, **kwargs: Any) -> Any:
-        """What ``ecc.client.call_method`` sends the driver as the protocol's implicit limit."""
+        """What ``ecc.driver.client.call_method`` sends the driver as the protocol's implicit
+        limit."""
         # Like the driver: read-only *options* on a plain call do not stop a write (FACTS.md).
         return await self._run(method, query, args, kwargs, implicit_limit=implicit_limit)
 
@@ -506,8 +483,6 @@ def demo_responder(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
     """A tiny server: movies, literals, sleeps, the schema's introspection (``fake_schema``),
     and the errors a real server gives."""
     text = query.strip()
-    from ecc.fake_schema import introspection_answer
-
     schema_rows = introspection_answer(text)
     if schema_rows is not None:
         return schema_rows
@@ -724,9 +699,40 @@ class FakeClientFactory:
     def calls(self) -> list[tuple[str, str, tuple[Any, ...], dict[str, Any]]]:
         """The calls a user's queries made: ``all_calls`` less the schema introspection the
         page reads by itself (for the editor's completions and the explorer)."""
-        from ecc.introspect import is_introspection_query
-
         return [call for call in self.all_calls if not is_introspection_query(call[1])]
+
+
+def schema_responder(
+    model: SchemaModel | None = None,
+    *,
+    refuse: Iterable[str] = (),
+    fallback: Responder | None = None,
+    migrations: Callable[[], Sequence[Any]] | None = None,
+) -> Responder:
+    """Answers ``ecc.schema.introspect``'s queries from ``model`` (default: the demo schema);
+    ``refuse`` names parts answered with the server's permission error; ``migrations``
+    gives the ids the schema probe sees (default: ``fake_schema.DEMO_MIGRATIONS``), so a
+    test can add one as a DDL statement on a real server does."""
+    rows = fake_schema.answers(model if model is not None else fake_schema.demo_schema())
+    by_query = {query.strip(): part for part, query in fake_schema._all_parts().items()}
+    refused = frozenset(refuse)
+    unknown = refused - set(fake_schema._all_parts())
+    if unknown:
+        raise ValueError(f"unknown schema parts to refuse: {sorted(unknown)}")
+
+    def respond(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if query.strip() == introspect.SCHEMA_PROBE_QUERY:
+            return list(migrations() if migrations is not None else fake_schema.DEMO_MIGRATIONS)
+        part = by_query.get(query.strip())
+        if part is None:
+            if fallback is None:
+                return demo_responder(query, args, kwargs)
+            return fallback(query, args, kwargs)
+        if part in refused:
+            return gel.errors.AccessError(f"permission denied: the role may not read {part}")
+        return rows[part]
+
+    return respond
 
 
 # --- wiring the fake into the app (test-only) ----------------------------------------------

@@ -39,13 +39,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from ecc.client import FirstConnectGate, QueryClient
-from ecc.errors import ErrorView, input_error
-from ecc.execute import ExecutionPolicy, QueryRequest
-from ecc.loop import LoopStoppedError, SessionLoop
-from ecc.runs import BatchRunner, RunBook, RunRecord, RunStatus
+from ecc.driver.client import FirstConnectGate, QueryClient
+from ecc.driver.errors import ErrorView, input_error
+from ecc.driver.execute import ExecutionPolicy, QueryRequest
+from ecc.running.loop import LoopStoppedError, SessionLoop
+from ecc.running.runs import BatchRunner, RunBook, RunRecord, RunStatus
 
-log = logging.getLogger("ecc.sessions")
+log = logging.getLogger("ecc.running.sessions")
 
 ClientFactory = Callable[[], QueryClient]
 ClientState = Literal["none", "created", "closed"]

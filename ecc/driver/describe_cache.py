@@ -8,14 +8,15 @@ per connection settings, so per server and branch):
 - keyed by the exact text: a changed text is a new key, described afresh;
 - bounded in size (least recently used entries go first) and in time (``ttl_s``), so a
   schema changed by someone else is seen again within ``ttl_s``: the one staleness bound, also
-  for what the typed form offers (``ecc.typed_inputs.SessionDescriptions`` keeps an offer only
+  for what the typed form offers (``ecc.arguments.typed_inputs.SessionDescriptions`` keeps an
+  offer only
   while this cache still holds the description it was made from, see ``peek``);
 - dropped whole when this console runs DDL, or a query it cannot vouch for while writes are
   allowed (``execute`` calls ``schema_may_have_changed``), and when the schema probe of the
   process-wide schema model saw another client change the schema (``follow_schema``); a query
   that fails drops its text; every drop bumps ``generation``;
 - never the guard itself: queries still run in a read-only transaction, so a stale entry can
-  at worst delay a refusal to the server, which refuses the write (see ``ecc/execute.py``).
+  at worst delay a refusal to the server, which refuses the write (see ``ecc/driver/execute.py``).
 
 Thread-safe: every session's loop thread shares one cache.
 """
@@ -109,7 +110,7 @@ class DescribeCache:
             self._generation += 1
 
     def follow_schema(self, token: str | None) -> bool:
-        """The schema probe's token of the model the page shows (``ecc.schema_store``): when it
+        """The schema probe's token of the model the page shows (``ecc.schema.store``): when it
         moved since the last call, someone changed the schema, so everything is dropped.
         None (the probe failed) changes nothing. Returns whether the cache was cleared."""
         if token is None:

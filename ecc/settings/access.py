@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ecc.config import ConsoleSettings, SettingsError
+from ecc.settings.config import ConsoleSettings, SettingsError
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecc.client import FirstConnectGate, QueryClient, QueryExecutor, QueryMethod, call_method
-from ecc.describe_cache import DescribeCache, describe
-from ecc.errors import ServerPrivacy, input_error
+from ecc.driver.client import FirstConnectGate, QueryClient, QueryExecutor, QueryMethod, call_method
+from ecc.driver.describe_cache import DescribeCache, describe
+from ecc.driver.errors import ServerPrivacy, input_error
 
 # Capability bits as the server reports them in a query description.
 MODIFICATIONS = 1
@@ -64,9 +64,10 @@ class ExecutionPolicy:
     # Rows of a many-method's top-level set the server may send (0: no bound). The page asks
     # for the rows a session keeps plus one, so it can say "more rows exist".
     implicit_limit: int = 0
-    # Descriptions of this connection's queries (see ecc/describe_cache.py); None: always ask.
+    # Descriptions of this connection's queries (see ecc/driver/describe_cache.py); None: always
+    # ask.
     describe_cache: DescribeCache | None = field(default=None, compare=False, repr=False)
-    # The session's gate for its client's first connection (see ecc/client.py); None: none.
+    # The session's gate for its client's first connection (see ecc/driver/client.py); None: none.
     first_connect: FirstConnectGate | None = field(default=None, compare=False, repr=False)
     # Whether a run's error may say where the server is (show_connection).
     server_privacy: ServerPrivacy = field(default_factory=ServerPrivacy)

@@ -33,12 +33,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecc.client import QueryExecutor
-from ecc.completions import completion_data, wire_tree
-from ecc.introspect import probe_schema, read_schema
-from ecc.schema import SchemaModel
+from ecc.driver.client import QueryExecutor
+from ecc.schema.completions import completion_data, wire_tree
+from ecc.schema.introspect import probe_schema, read_schema
+from ecc.schema.model import SchemaModel
 
-log = logging.getLogger("ecc.schema_store")
+log = logging.getLogger("ecc.schema.store")
 
 # Runs ``make_coro(client)`` on a session's loop; the future resolves from that loop's thread.
 Starter = Callable[[Callable[[Any], Awaitable[object]]], "concurrent.futures.Future[object]"]

@@ -30,12 +30,12 @@ from typing import ClassVar, Literal
 
 import gel.errors
 
-from ecc.client import QueryClient
-from ecc.errors import ErrorView, error_view
-from ecc.execute import ExecutionPolicy, PhaseClock, QueryRequest, execute
-from ecc.results import ResultNotKept, ShapedResult, shape_result, within_byte_budget
+from ecc.display.results import ResultNotKept, ShapedResult, shape_result, within_byte_budget
+from ecc.driver.client import QueryClient
+from ecc.driver.errors import ErrorView, error_view
+from ecc.driver.execute import ExecutionPolicy, PhaseClock, QueryRequest, execute
 
-log = logging.getLogger("ecc.runs")
+log = logging.getLogger("ecc.running.runs")
 
 RunStatus = Literal["queued", "running", "done", "failed", "cancelled", "timed out"]
 ACTIVE: frozenset[RunStatus] = frozenset({"queued", "running"})

@@ -4,7 +4,7 @@ One query per part (modules, object types, scalar types, ...) on the session's c
 most ``MAX_CONCURRENT_PARTS`` at a time: the driver's pool opens a connection per concurrent
 query, and a page load must not open nine (object types, the largest part, go right after the
 tiny modules part, so the read costs about their round trip plus the rest beside it). The
-process shares one model per server branch (``ecc.schema_store``); ``SCHEMA_PROBE_QUERY``
+process shares one model per server branch (``ecc.schema.store``); ``SCHEMA_PROBE_QUERY``
 tells cheaply when it changed.
 
 Each part stands alone: a part the role may not read (any server error)
@@ -33,8 +33,8 @@ from typing import Any
 
 import gel.errors
 
-from ecc.client import QueryExecutor
-from ecc.schema import (
+from ecc.driver.client import QueryExecutor
+from ecc.schema.model import (
     Alias,
     Annotation,
     Cardinality,
@@ -159,7 +159,7 @@ BASIC_QUERIES = {
     "functions": BASIC_FUNCTIONS_QUERY,
 }
 
-log = logging.getLogger("ecc.introspect")
+log = logging.getLogger("ecc.schema.introspect")
 
 # part name -> query; the order is the order problems are listed in.
 PARTS: dict[str, str] = {

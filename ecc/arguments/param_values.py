@@ -1,6 +1,6 @@
 r"""One input parser per parameter type: widget text (or a checkbox bool) to a driver value.
 
-The typed form shows one input per query parameter (see `ecc.params`). `parse_param_value`
+The typed form shows one input per query parameter (see `ecc.arguments.params`). `parse_param_value`
 turns what the widget holds into the exact Python value the gel driver encodes for that type,
 or raises `ParamValueError` naming the parameter (and the element, `$tags[2]`, `$p.x`) and
 saying how to fix the input. `value_to_text` is its inverse, to refill widgets from a saved
@@ -25,7 +25,8 @@ What each type takes (surrounding blanks are ignored except for `str`):
     array<T>              a list literal [a, b] or one element a line
     tuple<...>            a tuple literal (1, 'a'); named tuples also {x: 1.5, y: 2}
 
-List and tuple literals are read by `ecc.arglang` (the console's safe literal language); each
+List and tuple literals are read by `ecc.arguments.arglang` (the console's safe literal language);
+each
 element is then checked by its type's parser, and a quoted string is read by that parser too
 (`['2024-05-01T00:00:00Z']` fits `array<datetime>`).
 
@@ -55,9 +56,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 import gel
 
-from ecc import arglang
-from ecc.arglang import _show
-from ecc.params import ParamType, QueryParameter
+from ecc.arguments import arglang
+from ecc.arguments.arglang import _show
+from ecc.arguments.params import ParamType, QueryParameter
 
 __all__ = [
     "ParamValueError", "RawValue", "is_blank", "parse_param_value", "value_to_text",
@@ -487,7 +488,7 @@ def _from_text(ptype: ParamType, text: str) -> object:
 
 
 def _from_value(ptype: ParamType, value: object) -> object:
-    """Check a literal value (from `ecc.arglang`) against `ptype` and convert it."""
+    """Check a literal value (from `ecc.arguments.arglang`) against `ptype` and convert it."""
     if value is None:
         raise _Invalid("null is not allowed here: array and tuple elements cannot be empty")
     kind = ptype.kind

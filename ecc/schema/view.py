@@ -10,7 +10,7 @@
   neighbours.
 
 Names and strings come from the server (and, for the search, from the user): every text that
-goes into DOT is escaped here; ``highlight_markdown`` escapes Markdown (``ecc.safe_text``).
+goes into DOT is escaped here; ``highlight_markdown`` escapes Markdown (``ecc.display.safe_text``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ecc.safe_text import escape_markdown
-from ecc.schema import (
+from ecc.display.safe_text import escape_markdown
+from ecc.schema.model import (
     Alias,
     Annotation,
     Constraint,

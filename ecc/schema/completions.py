@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ecc.schema import Function, ObjectType, Pointer, SchemaModel, is_standard, short_name
+from ecc.schema.model import Function, ObjectType, Pointer, SchemaModel, is_standard, short_name
 
 MAX_FUNCTIONS = 2000  # a bound on what one page run sends, whatever the schema holds
 

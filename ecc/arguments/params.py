@@ -51,7 +51,7 @@ __all__ = [
 ParamKind = Literal["scalar", "array", "tuple", "named_tuple", "enum", "range", "unknown"]
 ScanStyle = Literal["none", "positional", "named", "mixed"]
 
-# Scalars the console knows how to read from a text input (see ecc.param_values).
+# Scalars the console knows how to read from a text input (see ecc.arguments.param_values).
 STD_SCALARS: frozenset[str] = frozenset(
     {
         "str",

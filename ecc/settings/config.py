@@ -260,7 +260,7 @@ class ConsoleSettings:
     max_query_chars: int = 100_000
     max_args_chars: int = 65_536
     read_only: bool = True
-    fake_client: bool = False  # test-only: wire in ecc.testing.FakeClient
+    fake_client: bool = False  # test-only: wire in ecc.fake.client.FakeClient
     allowed_emails: tuple[str, ...] = ()
     allowed_domains: tuple[str, ...] = ()
     # What the sidebar says about the server; None = by sign-in (see ``shown_connection``).

@@ -1,7 +1,8 @@
 """From what the user typed to ``QueryRequest``s, checking everything before anything is sent.
 
 A ``QueryDraft`` is one query of the form as text; ``build_request`` parses its arguments with
-the safe argument language (``ecc.arglang``; never eval) and refuses, with an ``ErrorView``
+the safe argument language (``ecc.arguments.arglang``; never eval) and refuses, with an
+``ErrorView``
 naming the query and the problem: empty text, text over the size limit, arguments over the
 size limit or unparsable, and positional and named arguments given together.
 
@@ -22,10 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from ecc.arglang import ArgParseError, parse_named, parse_positional
-from ecc.client import Cardinality, QueryMethod
-from ecc.errors import ConsoleInputError, ErrorView, input_error
-from ecc.execute import QueryRequest
+from ecc.arguments.arglang import ArgParseError, parse_named, parse_positional
+from ecc.driver.client import Cardinality, QueryMethod
+from ecc.driver.errors import ConsoleInputError, ErrorView, input_error
+from ecc.driver.execute import QueryRequest
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class QueryDraft:
     kwargs_text: str = ""
     cardinality: Cardinality = Cardinality.MANY
     as_json: bool = False
-    # Typed-parameter values already converted by ``ecc.param_values`` (issue: typed inputs).
+    # Typed-parameter values already converted by ``ecc.arguments.param_values`` (issue: typed
+    # inputs).
     # When set, they are the arguments and the free-text fields are ignored.
     typed_args: tuple[Any, ...] | None = None
     typed_kwargs: Mapping[str, Any] | None = field(default=None)

@@ -1,7 +1,7 @@
 """The database client boundary: the protocol the console needs, and its real factory.
 
 ``QueryClient`` is what ``ecc`` calls; ``gel.AsyncIOClient`` satisfies it, and so does the
-shipped fake in ``ecc.testing``. Nothing else in ``ecc`` touches the driver's client.
+shipped fake in ``ecc.fake.client``. Nothing else in ``ecc`` touches the driver's client.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ecc.config import ConnectionSettings
+from ecc.settings.config import ConnectionSettings
 
 
 class Cardinality(enum.Enum):

@@ -1,10 +1,10 @@
 """The typed-parameter form's logic: which inputs to show, and their values for the driver.
 
-The page shows one input per parameter found in the query text (``ecc.params``), confirmed
+The page shows one input per parameter found in the query text (``ecc.arguments.params``), confirmed
 by the server's description when connected (the server wins; disagreements are shown).
 ``SessionDescriptions`` asks the server off the page run: typing never waits for it.
 Raw widget values (text, or a bool for checkboxes) become driver values through
-``ecc.param_values``; every failure becomes an ``ErrorView`` naming the parameter.
+``ecc.arguments.param_values``; every failure becomes an ``ErrorView`` naming the parameter.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ecc.describe_cache import DescribeCache, Description
-from ecc.drafts import argument_size_error, typed_argument_sizes
-from ecc.errors import ErrorView, error_view
-from ecc.param_values import ParamValueError, RawValue, is_blank, parse_param_value
-from ecc.params import (
+from ecc.arguments.drafts import argument_size_error, typed_argument_sizes
+from ecc.arguments.param_values import ParamValueError, RawValue, is_blank, parse_param_value
+from ecc.arguments.params import (
     QueryParameter,
     merge_with_server,
     parameters_from_description,
     scan_parameters,
 )
+from ecc.driver.describe_cache import DescribeCache, Description
+from ecc.driver.errors import ErrorView, error_view
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The fake server's schema: introspection answers in the driver's real datatypes.
 
 A ``SchemaModel`` (the demo movie schema, or a generated one for benchmarks) is rendered into
-the rows a real server returns for each of ``ecc.introspect.PARTS``' queries: ``gel.Object``s
+the rows a real server returns for each of ``ecc.schema.introspect.PARTS``' queries: ``gel.Object``s
 with the same fields in the same order, link properties (``@value``), ``gel.EnumValue``s of
 the server's enum types (``schema::Cardinality``, ...), the pointers and link properties every
 object has (``__type__``, ``id``, ``source``, ``target``). The tests check these answers against
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import gel
@@ -24,8 +24,9 @@ import gel.errors
 from gel.datatypes import datatypes as dt
 from gel.pgproto.pgproto import UUID as DriverUUID
 
-from ecc import introspect
-from ecc.schema import (
+from ecc.fake.datatypes import make_enum_type
+from ecc.schema import introspect
+from ecc.schema.model import (
     Alias,
     Annotation,
     Constraint,
@@ -38,7 +39,6 @@ from ecc.schema import (
     ScalarType,
     SchemaModel,
 )
-from ecc.testing import make_enum_type
 
 Responder = Callable[[str, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -215,41 +215,6 @@ def answers(model: SchemaModel, standard: SchemaModel | None = None) -> dict[str
 
 # The demo branch's migrations (``introspect.SCHEMA_PROBE_QUERY``): a real 5.8 branch had 8.
 DEMO_MIGRATIONS = tuple(_id("migration", str(i)) for i in range(8))
-
-
-def schema_responder(
-    model: SchemaModel | None = None,
-    *,
-    refuse: Iterable[str] = (),
-    fallback: Responder | None = None,
-    migrations: Callable[[], Sequence[Any]] | None = None,
-) -> Responder:
-    """Answers ``ecc.introspect``'s queries from ``model`` (default: the demo schema);
-    ``refuse`` names parts answered with the server's permission error; ``migrations``
-    gives the ids the schema probe sees (default: ``DEMO_MIGRATIONS``), so a test can add
-    one as a DDL statement on a real server does."""
-    rows = answers(model if model is not None else demo_schema())
-    by_query = {query.strip(): part for part, query in _all_parts().items()}
-    refused = frozenset(refuse)
-    unknown = refused - set(_all_parts())
-    if unknown:
-        raise ValueError(f"unknown schema parts to refuse: {sorted(unknown)}")
-
-    def respond(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if query.strip() == introspect.SCHEMA_PROBE_QUERY:
-            return list(migrations() if migrations is not None else DEMO_MIGRATIONS)
-        part = by_query.get(query.strip())
-        if part is None:
-            if fallback is None:
-                from ecc.testing import demo_responder
-
-                return demo_responder(query, args, kwargs)
-            return fallback(query, args, kwargs)
-        if part in refused:
-            return gel.errors.AccessError(f"permission denied: the role may not read {part}")
-        return rows[part]
-
-    return respond
 
 
 def introspection_answer(query: str) -> list[Any] | None:

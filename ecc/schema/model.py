@@ -2,7 +2,7 @@
 
 One model feeds the schema explorer (list, search, graph, "query this type") and the query
 editor's completions. It is built from the server's introspection (``schema::`` types) by
-``ecc.introspect``; nothing here talks to the server or to Streamlit.
+``ecc.schema.introspect``; nothing here talks to the server or to Streamlit.
 
 Names are fully qualified (``default::Movie``, ``std::str``); ``short_name`` drops the module.
 """

@@ -44,7 +44,7 @@ import gel
 from gel.datatypes import datatypes as gel_datatypes
 from gel.pgproto.pgproto import UUID as _DriverUUID  # what the driver returns; a uuid.UUID
 
-from ecc.client import QueryMethod
+from ecc.driver.client import QueryMethod
 
 MAX_JSON_TEXT_CHARS = 5_000_000
 """A JSON method's original text is kept (``ShapedResult.json_text``) up to this many chars."""
