@@ -49,6 +49,9 @@ log = logging.getLogger("ecc.running.sessions")
 
 ClientFactory = Callable[[], QueryClient]
 ClientState = Literal["none", "created", "closed"]
+# The data explorer's own book: a few recent pages and counts, never the user's history.
+EXPLORER_HISTORY = 8
+EXPLORER_KEPT_RESULTS = 4
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,10 @@ class SessionRuntime:
         self._lock = threading.RLock()
         self.book = book if book is not None else RunBook(limits.history_size,
                                                           limits.max_kept_results)
+        # The data explorer's runs (pages and counts): the same guard, timeouts, row limits
+        # and max_running slots as queries, but their own small book, so paging never pushes
+        # the user's results out of the history.
+        self.explorer_book = RunBook(EXPLORER_HISTORY, EXPLORER_KEPT_RESULTS)
         self._owned_runs: set[int] = set()  # runs started here: the only ones close() ends
         # Guards ``_owned_runs`` only. Never ``_lock``: the batch-done callback runs on the loop
         # thread while ``close()`` may hold ``_lock`` waiting for that loop.
@@ -145,13 +152,21 @@ class SessionRuntime:
         return self.book.end_active(error, status, only=owned)
 
     def _new_runner(self) -> BatchRunner:
+        """The session's runner; the explorer's runner is made with it and shares its
+        max_running slots (one semaphore per loop)."""
+        slots = asyncio.Semaphore(self._limits.max_running)
+        self._explorer_runner = self._runner_for(self.explorer_book, "-explore", slots)
+        return self._runner_for(self.book, "", slots)
+
+    def _runner_for(self, book: RunBook, suffix: str, slots: asyncio.Semaphore) -> BatchRunner:
         return BatchRunner(
-            self.book,
+            book,
             max_running=self._limits.max_running,
             max_kept_rows=self._limits.max_kept_rows,
             max_kept_bytes=self._limits.max_kept_bytes,
             secrets=self._secrets,
-            task_prefix=f"ecc-{self.token[:8]}",
+            task_prefix=f"ecc-{self.token[:8]}{suffix}",
+            slots=slots,
         )
 
     # --- loop ---------------------------------------------------------------------------
@@ -174,6 +189,7 @@ class SessionRuntime:
                 return False
             log.warning("session %s: event loop died; starting a new one", self.token[:8])
             self._end_owned_runs()
+            self.explorer_book.end_active(LOOP_DIED)
             self._terminate_client()
             self._loop.stop(timeout=1.0)
             self._loop = self._new_loop()
@@ -267,6 +283,35 @@ class SessionRuntime:
             future.add_done_callback(self._batch_done)
             return SubmitResult(records=records, future=future, loop_restarted=restarted)
 
+    def explore(self, requests: list[QueryRequest], policy: ExecutionPolicy) -> SubmitResult:
+        """Run the data explorer's requests (a page, a count) as a batch on the session's
+        loop: the same path as ``submit`` (read-only guard, timeouts, row limits, the
+        max_running slots), recorded in ``explorer_book`` instead of the history."""
+        with self._lock:
+            restarted = self.ensure_loop()
+            self.touch()
+            waiting = self.explorer_book.queued_count()
+            if waiting + len(requests) > self._limits.max_queued:
+                raise input_error(
+                    f"The data explorer has {waiting} requests waiting for a free slot "
+                    f"(max_queued = {self._limits.max_queued}). Nothing was run.",
+                    title="Too many queued queries",
+                    hint="Wait for the running queries to finish, or cancel some.",
+                )
+            records = self.explorer_book.add_batch(requests)
+            future = self._loop.submit(self._explorer_runner.run_batch(
+                self._client_on_loop, records, replace(policy, first_connect=self._first_connect)
+            ))
+            return SubmitResult(records=records, future=future, loop_restarted=restarted)
+
+    def cancel_explorer(self, run_ids: list[int]) -> int:
+        """Cancel explorer runs (a count the user stopped, a page left behind)."""
+        ids = [i for i in run_ids if (rec := self.explorer_book.get(i)) is not None
+               and rec.active]
+        if ids and self._loop.alive:
+            self._explorer_runner.cancel(self._loop.loop, ids)
+        return len(ids)
+
     def _batch_done(self, future: concurrent.futures.Future[None]) -> None:
         # A batch that just finished counts as use: the reaper must not take the session
         # before its user has had the chance to look at the results.
@@ -324,8 +369,10 @@ class SessionRuntime:
             # Why the runs end is recorded before anything is cancelled: a cancelled task
             # records the user's "cancelled", and the first outcome wins.
             self._end_owned_runs(reason, "cancelled")
+            self.explorer_book.end_active(reason, "cancelled")
             if self._loop.alive:
                 self._runner.cancel_all(self._loop.loop)
+                self._explorer_runner.cancel_all(self._loop.loop)
                 self._close_client()
             else:
                 self._terminate_client()
