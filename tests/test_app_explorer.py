@@ -1,0 +1,136 @@
+"""The data explorer panel (``st_page/data_explorer.py``) in AppTest, on the fake's generated
+data set: pages, order, filters, a followed link and the breadcrumb back, the count, and
+"Open as query"; a page is sent once per state, not on every rerun."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ecc.fake.client import FakeClientFactory, schema_responder
+from ecc.fake.explorer import dataset_schema, explorer_responder, generated_dataset
+from ecc.running.sessions import RuntimeLimits, SessionRuntime
+
+N = 95
+DATASET = generated_dataset(N, 20)
+MODEL = dataset_schema(DATASET)
+
+
+def panel_script() -> None:
+    import streamlit as st
+
+    from ecc.driver.execute import ExecutionPolicy
+    from st_page.data_explorer import data_explorer
+
+    data_explorer(st.session_state["test_runtime"], st.session_state["test_model"],
+                  ExecutionPolicy(read_only=True, timeout_s=30.0, implicit_limit=1001),
+                  page_size=10)
+
+
+@pytest.fixture()
+def factory() -> FakeClientFactory:
+    return FakeClientFactory(responder=schema_responder(
+        MODEL, fallback=explorer_responder(DATASET)))
+
+
+@pytest.fixture()
+def at(factory: FakeClientFactory) -> Iterator[AppTest]:
+    runtime = SessionRuntime("app-explorer-token", factory, RuntimeLimits(close_timeout_s=1.0))
+    app = AppTest.from_function(panel_script, default_timeout=30)
+    app.session_state["test_runtime"] = runtime
+    app.session_state["test_model"] = MODEL
+    try:
+        yield app.run()
+    finally:
+        runtime.close()
+
+
+def column(at: AppTest, name: str) -> list[Any]:
+    assert not at.exception, at.exception
+    return list(at.dataframe[0].value[name])
+
+
+def caption_with(at: AppTest, text: str) -> str:
+    found = [c.value for c in at.caption if text in c.value]
+    assert found, [c.value for c in at.caption]
+    return found[0]
+
+
+def page_calls(factory: FakeClientFactory) -> int:
+    return sum(1 for call in factory.calls if "$page_offset" in call[1])
+
+
+def test_the_first_page_and_the_next(at: AppTest, factory: FakeClientFactory) -> None:
+    assert at.selectbox(key="dx_type").value == "default::Item"
+    assert column(at, "number") == list(range(10))
+    assert "of 95" in caption_with(at, "Page 1")
+    at.button(key="dx_next").click().run()
+    assert column(at, "number") == list(range(10, 20))
+    at.button(key="dx_prev").click().run()
+    assert column(at, "number") == list(range(10))
+
+
+def test_a_rerun_does_not_send_the_page_again(at: AppTest, factory: FakeClientFactory) -> None:
+    sent = page_calls(factory)
+    at.run()
+    assert page_calls(factory) == sent
+    assert column(at, "number") == list(range(10))
+
+
+def test_the_last_page(at: AppTest) -> None:
+    for _ in range(9):
+        at.button(key="dx_next").click().run()
+    assert column(at, "number") == list(range(90, 95))
+    assert at.button(key="dx_next").disabled
+    assert "objects 91–95 of 95" in caption_with(at, "Page 10")
+
+
+def test_order_by_a_property(at: AppTest) -> None:
+    at.selectbox(key="dx_order").set_value("shuffled").run()
+    at.toggle(key="dx_desc").set_value(True).run()
+    assert column(at, "shuffled") == list(range(94, 84, -1))
+
+
+def test_filters_are_added_and_removed(at: AppTest) -> None:
+    at.selectbox(key="dx_filter_prop").set_value("kind").run()
+    at.selectbox(key="dx_filter_op").set_value("=").run()
+    at.text_input(key="dx_filter_value").input("Gamma").run()
+    at.button(key="dx_filter_add").click().run()
+    assert column(at, "number") == [2, 7, 12, 17, 22, 27, 32, 37, 42, 47]
+    assert "of 19" in caption_with(at, "Page 1")
+    at.button(key="dx_rm_0").click().run()
+    assert column(at, "number") == list(range(10))
+
+
+def test_a_bad_filter_value_is_refused_with_a_message(at: AppTest) -> None:
+    at.selectbox(key="dx_filter_prop").set_value("number").run()
+    at.selectbox(key="dx_filter_op").set_value(">").run()
+    at.text_input(key="dx_filter_value").input("many").run()
+    at.button(key="dx_filter_add").click().run()
+    assert any("Filter on number" in e.value and "whole number" in e.value for e in at.error), \
+        [e.value for e in at.error]
+    assert column(at, "number") == list(range(10))  # the table stays as it was
+
+
+def test_following_a_link_and_coming_back(at: AppTest) -> None:
+    at.selectbox(key="dx_object").set_value(3).run()  # item 3 has 3 parts
+    at.button(key="dx_link_parts").click().run()
+    assert sorted(column(at, "number")) == [9, 10, 11]
+    assert at.button(key="dx_crumb_0").label == "default::Item"
+    at.button(key="dx_crumb_0").click().run()
+    assert column(at, "number") == list(range(10))
+
+
+def test_open_as_query_fills_the_first_tab(at: AppTest) -> None:
+    at.selectbox(key="dx_filter_prop").set_value("number").run()
+    at.selectbox(key="dx_filter_op").set_value(">=").run()
+    at.text_input(key="dx_filter_value").input("40").run()
+    at.button(key="dx_filter_add").click().run()
+    at.button(key="dx_open").click().run()
+    text = at.session_state["q_text_0"]
+    assert text.startswith("select default::Item {")
+    assert "(.number >= <std::int64>$f0)" in text and text.endswith("offset 0\nlimit 10")
+    assert at.session_state["param_memory"]["f0"] == "40"
