@@ -370,7 +370,7 @@ def _links(model: SchemaModel, state: ExplorerState, queries: ExplorerQueries,
     row = rows[chosen] if isinstance(chosen, int) and 0 <= chosen < len(rows) else rows[0]
     columns = st.columns(len(links))
     for column, link in zip(columns, links, strict=True):
-        n = getattr(row, link.name, 0)
+        n = getattr(row, link.result_name, 0)
         column.button(f"{link.name} ({n}) →", key=f"dx_link_{link.name}",
                       disabled=not n, on_click=_follow,
                       args=(link.name, link.target, rows, label_prop))

@@ -63,8 +63,8 @@ def test_the_page_query_selects_properties_and_counts_links() -> None:
     queries = build_queries(demo_schema(), movies())
     text = queries.page.query
     assert text.startswith("select default::Movie {\n  id,\n")
-    assert "  actors := count(.actors)" in text
-    assert "  director := count(.director)" in text
+    assert "  actors_count := count(.actors)" in text
+    assert "  director_count := count(.director)" in text
     assert "order by .id\n" in text
     assert text.endswith(f"offset <std::int64>${PAGE_OFFSET_PARAM}\n"
                          f"limit <std::int64>${PAGE_LIMIT_PARAM}")
@@ -155,7 +155,7 @@ def test_following_a_link_selects_one_objects_linked_objects() -> None:
     queries = build_queries(demo_schema(), state)
     assert queries.page.query.startswith(
         "select (select default::Movie filter .id = <std::uuid>$source).actors {\n  id,\n")
-    assert "  movies := count(.movies)" in queries.page.query
+    assert "  movies_count := count(.movies)" in queries.page.query
     assert queries.page.kwargs["source"] == source
     assert queries.count.query == (
         "select count((select default::Movie filter .id = <std::uuid>$source).actors)")
@@ -208,6 +208,18 @@ def test_custom_scalars_and_odd_names_are_quoted_and_cast() -> None:
     assert text.startswith("select default::`Order` {\n  id,\n  `Odd Name`,\n  `select`\n}")
     assert "(.`select` = <default::Slug><std::str>$f0)" in text
     assert "order by .`Odd Name` asc empty last then .id" in text
+
+
+def test_a_count_never_takes_a_pointers_name() -> None:
+    model = SchemaModel(modules=("default",), object_types=(ObjectType("default::T", pointers=(
+        Pointer("id", "property", "std::uuid"),
+        Pointer("friends", "link", "default::T", cardinality="multi"),
+        Pointer("friends_count", "property", "std::int64"),
+    )),))
+    columns = {c.name: c for c in columns_of(model, "default::T")}
+    assert columns["friends"].result_name == "friends_count_"
+    assert "  friends_count_ := count(.friends)" in build_queries(
+        model, ExplorerState.of_type("default::T")).page.query
 
 
 def test_label_property_prefers_a_name() -> None:

@@ -6,13 +6,13 @@ EdgeQL needs it. Filter values are parsed by the parameter parsers
 (``ecc.arguments.param_values``) and sent as named parameters ``$f0, $f1, ...``; the page's
 offset and limit are parameters too, so a page turn is the same text (one cached description).
 
-The page query (its shape: ``id``, every property, each link as ``count(.link)`` under the
-link's own name)::
+The page query (its shape: ``id``, every property, each link as ``count(.link)`` named
+``link_count``, or with more ``_`` when the type has a pointer of that name)::
 
     select default::Movie {
       id,
       title,
-      actors := count(.actors)
+      actors_count := count(.actors)
     }
     filter (.release_year >= <std::int64>$f0) and (.title ilike <std::str>$f1)
     order by .release_year desc empty last then .id
@@ -94,6 +94,9 @@ class Column:
     # parameter's (an enum read from str, a custom scalar from its base).
     filter_cast: str | None = None
     orderable: bool = False
+    # The field's name in the result: the property's own; for a link, the count's name
+    # (``actors_count``, made unique among the type's pointers).
+    result_name: str = ""
 
     @property
     def exists_filter_only(self) -> bool:
@@ -167,8 +170,15 @@ def columns_of(model: SchemaModel, type_name: str) -> tuple[Column, ...]:
             filter_type=typed[0] if typed else None,
             filter_cast=(p.target if typed and typed[1] is not None else None),
             orderable=not multi,
+            result_name=p.name,
         ))
-    out.extend(Column(p.name, True, p.target, p.cardinality == "multi") for p in links)
+    taken = {p.name for p in otype.pointers}
+    for p in links:
+        alias = f"{p.name}_count"
+        while alias in taken:
+            alias += "_"
+        taken.add(alias)
+        out.append(Column(p.name, True, p.target, p.cardinality == "multi", result_name=alias))
     return tuple(out)
 
 
@@ -267,8 +277,9 @@ def _shape(columns: tuple[Column, ...]) -> str:
     lines = []
     for c in columns:
         name = quote_name(c.name)
-        # A link's count under the link's own name: a computed shadows the pointer.
-        lines.append(f"  {name} := count(.{name})" if c.is_link else f"  {name}")
+        # A link's count under a name of its own: a computed never shadows a pointer.
+        lines.append(f"  {quote_name(c.result_name)} := count(.{name})" if c.is_link
+                     else f"  {name}")
     return "{\n" + ",\n".join(lines) + "\n}"
 
 

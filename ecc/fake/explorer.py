@@ -274,7 +274,7 @@ class Condition:
 class ParsedQuery:
     type_name: str  # the listed type
     source: tuple[str, uuid.UUID, str] | None  # (source type, id, link) of a followed link
-    fields: tuple[tuple[str, bool], ...]  # (name, is a link count)
+    fields: tuple[tuple[str, str | None], ...]  # (result name, the link it counts or None)
     conditions: tuple[Condition, ...]
     order: tuple[str, bool] | None  # (property, descending); None: by id
     id_descending: bool = False
@@ -332,9 +332,10 @@ def parse_explorer_query(dataset: ExplorerDataset, query: str, kwargs: dict[str,
         fields = []
         for line in page.group("shape").split(",\n"):
             m = _FIELD_RE.fullmatch(line)
-            if m is None or (m.group("count") and m.group("counted") != m.group("name")):
+            if m is None:
                 raise _syntax(f"fake explorer: cannot read the shape line {line!r}")
-            fields.append((_unquote(m.group("name")), bool(m.group("count"))))
+            counted = m.group("counted")
+            fields.append((_unquote(m.group("name")), _unquote(counted) if counted else None))
         order_m = _ORDER_RE.fullmatch(page.group("order"))
         if order_m is None:
             raise _syntax(f"fake explorer: cannot read the order {page.group('order')!r}")
@@ -479,7 +480,7 @@ def _ordered_indexes(dataset: ExplorerDataset, parsed: ParsedQuery) -> tuple[Laz
     return t, (i for i in walk if all(test(i) for test in tests))
 
 
-def _row_factory(fields: tuple[tuple[str, bool], ...]) -> Callable[..., Any]:
+def _row_factory(fields: tuple[tuple[str, str | None], ...]) -> Callable[..., Any]:
     return _factory_for(tuple(name for name, _ in fields))
 
 
@@ -497,14 +498,14 @@ def _factory_for(names: tuple[str, ...]) -> Callable[..., Any]:
     return factory
 
 
-def _row(t: LazyType, i: int, fields: tuple[tuple[str, bool], ...]) -> Any:
+def _row(t: LazyType, i: int, fields: tuple[tuple[str, str | None], ...]) -> Any:
     values: list[Any] = []
-    for name, is_count in fields:
-        if is_count:
-            link = t.links.get(name)
+    for name, counted in fields:
+        if counted is not None:
+            link = t.links.get(counted)
             if link is None:
                 raise gel.errors.InvalidReferenceError(
-                    f"object type '{t.name}' has no link or property '{name}'")
+                    f"object type '{t.name}' has no link or property '{counted}'")
             values.append(len(link.targets(i)))
         elif name == "id":
             values.append(t.id_of(i))
