@@ -28,7 +28,7 @@ from ecc.driver.execute import ExecutionPolicy, QueryRequest
 from ecc.explorer.paging import count_policy, read_page
 from ecc.explorer.query import build_queries
 from ecc.explorer.state import ExplorerState, OrderBy, PropertyFilter
-from ecc.fake.client import FakeClientFactory, schema_responder
+from ecc.fake.client import FakeClientFactory, demo_responder, schema_responder
 from ecc.fake.explorer import dataset_schema, explorer_responder, generated_dataset
 from ecc.running.runs import RunRecord
 from ecc.running.sessions import RuntimeLimits, SessionRuntime
@@ -54,7 +54,7 @@ class Explorer:
         self.dataset = generated_dataset(objects)
         self.model = dataset_schema(self.dataset)
         factory = FakeClientFactory(responder=schema_responder(
-            self.model, fallback=explorer_responder(self.dataset)))
+            self.model, fallback=explorer_responder(self.dataset, demo_responder)))
         self.runtime = SessionRuntime("bench-explorer", factory, RuntimeLimits())
         self.policy = ExecutionPolicy(read_only=True, timeout_s=60.0, implicit_limit=100_001,
                                       describe_cache=DescribeCache())

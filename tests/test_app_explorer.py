@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ecc.fake.client import FakeClientFactory, schema_responder
+from ecc.fake.client import FakeClientFactory, demo_responder, schema_responder
 from ecc.fake.explorer import dataset_schema, explorer_responder, generated_dataset
 from ecc.running.sessions import RuntimeLimits, SessionRuntime
 
@@ -33,7 +33,7 @@ def panel_script() -> None:
 @pytest.fixture()
 def factory() -> FakeClientFactory:
     return FakeClientFactory(responder=schema_responder(
-        MODEL, fallback=explorer_responder(DATASET)))
+        MODEL, fallback=explorer_responder(DATASET, demo_responder)))
 
 
 @pytest.fixture()

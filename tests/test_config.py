@@ -339,3 +339,13 @@ def test_identity_never_shows_a_secret() -> None:
     for secret in (PASSWORD, SECRET_KEY, DSN_PASSWORD):
         assert secret not in text
     assert "admin" in text and "db.example.com" in text  # who and where, in clear
+
+
+def test_explorer_settings_are_read_and_bounded() -> None:
+    settings = load_settings({"explorer_page_size": 25, "explorer_count_budget_s": 2}, {})
+    assert settings.explorer_page_size == 25
+    assert settings.explorer_count_budget_s == 2.0
+    with pytest.raises(SettingsError, match="explorer_page_size"):
+        load_settings({"explorer_page_size": 0}, {})
+    with pytest.raises(SettingsError, match=r"explorer_page_size .* max_kept_rows"):
+        load_settings({"explorer_page_size": 500, "max_kept_rows": 100}, {})

@@ -12,7 +12,7 @@ from ecc.driver.execute import ExecutionPolicy
 from ecc.explorer.paging import count_policy, read_page, total_view
 from ecc.explorer.query import build_queries
 from ecc.explorer.state import ExplorerState, PropertyFilter
-from ecc.fake.client import FakeClient, FakeClientFactory, schema_responder
+from ecc.fake.client import FakeClient, FakeClientFactory, demo_responder, schema_responder
 from ecc.fake.explorer import dataset_schema, explorer_responder, generated_dataset
 from ecc.running.runs import RunRecord
 from ecc.running.sessions import RuntimeLimits, SessionRuntime
@@ -27,7 +27,7 @@ POLICY = ExecutionPolicy(read_only=True, timeout_s=30.0, implicit_limit=1001)
 @pytest.fixture()
 def runtime() -> Iterator[SessionRuntime]:
     factory = FakeClientFactory(responder=schema_responder(
-        MODEL, fallback=explorer_responder(DATASET)))
+        MODEL, fallback=explorer_responder(DATASET, demo_responder)))
     rt = SessionRuntime("explorer-test-token", factory, RuntimeLimits(close_timeout_s=1.0))
     before = set(loop_threads())
     yield rt
@@ -113,7 +113,7 @@ def test_page_size_setting(runtime: SessionRuntime) -> None:
 
 def test_a_slow_count_is_stopped_by_its_budget() -> None:
     factory = FakeClientFactory(responder=schema_responder(
-        MODEL, fallback=explorer_responder(DATASET)), latency_s=0.3)
+        MODEL, fallback=explorer_responder(DATASET, demo_responder)), latency_s=0.3)
     rt = SessionRuntime("explorer-budget-token", factory, RuntimeLimits(close_timeout_s=1.0))
     try:
         queries = build_queries(MODEL, ExplorerState.of_type("default::Item", 10))
@@ -129,7 +129,7 @@ def test_a_slow_count_is_stopped_by_its_budget() -> None:
 
 
 def test_explorer_and_queries_share_max_running() -> None:
-    inner = schema_responder(MODEL, fallback=explorer_responder(DATASET))
+    inner = schema_responder(MODEL, fallback=explorer_responder(DATASET, demo_responder))
 
     def responder(query: str, args: tuple[object, ...], kwargs: dict[str, object]) -> object:
         if "sys::_sleep" in query:
@@ -160,7 +160,7 @@ def test_explorer_and_queries_share_max_running() -> None:
 
 def test_closing_the_session_ends_explorer_runs() -> None:
     factory = FakeClientFactory(responder=schema_responder(
-        MODEL, fallback=explorer_responder(DATASET)), latency_s=30)
+        MODEL, fallback=explorer_responder(DATASET, demo_responder)), latency_s=30)
     rt = SessionRuntime("explorer-close-token", factory, RuntimeLimits(close_timeout_s=1.0))
     queries = build_queries(MODEL, ExplorerState.of_type("default::Item", 10))
     (page_run,) = rt.explore([queries.page], POLICY).records

@@ -17,7 +17,7 @@ from ecc.driver.execute import ExecutionPolicy, execute
 from ecc.explorer.paging import read_page, total_view
 from ecc.explorer.query import build_queries
 from ecc.explorer.state import ExplorerState, OrderBy, PropertyFilter
-from ecc.fake.client import FakeClient, schema_responder
+from ecc.fake.client import FakeClient, demo_responder, schema_responder
 from ecc.fake.explorer import (
     ExplorerDataset,
     ParsedQuery,
@@ -140,7 +140,7 @@ def test_a_tampered_filter_is_a_syntax_error() -> None:
         (PropertyFilter("number", "=", "1"),)))
     tampered = queries.page.query.replace("(.number = <std::int64>$f0)",
                                           "(.number = 1 or true)")
-    respond = explorer_responder(DATASET)
+    respond = explorer_responder(DATASET, demo_responder)
     assert isinstance(respond(tampered, (), dict(queries.page.kwargs)),
                       gel.errors.EdgeQLSyntaxError)
 
@@ -149,7 +149,7 @@ def test_an_unknown_enum_label_is_the_servers_error() -> None:
     queries = build_queries(MODEL, ExplorerState.of_type("default::Item"))
     text = queries.page.query.replace(
         "order by", "filter (.kind = <default::Kind><std::str>$f0)\norder by")
-    respond = explorer_responder(DATASET)
+    respond = explorer_responder(DATASET, demo_responder)
     assert isinstance(respond(text, (), {**queries.page.kwargs, "f0": "Zeta"}),
                       gel.errors.InvalidValueError)
 
@@ -184,7 +184,7 @@ def run_all(client: FakeClient, requests: list[tuple[str, dict[str, Any]]]) -> l
 
 def dataset_client(dataset: ExplorerDataset) -> FakeClient:
     return FakeClient(schema_responder(dataset_schema(dataset),
-                                       fallback=explorer_responder(dataset)))
+                                       fallback=explorer_responder(dataset, demo_responder)))
 
 
 def test_the_fake_client_answers_through_the_read_only_guard() -> None:

@@ -543,10 +543,9 @@ def answer(dataset: ExplorerDataset, parsed: ParsedQuery) -> list[Any]:
     return [_row(t, i, parsed.fields) for i in indexes if i is not None]
 
 
-def explorer_responder(dataset: ExplorerDataset, fallback: Responder | None = None
-                       ) -> Responder:
+def explorer_responder(dataset: ExplorerDataset, fallback: Responder) -> Responder:
     """Answers the explorer's queries over ``dataset``; anything else goes to ``fallback``
-    (default: the demo responder)."""
+    (``ecc.fake.client.demo_responder``, say)."""
 
     def respond(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
@@ -554,9 +553,6 @@ def explorer_responder(dataset: ExplorerDataset, fallback: Responder | None = No
         except gel.errors.EdgeDBError as exc:
             return exc
         if parsed is None:
-            if fallback is None:
-                from ecc.fake.client import demo_responder
-                return demo_responder(query, args, kwargs)
             return fallback(query, args, kwargs)
         try:
             return answer(dataset, parsed)

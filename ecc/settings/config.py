@@ -259,6 +259,10 @@ class ConsoleSettings:
     max_queued: int = 40  # queries a session may have waiting for a free slot; more are refused
     max_query_chars: int = 100_000
     max_args_chars: int = 65_536
+    # The data explorer: objects per page (at most max_kept_rows), and how long its count may
+    # take on the server before the page says "not counted" (a 10M-object count is a scan).
+    explorer_page_size: int = 50
+    explorer_count_budget_s: float = 5.0
     read_only: bool = True
     fake_client: bool = False  # test-only: wire in ecc.fake.client.FakeClient
     allowed_emails: tuple[str, ...] = ()
@@ -294,6 +298,7 @@ _INT_SETTINGS = {
     "max_queued": (1, 10_000),
     "max_query_chars": (10, 10_000_000),
     "max_args_chars": (10, 10_000_000),
+    "explorer_page_size": (1, 1000),
 }
 _FLOAT_SETTINGS = {
     "connect_wait_s": (0.0, 300.0),
@@ -301,6 +306,7 @@ _FLOAT_SETTINGS = {
     "query_timeout_s": (0.1, 86_400.0),
     "idle_threshold_s": (1.0, 86_400.0),
     "stream_window_s": (0.0, 3600.0),
+    "explorer_count_budget_s": (0.1, 3600.0),
 }
 _BOOL_SETTINGS = ("read_only", "fake_client")
 _LIST_SETTINGS = ("allowed_emails", "allowed_domains")
@@ -356,6 +362,12 @@ def load_settings(
         console["max_queued"] = max(ConsoleSettings.max_queued,
                                     console.get("max_batch", ConsoleSettings.max_batch))
     settings = ConsoleSettings(connection=_connection(section, environ), **console)
+    if settings.explorer_page_size > settings.max_kept_rows:
+        raise SettingsError(
+            f"[connections.gel] explorer_page_size ({settings.explorer_page_size}) must be at "
+            f"most max_kept_rows ({settings.max_kept_rows}): a page is a result the session "
+            "keeps."
+        )
     if settings.max_queued < settings.max_batch:
         raise SettingsError(
             f"[connections.gel] max_queued ({settings.max_queued}) must be at least max_batch "
