@@ -219,8 +219,9 @@ def keep_result_caches(records: list[RunRecord]) -> None:
 
 def _per_run(name: str, record: RunRecord, build: Callable[[], T]) -> T:
     """``build()`` once per run and session: a rerun (every poll of the results) reuses it.
-    A finished run's result never changes; the submission time is in the key because run
-    ids start again at 1 when a session's runtime is rebuilt."""
+    A finished run's result never changes, and a run id names one run for the session's
+    life (its ``RunBook`` lives in session state and outlives any runtime); the submission
+    time in the key only guards against a book that starts again."""
     cache: dict[tuple[int, float], Any] = st.session_state.setdefault(f"ecc_{name}", {})
     key = (record.run_id, record.submitted_wall)
     if key not in cache:
