@@ -13,8 +13,9 @@ Streamlit has no public API for two things the page needs:
 ``TESTED_STREAMLIT`` is the range these were read on; ``requirements.txt`` pins the same
 bound and ``tests/test_streamlit_internals.py`` checks both, and that each internal still
 exists and its id format round-trips through Streamlit's own functions. Outside the range
-(or when an internal moved) every function gives the "cannot tell" answer: not connected
-known (None), no browser values ([]): the page then treats a moved page as newly opened.
+(or when an internal moved) the functions give the "cannot tell" answers, as the page did
+before it could tell: connected unknown (None: counts as connected), no browser values ([]:
+a page that moved is treated as newly opened). A warning in the log says so once.
 """
 
 from __future__ import annotations

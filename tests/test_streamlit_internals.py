@@ -99,3 +99,19 @@ def test_a_components_events_id_is_the_one_streamlit_makes() -> None:
     base = "$$ID-0123abcd-q_editor_0"
     assert events_element_id(base) == _make_trigger_id(base, "events"), \
         f"a component's events id changed (EVENT_DELIM/STREAMLIT_INTERNAL_KEY_PREFIX): {READ_AGAIN}"
+
+
+@pytest.mark.parametrize("tested", [True, False])
+def test_outside_the_tested_range_no_browser_values_are_read(
+        tested: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    import streamlit.runtime.scriptrunner
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    sent = [WidgetState(id="$$ID-0123abcd-tab_count", int_value=2)]
+    ctx = SimpleNamespace(session_state=SimpleNamespace(get_widget_states=lambda: sent))
+    monkeypatch.setattr(streamlit.runtime.scriptrunner, "get_script_run_ctx", lambda: ctx)
+    if not tested:
+        monkeypatch.setattr(streamlit_internals, "TESTED_STREAMLIT", ((0, 1), (0, 2)))
+    assert streamlit_internals.browser_widget_states() == (sent if tested else [])
