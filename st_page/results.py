@@ -30,7 +30,8 @@ from st_data_structures import UserPrefs
 # A run streams at most ``stream_window_s`` (a setting). What still runs after that is handed
 # to a fragment that polls every ``POLL_S`` (one whole-page rerun starts it, one ends it); with
 # ``stream_window_s = 0`` that fragment is used from the start (AppTest's ``at.run()`` returns
-# only when the script ends, so tests of the running list use it).
+# only when the script ends, so tests of the running list use it). Both draw through
+# ``_draw_live``: one drawing of the running list and the result slots.
 
 TICK_S = 0.25  # running elapsed times are redrawn this often while a run streams
 POLL_S = 0.5  # the fallback fragment's interval
