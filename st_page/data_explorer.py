@@ -17,7 +17,7 @@ callback refused with.
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,9 @@ from ecc.explorer.state import (
 from ecc.running.runs import RunRecord
 from ecc.running.sessions import SessionRuntime
 from ecc.schema.model import SchemaModel
+from ecc.settings.config import ConsoleSettings
+from st_data_structures import UserPrefs
+from st_utils import execution_policy
 
 STATE_KEY = "dx_state"
 PAGE_KEY = "dx_page"
@@ -55,6 +58,7 @@ COUNTS_KEY = "dx_counts"
 ERROR_KEY = "dx_error"
 MODEL_KEY = "dx_model"  # the schema model the callbacks check a new state against
 COUNT_WAIT_S = 0.3  # how long a page run waits for the total before showing "counting"
+COUNT_POLL_S = 1.0  # how often the caption asks again while counting
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,24 @@ def _final_count(record: RunRecord, budget_s: float) -> CountOutcome:
 
 # --- drawing ------------------------------------------------------------------------------
 
+def data_explorer_panel(runtime: SessionRuntime, settings: ConsoleSettings,
+                        prefs: UserPrefs) -> None:
+    """The *Data* toggle and, when on, the explorer over this branch's schema model (the
+    one the schema explorer and completions share). Drawn only when opened."""
+    from st_page.schema_explorer import ensure_schema_model
+
+    if not st.toggle("Data", key="show_data",
+                     help="Browse a type's objects: pages, order, filters, links."):
+        return
+    with st.container(border=True):
+        model = ensure_schema_model(runtime, settings)
+        if isinstance(model, ErrorView):
+            st_comps.render_error(model)
+            return
+        data_explorer(runtime, model, execution_policy(settings, prefs),
+                      settings.explorer_page_size, settings.explorer_count_budget_s)
+
+
 def data_explorer(runtime: SessionRuntime, model: SchemaModel | None, policy: ExecutionPolicy,
                   page_size: int, count_budget_s: float = DEFAULT_COUNT_BUDGET_S) -> None:
     """The panel. ``model``: the session's schema model (None until read)."""
@@ -280,7 +302,8 @@ def data_explorer(runtime: SessionRuntime, model: SchemaModel | None, policy: Ex
         st_comps.render_error(page)
         return
     count = count_outcome(runtime, queries, policy, count_budget_s)
-    _pager(state, page, count, queries)
+    _pager(state, page, count, queries, lambda: count_outcome(runtime, queries, policy,
+                                                               count_budget_s))
     rows = list(page.rows)
     if rows:
         shaped = shape_result(rows, QueryMethod.QUERY, len(rows))
@@ -339,14 +362,31 @@ def _order_and_filters(state: ExplorerState, queries: ExplorerQueries) -> None:
 
 
 def _pager(state: ExplorerState, page: ExplorerPage, count: CountOutcome,
-           queries: ExplorerQueries) -> None:
-    total = total_view(page, count.value, count.note)
+           queries: ExplorerQueries, recount: Callable[[], CountOutcome]) -> None:
     p1, p2, p3, p4 = st.columns([1, 1, 3, 1])
     p1.button("◀ Previous", key="dx_prev", disabled=not page.has_previous,
               on_click=_go_to_page, args=(state.current.page - 1,))
     p2.button("Next ▶", key="dx_next", disabled=not page.has_next,
               on_click=_go_to_page, args=(state.current.page + 1,))
-    p3.caption(escape_markdown(f"Page {state.current.page + 1:,} · {total.caption(page)}"))
+
+    def caption(outcome: CountOutcome) -> None:
+        total = total_view(page, outcome.value, outcome.note)
+        st.caption(escape_markdown(f"Page {state.current.page + 1:,} · {total.caption(page)}"))
+
+    with p3:
+        if count.run_id is None:
+            caption(count)
+        else:
+            # Still counting: this part alone polls until the total arrives, then the page
+            # runs once more (the Count button depends on how it ended).
+            @st.fragment(run_every=COUNT_POLL_S)
+            def counting() -> None:
+                now = recount()
+                caption(now)
+                if now.run_id is None:
+                    st.rerun()
+
+            counting()
     if count.value is None and count.run_id is None and count.note.startswith("not counted"):
         p4.button("Count", key="dx_recount", on_click=_recount, args=(queries.count,),
                   help="Count with the query timeout instead of the explorer's budget.")

@@ -134,3 +134,49 @@ def test_open_as_query_fills_the_first_tab(at: AppTest) -> None:
     assert text.startswith("select default::Item {")
     assert "(.number >= <std::int64>$f0)" in text and text.endswith("offset 0\nlimit 10")
     assert at.session_state["param_memory"]["f0"] == "40"
+
+
+# --- the whole page: the Data toggle, settings, "Open as query" into the form -------------
+
+def dataset_factory() -> FakeClientFactory:
+    from ecc.fake.client import dataset_responder
+
+    return FakeClientFactory(responder=dataset_responder(N, 20))
+
+
+def test_the_page_opens_the_explorer_with_the_page_size_setting() -> None:
+    from tests.apptest_support import console
+
+    with console(dataset_factory(), explorer_page_size=7) as page:
+        page.run()
+        assert not page.exception, page.exception
+        assert not [s for s in page.selectbox if s.key == "dx_type"]  # drawn only when on
+        page.toggle(key="show_data").set_value(True).run()
+        assert not page.exception, page.exception
+        table = next(d for d in page.dataframe if "number" in d.value.columns)
+        assert list(table.value["number"]) == list(range(7))
+        assert len(page.session_state["run_book"]) == 0  # paging is not in the history
+
+
+def test_open_as_query_then_run_it_from_the_form() -> None:
+    from tests.apptest_support import console
+
+    factory = dataset_factory()
+    with console(factory, explorer_page_size=10) as page:
+        page.run()
+        page.toggle(key="show_data").set_value(True).run()
+        page.selectbox(key="dx_filter_prop").set_value("kind").run()
+        page.selectbox(key="dx_filter_op").set_value("=").run()
+        page.text_input(key="dx_filter_value").input("Beta").run()
+        page.button(key="dx_filter_add").click().run()
+        page.button(key="dx_open").click().run()
+        assert not page.exception, page.exception
+        assert "(.kind = <default::Kind><std::str>$f0)" in page.session_state["q_text_0"]
+        # The typed input for $f0 holds the filter's value; Run sends the same query.
+        assert page.text_input(key="p_0_f0").value == "Beta"
+        page.button(key="run_queries").click().run()
+        assert not page.exception, page.exception
+        (record,) = page.session_state["run_book"].newest_first()
+        assert record.status == "done", record.error
+        rows = record.result.value
+        assert [r.number for r in rows] == [1, 6, 11, 16, 21, 26, 31, 36, 41, 46]

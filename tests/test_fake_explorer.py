@@ -198,3 +198,14 @@ def test_the_fake_client_answers_through_the_read_only_guard() -> None:
     assert client.stats.describes == 2 and client.stats.transactions == 2
     assert total_view(page, None).exact == N  # the last page gives the total without a count
     assert count == [N]
+
+
+def test_the_open_as_query_text_is_read_too() -> None:
+    state = ExplorerState.of_type("default::Item", 10).filtered(
+        (PropertyFilter("kind", "=", "Beta"),)).at_page(1)
+    queries = build_queries(MODEL, state)
+    args = {name: value for name, value in queries.editor_args}
+    p = parsed(queries.editor_text, args)
+    assert (p.offset, p.limit) == (10, 10)
+    assert as_dicts(answer(DATASET, p)) == as_dicts(answer(DATASET, parsed(
+        queries.page.query, dict(queries.page.kwargs))))[:10]

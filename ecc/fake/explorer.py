@@ -246,7 +246,9 @@ _SOURCE = (rf"(?:\(select (?P<src>{_QNAME}) filter \.id = <std::uuid>\$source\)\
 _PAGE_RE = re.compile(
     rf"select {_SOURCE} \{{\n(?P<shape>.*?)\n\}}\n(?:filter (?P<filter>[^\n]*)\n)?"
     rf"order by (?P<order>[^\n]*)\n"
-    r"offset <std::int64>\$page_offset\nlimit <std::int64>\$page_limit", re.S)
+    # Parameters as the explorer sends them; literals as "Open as query" writes them.
+    r"offset (?:<std::int64>\$page_offset|(?P<offset>\d+))"
+    r"\nlimit (?:<std::int64>\$page_limit|(?P<limit>\d+))", re.S)
 _COUNT_RE = re.compile(rf"select count\({_SOURCE}\)")
 _COUNT_FILTERED_RE = re.compile(
     rf"select count\(\(select {_SOURCE} filter (?P<filter>[^\n]*)\)\)")
@@ -341,7 +343,8 @@ def parse_explorer_query(dataset: ExplorerDataset, query: str, kwargs: dict[str,
             raise _syntax(f"fake explorer: cannot read the order {page.group('order')!r}")
         order = None if order_m.group("prop") is None else (
             _unquote(order_m.group("prop")), order_m.group("dir") == "desc")
-        offset, limit = kwargs.get("page_offset"), kwargs.get("page_limit")
+        offset = int(page.group("offset")) if page.group("offset") else kwargs.get("page_offset")
+        limit = int(page.group("limit")) if page.group("limit") else kwargs.get("page_limit")
         if not isinstance(offset, int) or not isinstance(limit, int):
             raise gel.errors.QueryArgumentError("missing named argument 'page_offset'")
         return ParsedQuery(type_name, source, tuple(fields),
