@@ -308,7 +308,9 @@ def data_explorer(runtime: SessionRuntime, model: SchemaModel | None, policy: Ex
     if rows:
         shaped = shape_result(rows, QueryMethod.QUERY, len(rows))
         table = table_data(shaped, len(rows))
-        st.dataframe(table.columns, hide_index=True, key="dx_table")
+        # One grid per breadcrumb level: a grid given other columns in place kept showing
+        # the old ones to assistive technology (its accessible table) until resized.
+        st.dataframe(table.columns, hide_index=True, key=f"dx_table_{len(state.views)}")
         _links(model, state, queries, rows)
     st.button("Open as query", key="dx_open", on_click=_open_as_query,
               args=(queries.editor_text, queries.editor_args),

@@ -155,6 +155,7 @@ def test_the_page_opens_the_explorer_with_the_page_size_setting() -> None:
         assert not page.exception, page.exception
         table = next(d for d in page.dataframe if "number" in d.value.columns)
         assert list(table.value["number"]) == list(range(7))
+        assert "id" in table.value.columns and "parts_count" in table.value.columns
         assert len(page.session_state["run_book"]) == 0  # paging is not in the history
 
 

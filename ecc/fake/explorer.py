@@ -493,9 +493,9 @@ _FACTORIES: dict[tuple[str, ...], Callable[..., Any]] = {}
 def _factory_for(names: tuple[str, ...]) -> Callable[..., Any]:
     factory = _FACTORIES.get(names)
     if factory is None:
+        # Every field is explicit: the explorer's shape names ``id`` (a server then does not
+        # mark it implicit, and the console's table shows it).
         spec: dict[str, Any] = {n: "property" for n in names}
-        if "id" in spec:
-            spec["id"] = {"property", "implicit"}
         factory = dt.create_object_factory(**spec)
         _FACTORIES[names] = factory
     return factory
