@@ -263,7 +263,7 @@ def data_explorer_panel(runtime: SessionRuntime, settings: ConsoleSettings,
             st_comps.render_error(model)
             return
         data_explorer(runtime, model, execution_policy(settings, prefs),
-                      settings.explorer_page_size, settings.explorer_count_budget_s)
+                      settings.explorer_rows_per_page, settings.explorer_count_budget_s)
 
 
 def data_explorer(runtime: SessionRuntime, model: SchemaModel | None, policy: ExecutionPolicy,

@@ -355,5 +355,6 @@ def test_explorer_settings_are_read_and_bounded() -> None:
     assert settings.explorer_count_budget_s == 2.0
     with pytest.raises(SettingsError, match="explorer_page_size"):
         load_settings({"explorer_page_size": 0}, {})
-    with pytest.raises(SettingsError, match=r"explorer_page_size .* max_kept_rows"):
-        load_settings({"explorer_page_size": 500, "max_kept_rows": 100}, {})
+    small = load_settings({"explorer_page_size": 500, "max_kept_rows": 100}, {})
+    assert small.explorer_rows_per_page == 100  # a page is a result the session keeps
+    assert settings.explorer_rows_per_page == 25

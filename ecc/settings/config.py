@@ -259,8 +259,9 @@ class ConsoleSettings:
     max_queued: int = 40  # queries a session may have waiting for a free slot; more are refused
     max_query_chars: int = 100_000
     max_args_chars: int = 65_536
-    # The data explorer: objects per page (at most max_kept_rows), and how long its count may
-    # take on the server before the page says "not counted" (a 10M-object count is a scan).
+    # The data explorer: objects per page (``explorer_rows_per_page`` bounds it by
+    # max_kept_rows), and how long its count may take on the server before the page says
+    # "not counted" (a 10M-object count is a scan).
     explorer_page_size: int = 50
     explorer_count_budget_s: float = 5.0
     read_only: bool = True
@@ -269,6 +270,11 @@ class ConsoleSettings:
     allowed_domains: tuple[str, ...] = ()
     # What the sidebar says about the server; None = by sign-in (see ``shown_connection``).
     show_connection: ShowConnection | None = None
+
+    @property
+    def explorer_rows_per_page(self) -> int:
+        """A page is a result the session keeps: never more rows than max_kept_rows."""
+        return min(self.explorer_page_size, self.max_kept_rows)
 
     @property
     def secret_values(self) -> tuple[str, ...]:
@@ -380,12 +386,6 @@ def load_settings(
         console["max_queued"] = max(ConsoleSettings.max_queued,
                                     console.get("max_batch", ConsoleSettings.max_batch))
     settings = ConsoleSettings(connection=_connection(section, environ), **console)
-    if settings.explorer_page_size > settings.max_kept_rows:
-        raise SettingsError(
-            f"[connections.gel] explorer_page_size ({settings.explorer_page_size}) must be at "
-            f"most max_kept_rows ({settings.max_kept_rows}): a page is a result the session "
-            "keeps."
-        )
     if settings.max_queued < settings.max_batch:
         raise SettingsError(
             f"[connections.gel] max_queued ({settings.max_queued}) must be at least max_batch "
