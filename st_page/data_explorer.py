@@ -25,7 +25,7 @@ import streamlit as st
 
 import st_comps
 from ecc.display.results import shape_result, table_data
-from ecc.display.safe_text import escape_markdown
+from ecc.display.safe_text import escape_markdown, label_markdown
 from ecc.driver.client import QueryMethod
 from ecc.driver.errors import ConsoleInputError, ErrorView
 from ecc.driver.execute import ExecutionPolicy, QueryRequest
@@ -330,7 +330,8 @@ def _breadcrumb(state: ExplorerState) -> None:
         else:
             text = f"{view.via.label or view.via.source_id} · {view.via.link}"
         last = depth == len(state.views) - 1
-        columns[depth].button(text, key=f"dx_crumb_{depth}", disabled=last,
+        # A label is Markdown; the source object's name is the server's data.
+        columns[depth].button(label_markdown(text), key=f"dx_crumb_{depth}", disabled=last,
                               on_click=_back_to, args=(depth,))
 
 
@@ -413,6 +414,6 @@ def _links(model: SchemaModel, state: ExplorerState, queries: ExplorerQueries,
     columns = st.columns(len(links))
     for column, link in zip(columns, links, strict=True):
         n = getattr(row, link.result_name, 0)
-        column.button(f"{link.name} ({n}) →", key=f"dx_link_{link.name}",
+        column.button(label_markdown(f"{link.name} ({n}) →"), key=f"dx_link_{link.name}",
                       disabled=not n, on_click=_follow,
                       args=(link.name, link.target, rows, label_prop))

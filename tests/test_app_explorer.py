@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from ecc.fake.client import FakeClientFactory, demo_responder, schema_responder
 from ecc.fake.explorer import dataset_schema, explorer_responder, generated_dataset
 from ecc.running.sessions import RuntimeLimits, SessionRuntime
+from tests.apptest_support import shown
 
 N = 95
 DATASET = generated_dataset(N, 20)
@@ -119,7 +120,7 @@ def test_following_a_link_and_coming_back(at: AppTest) -> None:
     at.selectbox(key="dx_object").set_value(3).run()  # item 3 has 3 parts
     at.button(key="dx_link_parts").click().run()
     assert sorted(column(at, "number")) == [9, 10, 11]
-    assert at.button(key="dx_crumb_0").label == "default::Item"
+    assert shown(at.button(key="dx_crumb_0").label) == "default::Item"  # escaped Markdown
     at.button(key="dx_crumb_0").click().run()
     assert column(at, "number") == list(range(10))
 
@@ -181,3 +182,26 @@ def test_open_as_query_then_run_it_from_the_form() -> None:
         assert record.status == "done", record.error
         rows = record.result.value
         assert [r.number for r in rows] == [1, 6, 11, 16, 21, 26, 31, 36, 41, 46]
+
+
+def test_a_hostile_object_name_in_the_breadcrumb_is_plain_text(
+        factory: FakeClientFactory) -> None:
+    from ecc.explorer.state import ExplorerState
+    from st_page.data_explorer import STATE_KEY
+
+    hostile = "[click](https://evil.example) **bold** <img src=x>"
+    item = DATASET.types["default::Item"]
+    runtime = SessionRuntime("app-explorer-hostile", factory, RuntimeLimits(close_timeout_s=1.0))
+    app = AppTest.from_function(panel_script, default_timeout=30)
+    app.session_state["test_runtime"] = runtime
+    app.session_state["test_model"] = MODEL
+    app.session_state[STATE_KEY] = ExplorerState.of_type("default::Item", 10).follow(
+        "default::Item", item.id_of(3), "parts", "default::Part", hostile)
+    try:
+        app.run()
+        assert not app.exception, app.exception
+        label = app.button(key="dx_crumb_1").label
+        assert shown(label) == f"{hostile} · parts"
+        assert "\\[click\\]" in label and "\\*\\*bold" in label and "\\<img" in label
+    finally:
+        runtime.close()
