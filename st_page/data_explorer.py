@@ -164,6 +164,12 @@ def _open_as_query(text: str, args: tuple[tuple[str, str], ...]) -> None:
     state["dx_opened"] = True
 
 
+def _forget_answers() -> None:
+    """The next run asks the server again (Reload, or a new schema model)."""
+    st.session_state.pop(PAGE_KEY, None)
+    st.session_state.pop(COUNTS_KEY, None)
+
+
 def _recount(request: QueryRequest) -> None:
     counts = st.session_state.setdefault(COUNTS_KEY, {})
     counts.pop(request_key(request), None)
@@ -276,6 +282,10 @@ def data_explorer(runtime: SessionRuntime, model: SchemaModel | None, policy: Ex
     if not types:
         st.caption("The schema has no object types in user modules.")
         return
+    kept: object = st.session_state.get(MODEL_KEY)
+    if kept is not model:
+        # Another branch, or the schema read again: nothing kept belongs to this model.
+        _forget_answers()
     st.session_state[MODEL_KEY] = model
     state = _state()
     if state is None or state.views[0].type_name not in types:
@@ -312,7 +322,10 @@ def data_explorer(runtime: SessionRuntime, model: SchemaModel | None, policy: Ex
         # the old ones to assistive technology (its accessible table) until resized.
         st.dataframe(table.columns, hide_index=True, key=f"dx_table_{len(state.views)}")
         _links(model, state, queries, rows)
-    st.button("Open as query", key="dx_open", on_click=_open_as_query,
+    b1, b2, _ = st.columns([1, 1, 3])
+    b1.button("Reload", key="dx_reload", on_click=_forget_answers, icon="🔄",
+              help="Ask the server again for this page and its total.")
+    b2.button("Open as query", key="dx_open", on_click=_open_as_query,
               args=(queries.editor_text, queries.editor_args),
               help="Put this page's EdgeQL into the first query tab, filter values as "
                    "parameters.")

@@ -205,3 +205,14 @@ def test_a_hostile_object_name_in_the_breadcrumb_is_plain_text(
         assert "\\[click\\]" in label and "\\*\\*bold" in label and "\\<img" in label
     finally:
         runtime.close()
+
+
+def test_reload_and_a_new_schema_model_ask_the_server_again(
+        at: AppTest, factory: FakeClientFactory) -> None:
+    sent = page_calls(factory)
+    at.button(key="dx_reload").click().run()
+    assert page_calls(factory) == sent + 1
+    at.session_state["test_model"] = dataset_schema(DATASET)  # another model: a branch switch
+    at.run()
+    assert page_calls(factory) == sent + 2
+    assert column(at, "number") == list(range(10))
