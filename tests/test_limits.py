@@ -1,8 +1,7 @@
 """Limits that hold on every path (issue 17), at the engine.
 
-- One argument-size rule (``ecc.arguments.drafts.argument_size_error``) for typed inputs, the
-argument
-  language, shared links and "Run again"; links are written and read with one measure.
+- One argument-size rule (``ecc.arguments.limits.argument_size_error``) for typed inputs, the
+  argument language, shared links and "Run again"; links are written and read with one measure.
 - A result over ``max_kept_bytes`` keeps its metadata and says why; its size is estimated
   cheaply and the estimate stops once past the budget.
 """

@@ -1,10 +1,15 @@
-"""From what the user typed to ``QueryRequest``s, checking everything before anything is sent.
+"""One path for a query's text: what the form holds -> checked ``QueryRequest``s, or why not.
 
-A ``QueryDraft`` is one query of the form as text; ``build_request`` parses its arguments with
-the safe argument language (``ecc.arguments.arglang``; never eval) and refuses, with an
-``ErrorView``
-naming the query and the problem: empty text, text over the size limit, arguments over the
-size limit or unparsable, and positional and named arguments given together.
+A ``QueryDraft`` is one query as the form holds it, nothing parsed yet: the text, the driver
+method, the arguments as given (the typed inputs' raw values, or the argument-language text)
+and the server's description of the text when the page has one. ``build_requests`` is the one
+entry point from the form to the runner: it reads each draft once (the text for its
+parameters, the typed values through ``ecc.arguments.param_values``, the argument text with the
+safe argument language ``ecc.arguments.arglang``; never eval) and checks every limit in one
+place (``DraftLimits``): empty text, text over ``max_query_chars``, NUL, arguments over
+``max_args_chars`` (before anything is parsed: the parser's work is bounded too), unreadable
+or missing values, positional and named arguments together, and at most ``max_batch`` queries.
+Every refusal is an ``ErrorView`` naming the query (and the parameter) and the fix.
 
 Argument size has one rule however the arguments arrive (``argument_size_error``): at most
 ``max_args_chars`` characters in all, counted as the user gave them: each argument-language
@@ -18,118 +23,178 @@ the console writes opens.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from ecc.arguments.arglang import ArgParseError, parse_named, parse_positional
+from ecc.arguments.arglang import (
+    ArgParseError,
+    parse_named,
+    parse_positional,
+    render_named,
+    render_positional,
+)
+from ecc.arguments.limits import (
+    DraftLimits,
+    argument_size_error,
+    link_value,
+    request_argument_sizes,
+    typed_argument_sizes,
+)
+from ecc.arguments.param_values import RawValue
+from ecc.arguments.typed_inputs import argument_values, input_default, typed_inputs_from
+from ecc.display.plans import analyze_text
 from ecc.driver.client import Cardinality, QueryMethod
+from ecc.driver.describe_cache import Description
 from ecc.driver.errors import ConsoleInputError, ErrorView, input_error
 from ecc.driver.execute import QueryRequest
+
+log = logging.getLogger(__name__)
+
+# Re-exported: the size rule and the limits are used with the drafts (Run again, links).
+__all__ = [
+    "MAX_LINK_BYTES", "DraftLimits", "Drafted", "QueryDraft", "argument_size_error",
+    "build_request", "build_requests", "is_link_param_name", "link_bytes", "link_params",
+    "link_problem", "link_value", "request_argument_sizes", "typed_argument_sizes",
+]
 
 
 @dataclass(frozen=True)
 class QueryDraft:
-    name: str
+    """One query as the form holds it; nothing here has been parsed or checked."""
+
+    name: str  # "Query 2": every refusal names it
     text: str
-    args_text: str = ""
+    args_text: str = ""  # the argument language (``typed`` False)
     kwargs_text: str = ""
-    cardinality: Cardinality = Cardinality.MANY
+    method: QueryMethod = QueryMethod.QUERY
+    # Typed inputs: ``raw_params`` (the inputs' values by parameter name, as the widgets hold
+    # them) are the arguments and the two text fields are ignored. An input the form holds no
+    # value for takes ``remembered``'s value for its name, as the input would show it.
+    typed: bool = False
+    raw_params: Mapping[str, RawValue] = field(default_factory=dict)
+    remembered: Mapping[str, RawValue] = field(default_factory=dict)
+    # The server's description of ``text`` when the page has one (its parameter types win
+    # over the text's casts); None: the text's own reading.
+    description: Description | None = field(default=None, compare=False, repr=False)
+    # An extra tab of the form: left out, not refused, when its text is empty.
+    optional: bool = False
+    # TRANSITIONAL (issue 20: until the page glue is rewired to ``method`` and ``typed``):
+    # the form's cardinality and JSON switch, and typed values the glue converted itself
+    # (``argument_values``, which applied the size rule); removed with that rewiring.
+    cardinality: Cardinality | None = None
     as_json: bool = False
-    # Typed-parameter values already converted by ``ecc.arguments.param_values`` (issue: typed
-    # inputs).
-    # When set, they are the arguments and the free-text fields are ignored.
     typed_args: tuple[Any, ...] | None = None
-    typed_kwargs: Mapping[str, Any] | None = field(default=None)
-
-    @property
-    def method(self) -> QueryMethod:
-        return QueryMethod.pick(self.cardinality, self.as_json)
+    typed_kwargs: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class DraftLimits:
-    max_query_chars: int = 100_000
-    max_args_chars: int = 65_536
+class Drafted(NamedTuple):
+    """A submission read: the requests to run, or (nothing runs) one view per problem."""
+
+    requests: list[QueryRequest]
+    errors: list[ErrorView]
 
 
-def build_request(draft: QueryDraft, limits: DraftLimits) -> QueryRequest:
-    """Validate one draft; raises ``ConsoleInputError`` (with its view) when it can't run."""
+def build_requests(drafts: Sequence[QueryDraft], limits: DraftLimits, *,
+                   analyze: bool = False) -> Drafted:
+    """Every draft read and checked once. Callers run nothing when ``errors`` is not empty
+    (a batch is all or nothing). ``analyze``: each query is sent as ``analyze <query>``
+    (its parameters and arguments are the query's own)."""
+    used = [d for d in drafts if not (d.optional and not d.text.strip())][: limits.max_batch]
+    requests: list[QueryRequest] = []
+    errors: list[ErrorView] = []
+    for draft in used:
+        checked = _checked(draft, limits, analyze)
+        if isinstance(checked, QueryRequest):
+            requests.append(checked)
+        else:
+            errors.extend(checked)
+    return Drafted(requests, errors)
+
+
+def build_request(draft: QueryDraft, limits: DraftLimits, *,
+                  analyze: bool = False) -> QueryRequest:
+    """One draft through ``build_requests``' checks; raises ``ConsoleInputError`` with the
+    first problem's view when it cannot run."""
+    checked = _checked(draft, limits, analyze)
+    if isinstance(checked, QueryRequest):
+        return checked
+    raise ConsoleInputError(checked[0])
+
+
+def _checked(draft: QueryDraft, limits: DraftLimits, analyze: bool
+             ) -> QueryRequest | list[ErrorView]:
     name = draft.name
     if not draft.text.strip():
-        raise input_error(f"{name} is empty: type an EdgeQL query.", subject=name)
-    if len(draft.text) > limits.max_query_chars:
-        raise input_error(
-            f"{name} is {len(draft.text):,} characters; the limit is "
+        return [_view(f"{name} is empty: type an EdgeQL query.", subject=name)]
+    query = analyze_text(draft.text) if analyze else draft.text
+    if len(query) > limits.max_query_chars:
+        return [_view(
+            f"{name} is {len(query):,} characters; the limit is "
             f"{limits.max_query_chars:,}.",
             subject=name,
             hint="Shorten the query, or raise max_query_chars in [connections.gel].",
-        )
-    if "\x00" in draft.text:
-        raise input_error(f"{name} contains a NUL character: remove it.", subject=name)
-    if draft.typed_args is not None or draft.typed_kwargs is not None:
+        )]
+    if "\x00" in query:
+        return [_view(f"{name} contains a NUL character: remove it.", subject=name)]
+    args: tuple[Any, ...] | None
+    kwargs: Mapping[str, Any] | None
+    if draft.typed_args is not None or draft.typed_kwargs is not None:  # TRANSITIONAL
         args, kwargs = tuple(draft.typed_args or ()), dict(draft.typed_kwargs or {})
+        args_text, kwargs_text = draft.args_text, draft.kwargs_text
+    elif draft.typed:
+        inputs = typed_inputs_from(draft.text, draft.description)
+        raw = {p.name: draft.raw_params[p.name] if p.name in draft.raw_params
+               else input_default(p, draft.remembered.get(p.name)) for p in inputs.parameters}
+        args, kwargs, problems = argument_values(name, inputs, raw, limits.max_args_chars)
+        if problems:
+            return problems
+        args_text = _arguments_text(args, render_positional)
+        kwargs_text = _arguments_text(kwargs, render_named)
     else:
         too_large = argument_size_error(
             name, {"the positional arguments": len(draft.args_text),
                    "the named arguments": len(draft.kwargs_text)}, limits.max_args_chars)
         if too_large is not None:  # before parsing: the parser's work is bounded too
-            raise ConsoleInputError(too_large)
-        args = _parse(name, "positional arguments", draft.args_text, parse_positional)
-        kwargs = _parse(name, "named arguments", draft.kwargs_text, parse_named)
+            return [too_large]
+        try:
+            args = _parse(name, "positional arguments", draft.args_text, parse_positional)
+            kwargs = _parse(name, "named arguments", draft.kwargs_text, parse_named)
+        except ConsoleInputError as unreadable:
+            return [unreadable.view]
+        args_text, kwargs_text = draft.args_text, draft.kwargs_text
     if args and kwargs:
-        raise input_error(
+        return [_view(
             f"{name} has both positional ($0, $1 …) and named ($name) arguments; a query "
             "takes one style or the other.",
             title="Mixed arguments",
             subject=name,
             hint="Clear one of the two argument fields.",
-        )
-    return QueryRequest(
-        name=name,
-        query=draft.text,
-        method=draft.method,
-        args=args,
-        kwargs=kwargs,
-        args_text=draft.args_text,
-        kwargs_text=draft.kwargs_text,
-    )
+        )]
+    method = draft.method if draft.cardinality is None else \
+        QueryMethod.pick(draft.cardinality, draft.as_json)  # TRANSITIONAL
+    return QueryRequest(name=name, query=query, method=method, args=tuple(args or ()),
+                        kwargs=dict(kwargs or {}), args_text=args_text,
+                        kwargs_text=kwargs_text)
 
 
-def argument_size_error(subject: str, sizes: Mapping[str, int], max_args_chars: int
-                        ) -> ErrorView | None:
-    """The one size rule for a query's arguments: None when ``sizes`` (characters per part:
-    ``"$title"``, ``"positional arguments"`` ...) sum to at most ``max_args_chars``; else the
-    view, naming the largest part and the limit."""
-    total = sum(sizes.values())
-    if total <= max_args_chars:
-        return None
-    part, chars = max(sizes.items(), key=lambda item: item[1])
-    in_all = f" (the arguments {total:,} in all)" if total != chars else ""
-    verb = "is" if part.startswith("$") else "are"  # "$title is", "the named arguments are"
-    return ErrorView(
-        kind="input",
-        title="Arguments too large",
-        message=f"{subject}: {part} {verb} {chars:,} characters{in_all}; the limit is "
-        f"{max_args_chars:,} characters of arguments per query (max_args_chars). Nothing was "
-        "run.",
-        subject=subject,
-        hint="Pass large data through the database instead of arguments, or raise "
-        "max_args_chars in [connections.gel].",
-    )
+def _view(message: str, **fields: Any) -> ErrorView:
+    return input_error(message, **fields).view
 
 
-def typed_argument_sizes(raw_params: Mapping[str, object]) -> dict[str, int]:
-    """Characters per typed input, as a shared link writes them (``link_value``)."""
-    return {f"${name}": len(link_value(raw)) for name, raw in raw_params.items()}
-
-
-def request_argument_sizes(request: QueryRequest) -> dict[str, int]:
-    """Characters of a kept request's arguments (for "Run again"): the argument-language text
-    the history keeps and puts back into the form."""
-    return {"the positional arguments": len(request.args_text),
-            "the named arguments": len(request.kwargs_text)}
+def _arguments_text(values: Any, render: Callable[[Any], str]) -> str:
+    """Typed values written in the argument language, for the history and "Load into form".
+    Some values have no text there (ranges other than [lower, upper), empty ranges, names
+    with a backquote): the run is kept without argument text rather than refused."""
+    if not values:
+        return ""
+    try:
+        return str(render(values))
+    except (TypeError, ValueError) as exc:
+        log.info("typed arguments kept without text: %s", type(exc).__name__)
+        return ""
 
 
 def _parse(name: str, what: str, text: str, parser: Any) -> Any:
@@ -147,32 +212,9 @@ def _parse(name: str, what: str, text: str, parser: Any) -> Any:
         ) from None
 
 
-def build_requests(
-    drafts: list[QueryDraft], limits: DraftLimits
-) -> tuple[list[QueryRequest], list[ErrorView]]:
-    """All drafts checked; returns the runnable requests and one view per refused draft.
-    Callers run nothing when the error list is not empty (a batch is all or nothing)."""
-    requests: list[QueryRequest] = []
-    errors: list[ErrorView] = []
-    for draft in drafts:
-        try:
-            requests.append(build_request(draft, limits))
-        except ConsoleInputError as exc:
-            errors.append(exc.view)
-    return requests, errors
-
-
 # --- shared links -----------------------------------------------------------------------------
 # A link is the page address's query parameters: ``q`` (the first tab's text), ``mode``, and
 # either ``args``/``kwargs`` (argument language) or ``p.<name>`` per typed input.
-
-
-def link_value(raw: object) -> str:
-    """A typed input's value as a link writes it: a ticked checkbox is ``true``; unticked,
-    empty or unset write nothing."""
-    if raw is True:
-        return "true"
-    return "" if raw in (None, False) else str(raw)
 
 
 def link_params(text: str, mode: str, args_text: str, kwargs_text: str,
