@@ -133,7 +133,8 @@ def _checked(draft: QueryDraft, limits: DraftLimits, analyze: bool
     if len(query) > limits.max_query_chars:
         return [_view(
             f"{name} is {len(query):,} characters; the limit is "
-            f"{limits.max_query_chars:,}.",
+            f"{limits.max_query_chars:,} (max_query_chars). Nothing was run.",
+            title="Query too long",
             subject=name,
             hint="Shorten the query, or raise max_query_chars in [connections.gel].",
         )]
