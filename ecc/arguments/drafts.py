@@ -36,29 +36,15 @@ from ecc.arguments.arglang import (
     render_named,
     render_positional,
 )
-from ecc.arguments.limits import (
-    DraftLimits,
-    argument_size_error,
-    link_value,
-    request_argument_sizes,
-    typed_argument_sizes,
-)
-from ecc.arguments.param_values import RawValue
-from ecc.arguments.typed_inputs import argument_values, input_default, typed_inputs_from
+from ecc.arguments.param_values import ParamValueError, RawValue, is_blank, parse_param_value
+from ecc.arguments.typed_inputs import TypedInputs, input_default, typed_inputs_from
 from ecc.display.plans import analyze_text
-from ecc.driver.client import Cardinality, QueryMethod
+from ecc.driver.client import QueryMethod
 from ecc.driver.describe_cache import Description
 from ecc.driver.errors import ConsoleInputError, ErrorView, input_error
 from ecc.driver.execute import QueryRequest
 
 log = logging.getLogger(__name__)
-
-# Re-exported: the size rule and the limits are used with the drafts (Run again, links).
-__all__ = [
-    "MAX_LINK_BYTES", "DraftLimits", "Drafted", "QueryDraft", "argument_size_error",
-    "build_request", "build_requests", "is_link_param_name", "link_bytes", "link_params",
-    "link_problem", "link_value", "request_argument_sizes", "typed_argument_sizes",
-]
 
 
 @dataclass(frozen=True)
@@ -81,13 +67,48 @@ class QueryDraft:
     description: Description | None = field(default=None, compare=False, repr=False)
     # An extra tab of the form: left out, not refused, when its text is empty.
     optional: bool = False
-    # TRANSITIONAL (issue 20: until the page glue is rewired to ``method`` and ``typed``):
-    # the form's cardinality and JSON switch, and typed values the glue converted itself
-    # (``argument_values``, which applied the size rule); removed with that rewiring.
-    cardinality: Cardinality | None = None
-    as_json: bool = False
-    typed_args: tuple[Any, ...] | None = None
-    typed_kwargs: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class DraftLimits:
+    max_query_chars: int = 100_000
+    max_args_chars: int = 65_536
+    max_batch: int = 20  # queries per submission; later drafts are left out
+
+
+def argument_size_error(subject: str, sizes: Mapping[str, int], max_args_chars: int
+                        ) -> ErrorView | None:
+    """The one size rule for a query's arguments: None when ``sizes`` (characters per part:
+    ``"$title"``, ``"positional arguments"`` ...) sum to at most ``max_args_chars``; else the
+    view, naming the largest part and the limit."""
+    total = sum(sizes.values())
+    if total <= max_args_chars:
+        return None
+    part, chars = max(sizes.items(), key=lambda item: item[1])
+    in_all = f" (the arguments {total:,} in all)" if total != chars else ""
+    verb = "is" if part.startswith("$") else "are"  # "$title is", "the named arguments are"
+    return ErrorView(
+        kind="input",
+        title="Arguments too large",
+        message=f"{subject}: {part} {verb} {chars:,} characters{in_all}; the limit is "
+        f"{max_args_chars:,} characters of arguments per query (max_args_chars). Nothing was "
+        "run.",
+        subject=subject,
+        hint="Pass large data through the database instead of arguments, or raise "
+        "max_args_chars in [connections.gel].",
+    )
+
+
+def typed_argument_sizes(raw_params: Mapping[str, object]) -> dict[str, int]:
+    """Characters per typed input, as a shared link writes them (``link_value``)."""
+    return {f"${name}": len(link_value(raw)) for name, raw in raw_params.items()}
+
+
+def request_argument_sizes(request: QueryRequest) -> dict[str, int]:
+    """Characters of a kept request's arguments (for "Run again"): the argument-language text
+    the history keeps and puts back into the form."""
+    return {"the positional arguments": len(request.args_text),
+            "the named arguments": len(request.kwargs_text)}
 
 
 class Drafted(NamedTuple):
@@ -142,10 +163,7 @@ def _checked(draft: QueryDraft, limits: DraftLimits, analyze: bool
         return [_view(f"{name} contains a NUL character: remove it.", subject=name)]
     args: tuple[Any, ...] | None
     kwargs: Mapping[str, Any] | None
-    if draft.typed_args is not None or draft.typed_kwargs is not None:  # TRANSITIONAL
-        args, kwargs = tuple(draft.typed_args or ()), dict(draft.typed_kwargs or {})
-        args_text, kwargs_text = draft.args_text, draft.kwargs_text
-    elif draft.typed:
+    if draft.typed:
         inputs = typed_inputs_from(draft.text, draft.description)
         raw = {p.name: draft.raw_params[p.name] if p.name in draft.raw_params
                else input_default(p, draft.remembered.get(p.name)) for p in inputs.parameters}
@@ -174,15 +192,68 @@ def _checked(draft: QueryDraft, limits: DraftLimits, analyze: bool
             subject=name,
             hint="Clear one of the two argument fields.",
         )]
-    method = draft.method if draft.cardinality is None else \
-        QueryMethod.pick(draft.cardinality, draft.as_json)  # TRANSITIONAL
-    return QueryRequest(name=name, query=query, method=method, args=tuple(args or ()),
+    return QueryRequest(name=name, query=query, method=draft.method, args=tuple(args or ()),
                         kwargs=dict(kwargs or {}), args_text=args_text,
                         kwargs_text=kwargs_text)
 
 
 def _view(message: str, **fields: Any) -> ErrorView:
     return input_error(message, **fields).view
+
+
+def argument_values(
+    subject: str, inputs: TypedInputs, raw: Mapping[str, RawValue],
+    max_args_chars: int | None = None,
+) -> tuple[tuple[object, ...] | None, dict[str, object] | None, list[ErrorView]]:
+    """Positional args or named kwargs for the driver from typed inputs' raw values, or the
+    errors (one per parameter). Inputs over ``max_args_chars`` in all are refused before any
+    is converted."""
+    if max_args_chars is not None:
+        shown = {p.name: raw.get(p.name) for p in inputs.parameters}
+        too_large = argument_size_error(subject, typed_argument_sizes(shown), max_args_chars)
+        if too_large is not None:
+            return None, None, [too_large]
+    errors = [
+        ErrorView(kind="input", title="Parameter problem", message=m, subject=subject)
+        for m in inputs.problems
+    ]
+    values: dict[str, object] = {}
+    blank = [p for p in inputs.parameters
+             if not p.optional and is_blank(p.type, raw.get(p.name))]
+    if blank:
+        names = ", ".join(f"${p.name} ({p.type.label()})" for p in blank)
+        errors.append(
+            ErrorView(
+                kind="input",
+                title="Parameters needed",
+                message=f"{subject} needs a value for {names}: fill in the inputs under the "
+                "query, then press Run again.",
+                subject=subject,
+                hint="Only <optional> parameters may be left empty (they send the empty set).",
+            )
+        )
+    for param in inputs.parameters:
+        if param in blank:
+            continue
+        try:
+            values[param.name] = parse_param_value(param, raw.get(param.name))
+        except ParamValueError as exc:
+            errors.append(
+                ErrorView(
+                    kind="input",
+                    title="Invalid parameter value",
+                    message=str(exc),
+                    subject=f"{subject} ${param.name}",
+                    hint=f"Enter a {param.type.label()} value"
+                    + (" or leave it empty to send the empty set." if param.optional else "."),
+                )
+            )
+    if errors:
+        return None, None, errors
+    if values and all(p.is_positional for p in inputs.parameters):
+        ordered = sorted(inputs.parameters, key=lambda p: int(p.name))
+        return tuple(values[p.name] for p in ordered), None, []
+    return None, values, []
 
 
 def _arguments_text(values: Any, render: Callable[[Any], str]) -> str:
@@ -216,6 +287,14 @@ def _parse(name: str, what: str, text: str, parser: Any) -> Any:
 # --- shared links -----------------------------------------------------------------------------
 # A link is the page address's query parameters: ``q`` (the first tab's text), ``mode``, and
 # either ``args``/``kwargs`` (argument language) or ``p.<name>`` per typed input.
+
+
+def link_value(raw: object) -> str:
+    """A typed input's value as a link writes it: a ticked checkbox is ``true``; unticked,
+    empty or unset write nothing."""
+    if raw is True:
+        return "true"
+    return "" if raw in (None, False) else str(raw)
 
 
 def link_params(text: str, mode: str, args_text: str, kwargs_text: str,

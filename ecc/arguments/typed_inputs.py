@@ -3,10 +3,8 @@
 The page shows one input per parameter found in the query text (``ecc.arguments.params``), confirmed
 by the server's description when connected (the server wins; disagreements are shown).
 ``SessionDescriptions`` asks the server off the page run: typing never waits for it.
-Raw widget values (text, or a bool for checkboxes) become driver values through
-``ecc.arguments.param_values`` (``argument_values``, called by ``ecc.arguments.drafts``, the one
-path from the form to the runner); every failure becomes an ``ErrorView`` naming the
-parameter. ``input_default`` is what an input holds before it is touched.
+What the inputs' values become is ``ecc.arguments.drafts``' business (the one path from the
+form to the runner); ``input_default`` is what an input holds before it is touched.
 """
 
 from __future__ import annotations
@@ -14,12 +12,11 @@ from __future__ import annotations
 import concurrent.futures
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ecc.arguments.limits import argument_size_error, typed_argument_sizes
-from ecc.arguments.param_values import ParamValueError, RawValue, is_blank, parse_param_value
+from ecc.arguments.param_values import RawValue
 from ecc.arguments.params import (
     QueryParameter,
     merge_with_server,
@@ -27,7 +24,7 @@ from ecc.arguments.params import (
     scan_parameters,
 )
 from ecc.driver.describe_cache import DescribeCache, Description
-from ecc.driver.errors import ErrorView, error_view
+from ecc.driver.errors import error_view
 
 
 @dataclass(frozen=True)
@@ -253,58 +250,3 @@ class SessionDescriptions:
             self._offers.popitem(last=False)
         self._offers[text] = offer
         return offer
-
-
-def argument_values(
-    subject: str, inputs: TypedInputs, raw: Mapping[str, RawValue],
-    max_args_chars: int | None = None,
-) -> tuple[tuple[object, ...] | None, dict[str, object] | None, list[ErrorView]]:
-    """Positional args or named kwargs for the driver from typed inputs' raw values, or the
-    errors (one per parameter). Inputs over ``max_args_chars`` in all are refused before any
-    is converted."""
-    if max_args_chars is not None:
-        shown = {p.name: raw.get(p.name) for p in inputs.parameters}
-        too_large = argument_size_error(subject, typed_argument_sizes(shown), max_args_chars)
-        if too_large is not None:
-            return None, None, [too_large]
-    errors = [
-        ErrorView(kind="input", title="Parameter problem", message=m, subject=subject)
-        for m in inputs.problems
-    ]
-    values: dict[str, object] = {}
-    blank = [p for p in inputs.parameters
-             if not p.optional and is_blank(p.type, raw.get(p.name))]
-    if blank:
-        names = ", ".join(f"${p.name} ({p.type.label()})" for p in blank)
-        errors.append(
-            ErrorView(
-                kind="input",
-                title="Parameters needed",
-                message=f"{subject} needs a value for {names}: fill in the inputs under the "
-                "query, then press Run again.",
-                subject=subject,
-                hint="Only <optional> parameters may be left empty (they send the empty set).",
-            )
-        )
-    for param in inputs.parameters:
-        if param in blank:
-            continue
-        try:
-            values[param.name] = parse_param_value(param, raw.get(param.name))
-        except ParamValueError as exc:
-            errors.append(
-                ErrorView(
-                    kind="input",
-                    title="Invalid parameter value",
-                    message=str(exc),
-                    subject=f"{subject} ${param.name}",
-                    hint=f"Enter a {param.type.label()} value"
-                    + (" or leave it empty to send the empty set." if param.optional else "."),
-                )
-            )
-    if errors:
-        return None, None, errors
-    if values and all(p.is_positional for p in inputs.parameters):
-        ordered = sorted(inputs.parameters, key=lambda p: int(p.name))
-        return tuple(values[p.name] for p in ordered), None, []
-    return None, values, []
