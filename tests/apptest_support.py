@@ -13,7 +13,7 @@ from typing import Any
 from streamlit.testing.v1 import AppTest
 
 from ecc.fake import client as testing
-from ecc.fake.client import FakeClientFactory
+from ecc.fake.client import FakeClient, FakeClientFactory
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
@@ -28,14 +28,16 @@ def shown(markdown: str) -> str:
 
 
 @contextmanager
-def console(factory: FakeFactory | None = None, **settings: Any) -> Iterator[AppTest]:
-    """An AppTest of the page configured with the fake client (and extra settings)."""
+def console(factory: Callable[[], FakeClient] | None = None, *, default_timeout: float = 30,
+            **settings: Any) -> Iterator[AppTest]:
+    """An AppTest of the page configured with the fake client (and extra settings). The
+    benchmarks drive the page through it too (``bench/common.py``)."""
     import st_utils
 
     testing.use_fake(factory)
     st_utils._describe_cache_for.clear()  # descriptions from another test's fake server
     st_utils.schema_store().clear()  # and its schema
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = AppTest.from_file(APP, default_timeout=default_timeout)
     at.secrets["connections"] = {"gel": {"fake_client": True, **settings}}
     try:
         yield at
