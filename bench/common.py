@@ -54,7 +54,8 @@ def fake_console(**fake_kwargs: Any) -> Iterator[Any]:
     from ecc.fake.client import FakeClient
     from tests.apptest_support import console
 
-    with console(lambda: FakeClient(**fake_kwargs), default_timeout=60) as at:
+    with console(lambda: FakeClient(**fake_kwargs)) as at:
+        at.default_timeout = 60  # a benchmark's page runs are longer than a test's
         yield at
 
 

@@ -28,8 +28,9 @@ def shown(markdown: str) -> str:
 
 
 @contextmanager
-def console(factory: Callable[[], FakeClient] | None = None, *, default_timeout: float = 30,
-            **settings: Any) -> Iterator[AppTest]:
+def console(
+    factory: Callable[[], FakeClient] | None = None, **settings: Any
+) -> Iterator[AppTest]:
     """An AppTest of the page configured with the fake client (and extra settings). The
     benchmarks drive the page through it too (``bench/common.py``)."""
     import st_utils
@@ -37,7 +38,7 @@ def console(factory: Callable[[], FakeClient] | None = None, *, default_timeout:
     testing.use_fake(factory)
     st_utils._describe_cache_for.clear()  # descriptions from another test's fake server
     st_utils.schema_store().clear()  # and its schema
-    at = AppTest.from_file(APP, default_timeout=default_timeout)
+    at = AppTest.from_file(APP, default_timeout=30)
     at.secrets["connections"] = {"gel": {"fake_client": True, **settings}}
     try:
         yield at

@@ -12,10 +12,12 @@ import pytest
 
 from tests.browser_support import (
     VIEWPORT,
+    OpenPage,
     StreamlitServer,
     assert_no_traceback,
-    launch_chromium,
+    chromium,
     open_console,
+    serving,
 )
 
 if TYPE_CHECKING:
@@ -68,31 +70,14 @@ def clean_driver_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
     """``streamlit run`` of the console with the shipped fake client. At the end its log must
     hold no traceback."""
-    running = StreamlitServer.start(tmp_path_factory.mktemp("streamlit"))
-    try:
-        yield running
-    finally:
-        running.stop()
-    assert "Traceback" not in running.log_text(), (
-        f"the server logged a traceback (log: {running.log_path}):\n{running.log_text()[-4000:]}"
-    )
+    yield from serving(StreamlitServer.start(tmp_path_factory.mktemp("streamlit")))
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium through Playwright, for one module (a sync Playwright cannot be
     started twice at once, and some modules start their own)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = launch_chromium(playwright)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-OpenPage = Callable[[], "Page"]
+    yield from chromium()
 
 
 @pytest.fixture

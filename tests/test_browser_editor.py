@@ -10,39 +10,29 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 
 import pytest
 
 from tests.browser_support import (
     RESULT_TIMEOUT_MS,
     VIEWPORT,
+    OpenPage,
     StreamlitServer,
     assert_no_traceback,
-    missing_requirement,
     open_console,
     open_panel,
     query_box,
+    skip_without_browser,
     wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
 
-_missing = missing_requirement()
-if _missing:
-    pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
+skip_without_browser()
 
 from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
 
 import st_comps  # noqa: E402
-
-OpenPage = Callable[[], Page]  # the shared ``open_page`` fixture's (tests/conftest.py)
-
-
-
-
-
-
 
 
 def completions(page: Page) -> Locator:

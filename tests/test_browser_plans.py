@@ -8,36 +8,26 @@ query text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 
 from tests.browser_support import (
-    REPO_ROOT,
+    ARTIFACTS,
     RESULT_TIMEOUT_MS,
     VIEWPORT,
-    missing_requirement,
+    OpenPage,
     run_query,
+    skip_without_browser,
     wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
 
-_missing = missing_requirement()
-if _missing:
-    pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
+skip_without_browser()
 
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
-ARTIFACTS = REPO_ROOT / "artifacts"
-OpenPage = Callable[[], Page]  # the shared ``open_page`` fixture's (tests/conftest.py)
 NESTED = "analyze select Movie {title, actors: {name}} filter .release_year > 2000 order by .title"
-
-
-
-
-
-
 
 
 def plan_chart(page: Page) -> Locator:
