@@ -277,6 +277,17 @@ def open_panel(page: Page, title: str | re.Pattern[str]) -> None:
     switch.or_(expander).first.click()
 
 
+def load_from_history(page: Page, expected: str) -> None:
+    """Open the History panel and load its newest run into the form: the editor then shows
+    ``expected``."""
+    from playwright.sync_api import expect
+
+    open_panel(page, re.compile(r"^History \(\d+\)$"))
+    page.get_by_role("button", name="Load into form").click()
+    expect(query_box(page)).to_have_text(expected, timeout=RESULT_TIMEOUT_MS)
+    wait_until_idle(page)
+
+
 def session_token_prefix(page: Page) -> str:
     """Open the Resources panel and read this session's token prefix from its caption."""
     from playwright.sync_api import expect

@@ -19,6 +19,7 @@ from tests.browser_support import (
     OpenPage,
     StreamlitServer,
     assert_no_traceback,
+    load_from_history,
     open_console,
     open_panel,
     query_box,
@@ -198,10 +199,7 @@ def test_history_load_replaces_the_text_once_then_typing_wins(open_page: OpenPag
     expect(page.get_by_text(re.compile(r"· 1 row ·"))).to_be_visible(timeout=RESULT_TIMEOUT_MS)
     type_in_editor(page, "select 22")
     wait_until_idle(page)
-    open_panel(page, re.compile(r"^History \(\d+\)$"))
-    page.get_by_role("button", name="Load into form").click()
-    expect(query_box(page)).to_have_text("select 1", timeout=RESULT_TIMEOUT_MS)
-    wait_until_idle(page)
+    load_from_history(page, "select 1")
     query_box(page).click()
     page.keyboard.press("End")
     page.keyboard.type("0")

@@ -33,6 +33,7 @@ from tests.browser_support import (
     assert_no_traceback,
     chromium,
     grid_cell,
+    load_from_history,
     open_console,
     open_panel,
     query_box,
@@ -348,10 +349,7 @@ def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
     # session's first: the new session must continue from it, not replace the typing.
     type_query(page, "select 'draft'")
     wait_until_idle(page)
-    open_panel(page, re.compile(r"History \(\d+\)"))
-    page.get_by_role("button", name="Load into form").click()
-    expect(query_box(page)).to_have_text("select 'first'", timeout=RESULT_TIMEOUT_MS)
-    wait_until_idle(page)
+    load_from_history(page, "select 'first'")
     open_panel(page, re.compile(r"History \(\d+\)"))  # closed again
     wait_until_idle(page)
     type_query(page, "select 'typed'")
