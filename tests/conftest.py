@@ -23,6 +23,8 @@ from tests.browser_support import (
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
+    from ecc.running.sessions import SessionRuntime
+
 
 def wait_until(predicate: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
     """Return as soon as ``predicate()`` is true; fail the test after ``timeout`` seconds."""
@@ -47,6 +49,19 @@ async def async_wait_until(
 def loop_threads() -> list[threading.Thread]:
     """The session loop threads alive right now (``SessionLoop`` names them ``ecc-loop-*``)."""
     return [t for t in threading.enumerate() if t.name.startswith("ecc-loop-")]
+
+
+def kill_loop(runtime: SessionRuntime) -> None:
+    """End a session's loop thread as an escaping BaseException would (run_forever re-raises
+    it); return once the thread is gone."""
+
+    def die() -> None:
+        raise SystemExit("simulated loop death")
+
+    thread = runtime.loop.thread
+    runtime.loop.loop.call_soon_threadsafe(die)
+    thread.join(timeout=5)
+    assert not thread.is_alive()
 
 
 _DRIVER_NAMES = ("DSN", "INSTANCE", "HOST", "PORT", "CREDENTIALS_FILE", "PASSWORD", "SECRET_KEY")

@@ -30,7 +30,7 @@ from ecc.running.sessions import (
     SessionRegistry,
     SessionRuntime,
 )
-from tests.conftest import loop_threads, wait_until
+from tests.conftest import kill_loop, loop_threads, wait_until
 
 POLICY = ExecutionPolicy(read_only=True, timeout_s=60.0)
 SLOW = "select sys::_sleep(30)"
@@ -511,18 +511,6 @@ def test_status_describes_the_runtime(registry, build) -> None:
 expected_thread_death = pytest.mark.filterwarnings(
     "ignore::pytest.PytestUnhandledThreadExceptionWarning"
 )
-
-
-def kill_loop(runtime: SessionRuntime) -> None:
-    """End the loop's thread as an escaping BaseException would (run_forever re-raises it)."""
-
-    def die() -> None:
-        raise SystemExit("simulated loop death")
-
-    thread = runtime.loop.thread
-    runtime.loop.loop.call_soon_threadsafe(die)
-    thread.join(timeout=5)
-    assert not thread.is_alive()
 
 
 @expected_thread_death
