@@ -40,15 +40,9 @@ from ecc.running.runs import RunRecord
 from ecc.running.sessions import SessionRuntime
 from ecc.settings.config import ConnectionSettings, ConsoleSettings, Secret, load_settings
 from tests.conftest import wait_until
-from tests.live_support import TcpRelay, closed_port, new_runtime, relayed_dsn, run_query
+from tests.live_support import LIVE, TcpRelay, closed_port, new_runtime, relayed_dsn, run_query
 
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.skipif(
-        not os.environ.get("GEL_DSN"),
-        reason="GEL_DSN is not set: no live Gel server to test against",
-    ),
-]
+pytestmark = LIVE
 
 REFUSED_TITLE = "Refused: read-only mode"
 WRITES = ExecutionPolicy(read_only=False, timeout_s=30)
