@@ -15,6 +15,7 @@ from tests.apptest_support import (
     texts,
     wait_until,
 )
+from tests.conftest import kill_loop
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
@@ -127,13 +128,7 @@ def test_a_dead_loop_is_noticed_replaced_and_its_query_reported_failed() -> None
         at.run()
         run_query(at, "select sys::_sleep(30)")
         runtime = only_runtime()
-        old_thread = runtime.loop.thread
-
-        def die() -> None:
-            raise SystemExit("simulated loop death")
-
-        runtime.loop.loop.call_soon_threadsafe(die)
-        wait_until(lambda: not old_thread.is_alive(), timeout=5)
+        kill_loop(runtime)
         at.run()
         assert not at.exception
         assert any("event loop had stopped" in w.value for w in at.warning)
