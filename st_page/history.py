@@ -91,9 +91,7 @@ def _fill_form(request: QueryRequest) -> None:
     state["q_args_0"] = request.args_text
     state["q_kwargs_0"] = request.kwargs_text
     state["q_json_0"] = request.method.returns_json
-    state["q_card_0"] = {
-        "query": "many", "query_single": "at most one", "query_required_single": "exactly one",
-    }[request.method.value.removesuffix("_json")]
+    state["q_card_0"] = request.method.cardinality.value  # a key of CARDINALITY_LABELS
 
 
 def run_again() -> None:

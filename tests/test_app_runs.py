@@ -198,6 +198,18 @@ def test_a_submission_is_queued_before_the_form_is_drawn(
         assert sorted(call[1] for call in factory.calls) == expected
 
 
+def test_an_empty_extra_tab_is_unused_and_the_others_run() -> None:
+    factory = FakeFactory()
+    with console(factory) as at:
+        at.session_state["tab_count"] = 3
+        for tab, text in enumerate(["select 0", "", "select 2"]):
+            at.session_state[f"q_text_{tab}"] = text
+        at.run()
+        next(b for b in at.button if b.label == "Run").click().run()
+        assert not at.exception and not at.error  # the empty second tab: unused, not refused
+        assert sorted(call[1] for call in factory.calls) == ["select 0", "select 2"]
+
+
 # A websocket drop releases an idle runtime at once (SessionRegistry.release), possibly after
 # the page run fetched it and before it submits: the run must not crash the page (issue 17).
 def _release_before_submit(monkeypatch: pytest.MonkeyPatch, times: int) -> list[str]:

@@ -25,15 +25,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecc.driver.client import FirstConnectGate, QueryClient, QueryExecutor, QueryMethod, call_method
-from ecc.driver.describe_cache import DescribeCache, describe
+from ecc.driver.describe_cache import (
+    DDL,
+    MODIFICATIONS,
+    PERSISTENT_CONFIG,
+    SESSION_CONFIG,
+    TRANSACTION,
+    DescribeCache,
+    describe,
+)
 from ecc.driver.errors import ServerPrivacy, input_error
 
-# Capability bits as the server reports them in a query description.
-MODIFICATIONS = 1
-SESSION_CONFIG = 2
-TRANSACTION = 4
-DDL = 8
-PERSISTENT_CONFIG = 16
 _REFUSED_WHEN_READ_ONLY = {
     MODIFICATIONS: "modifies data (insert, update or delete)",
     DDL: "changes the schema (DDL)",
@@ -71,6 +73,11 @@ class ExecutionPolicy:
     first_connect: FirstConnectGate | None = field(default=None, compare=False, repr=False)
     # Whether a run's error may say where the server is (show_connection).
     server_privacy: ServerPrivacy = field(default_factory=ServerPrivacy)
+
+    def row_limit_for(self, method: QueryMethod) -> int:
+        """The implicit limit sent with ``method`` (0: none): only a many-method's top-level
+        set is bounded; a single result is one value."""
+        return self.implicit_limit if method.returns_many else 0
 
     @property
     def client_bound_s(self) -> float:
@@ -189,6 +196,5 @@ def cleanup_error_root(exc: BaseException) -> BaseException | None:
 
 
 async def _call(executor: QueryExecutor, request: QueryRequest, policy: ExecutionPolicy) -> Any:
-    limit = policy.implicit_limit if request.method.returns_many else 0
     return await call_method(executor, request.method, request.query, request.args,
-                             request.kwargs, implicit_limit=limit)
+                             request.kwargs, implicit_limit=policy.row_limit_for(request.method))
