@@ -58,7 +58,7 @@ from typing import TypeVar
 import gel
 
 from ecc.arguments import arglang
-from ecc.arguments.arglang import _show
+from ecc.arguments.arglang.limits import _show
 from ecc.arguments.params import ParamType, QueryParameter
 
 __all__ = [
