@@ -60,7 +60,7 @@ def _clip(text: str) -> str:
 def global_parameter(glob: Global, model: SchemaModel | None = None) -> QueryParameter | None:
     """The parameter a global is read as, or None when it cannot be set (computed, or a
     multi global: not offered). Enums get their members from the model."""
-    if glob.computed or glob.cardinality == "many" or not glob.target:
+    if glob.computed or glob.cardinality == "multi" or not glob.target:
         return None
     try:
         ptype = parse_type(glob.target)
