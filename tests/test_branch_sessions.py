@@ -67,7 +67,7 @@ def test_branch_clients_are_created_on_the_sessions_loop(runtime, clients) -> No
     assert clients.on_branch("b1")[0].stats.loop is not None
     # the fake raises if a client is used from another loop: a page read reuses the same one
     answer = runtime.call(lambda c: c.query("select Movie {title}"), timeout=5, branch="b1")
-    assert len(answer) == 3  # type: ignore[arg-type]
+    assert len(answer) == 3
     assert len(clients.on_branch("b1")) == 1
 
 
