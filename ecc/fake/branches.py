@@ -12,6 +12,7 @@ answers for ``sys::Database`` is a guess (here: it does not exist either).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -121,3 +122,29 @@ class FakeBranchClients:
 
     def open_clients(self) -> list[FakeClient]:
         return [c for c in self.built if not c.stats.closed]
+
+
+# --- wiring into the app (test-only, with the ``fake_client`` setting) ----------------------
+# ``ECC_TEST_FAKE_BRANCHES="main,staging"`` serves those branches (the first is the default),
+# so a browser test running ``streamlit run`` can switch; ``use_fake_branches`` installs
+# clients in process (AppTest).
+FAKE_BRANCHES_ENV = "ECC_TEST_FAKE_BRANCHES"
+_installed: FakeBranchClients | None = None
+
+
+def use_fake_branches(clients: FakeBranchClients | None) -> None:
+    global _installed
+    _installed = clients
+
+
+def active_fake_branches() -> FakeBranchClients | None:
+    """The installed fake branches, else those the environment names, else None (the demo
+    fake: one branch)."""
+    if _installed is not None:
+        return _installed
+    names = tuple(n.strip() for n in os.environ.get(FAKE_BRANCHES_ENV, "").split(",")
+                  if n.strip())
+    if not names:
+        return None
+    latency = float(os.environ.get("ECC_TEST_FAKE_LATENCY_S", "0") or 0)
+    return FakeBranchClients(FakeBranchServer(names), latency_s=latency)

@@ -48,6 +48,7 @@ import gel
 import gel.errors
 from gel.datatypes import datatypes as dt
 
+from ecc.branches import catalog
 from ecc.fake import schema as fake_schema
 from ecc.fake.schema import introspection_answer
 from ecc.schema import introspect
@@ -510,10 +511,23 @@ def demo_movies(count: int = len(_MOVIES)) -> list[Any]:
 _SELECT_LITERAL = re.compile(r"^\s*select\s+(-?\d+|'[^'\\]*')\s*;?\s*$", re.I)
 
 
+# The branch catalog's queries as a 5.8 server with one branch answers them (recorded in
+# ../shared/gel-transcripts/product_queries.json); ``ecc.fake.branches`` serves more branches.
+_ONE_BRANCH_ANSWERS: dict[str, Callable[[], Any]] = {
+    catalog.BRANCHES_QUERY: lambda: gel.errors.InvalidReferenceError(
+        "object type or alias 'sys::Branch' does not exist"),
+    catalog.DATABASES_QUERY: lambda: ["main"],
+    catalog.CURRENT_BRANCH_QUERY: lambda: ["main"],
+    catalog.CURRENT_DATABASE_QUERY: lambda: ["main"],
+}
+
+
 def demo_responder(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """A tiny server: movies, literals, sleeps, the schema's introspection (``fake_schema``),
-    and the errors a real server gives."""
+    one branch (``main``), and the errors a real server gives."""
     text = query.strip()
+    if text in _ONE_BRANCH_ANSWERS:
+        return _ONE_BRANCH_ANSWERS[text]()
     schema_rows = introspection_answer(text)
     if schema_rows is not None:
         return schema_rows
