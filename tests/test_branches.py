@@ -279,3 +279,15 @@ def test_the_read_only_guard_applies_on_a_branch_with_globals() -> None:
     with pytest.raises(ConsoleInputError, match="read-only"):
         asyncio.run(execute(client, request, ExecutionPolicy(read_only=True)))
     assert client.stats.calls == []
+
+
+def test_the_connection_identity_and_so_every_cache_key_follows_the_branch() -> None:
+    from st_page.branch_and_globals import on_branch
+
+    settings = load_settings({"dsn": "gel://u:secretpw@db:5656/main"}, {})
+    staging = on_branch(settings, "staging")
+    assert on_branch(settings, None) is settings
+    assert staging.connection.branch == "staging"
+    assert staging.connection.identity() != settings.connection.identity()
+    assert "secretpw" not in staging.connection.identity()
+    assert staging.connection.driver_kwargs()["branch"] == "staging"
