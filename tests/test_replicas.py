@@ -60,8 +60,8 @@ if shutil.which("openssl") is None:
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
 import st_comps  # noqa: E402
-import st_utils  # noqa: E402
 from ecc.arguments.drafts import MAX_LINK_BYTES, DraftLimits, link_problem  # noqa: E402
+from st_page import links  # noqa: E402
 from tests.test_limits import a_link_of  # noqa: E402
 
 HOST = "console.example.com"  # the guide's server_name, resolved to 127.0.0.1 by Chromium
@@ -377,7 +377,7 @@ def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
     deployment.closed_page_lines(route)  # the old websocket's line: it ended with its replica
 
     # The page reconnects through nginx to the other replica and says so, without a click.
-    notice = page.get_by_text(st_utils.MOVED_NOTICE)
+    notice = page.get_by_text(links.MOVED_NOTICE)
     expect(notice).to_be_visible(timeout=MOVE_TIMEOUT_MS)
     wait_until_idle(page)
     expect(notice).to_have_count(1)
