@@ -2,9 +2,12 @@
 branch (checked against the operator's policy) and the globals it applies.
 
 Where things live: the picked branch is ``st.session_state[BRANCH_KEY]`` (a shared link's
-``&branch=`` sets it once); a user global's text is ``st.session_state[GLOBAL_PREFIX + name]``.
-Nothing a user picks or types is trusted here: ``run_context`` checks both with the engine's
-policy (``ecc.branches``) before a run is queued, and fixed globals always take the
+``&branch=`` sets it in the page's first run); a user global's text is
+``st.session_state[GLOBAL_PREFIX + name]``. The page's settings for a run carry the branch as
+``ConsoleSettings.session_branch`` (``with_branch``), so the caches keyed by the connection
+(descriptions, the schema model, completions, the explorer) follow it.
+Nothing a user picks or types is trusted: ``stamp_requests`` checks both with the engine's
+policy (``ecc.branches``) on every path that queues runs, and fixed globals always take the
 operator's value.
 """
 
@@ -13,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import streamlit as st
@@ -23,106 +25,124 @@ from ecc.branches.catalog import BranchCatalog, read_catalog
 from ecc.branches.globals_input import AppliedGlobals, global_inputs, resolve_globals
 from ecc.branches.policy import BranchPolicy, GlobalsPolicy
 from ecc.display.safe_text import escape_markdown, label_markdown
-from ecc.driver.client import ClientOptions, QueryClient, create_gel_client
 from ecc.driver.errors import ConsoleInputError
+from ecc.driver.execute import QueryRequest
 from ecc.running.sessions import SessionRuntime
 from ecc.schema.model import SchemaModel
 from ecc.settings.config import ConsoleSettings
+from st_page.links import LINK_PENDING_KEY
+from st_page.schema_explorer import SCHEMA_PENDING_KEY, schema_for_completion
+from st_utils import schema_key, schema_store
 
 BRANCH_KEY = "ecc_branch"
 GLOBAL_PREFIX = "ecc_global::"
-CATALOG_KEY = "ecc_branch_catalog"  # (connection identity, read at, catalog) of this session
+CATALOG_KEY = "ecc_branch_catalog"  # (connection identity, read at, catalog or None)
+ACTIVE_KEY = "ecc_branch_active"  # the branch the page ran on last (None: the connection's)
+LINK_BRANCH_PARAM = "branch"
 CATALOG_TTL_S = 60.0  # a session reads the branch list again after this (branches come and go)
+CATALOG_WAIT_S = 2.0  # a page run waits at most this long for the branch list
 
 
 class RunContext(NamedTuple):
-    """What a submission takes from the sidebar: its branch (None: the connection's own)
-    and the globals it applies."""
+    """What a submission takes from the sidebar: its branch (None: the connection's own),
+    the branch's name as shown, and the globals it applies."""
 
     branch: str | None
+    shown: str
     globals: AppliedGlobals
 
     def request_fields(self) -> dict[str, Any]:
         """The ``QueryRequest`` fields for this context."""
-        return {"branch": self.branch, "globals": self.globals.as_dict(),
-                "globals_text": self.globals.text()}
+        return {"branch": self.branch, "branch_shown": self.shown,
+                "globals": self.globals.as_dict(), "globals_text": self.globals.text()}
 
 
-def on_branch(settings: ConsoleSettings, branch: str | None) -> ConsoleSettings:
-    """``settings`` connecting to ``branch``: every process-wide cache keyed by the connection
-    (descriptions, the schema model) follows the branch through ``identity()``."""
-    if branch is None:
+def with_branch(settings: ConsoleSettings, branch: str | None) -> ConsoleSettings:
+    """``settings`` for a page run on ``branch`` (None: the connection's own)."""
+    if settings.session_branch == branch:
         return settings
-    return dataclasses.replace(settings,
-                               connection=dataclasses.replace(settings.connection, branch=branch))
+    return dataclasses.replace(settings, session_branch=branch)
 
 
-def branch_client_factory(settings: ConsoleSettings) -> Callable[[str], QueryClient]:
-    """Called on the session's loop with a branch name: a client on that branch, a pool as
-    bounded as the connection's own (``max_running + 1``)."""
-    if settings.fake_client:
-        from ecc.fake.branches import FakeBranchClients, active_fake_branches
-
-        clients = active_fake_branches() or FakeBranchClients()
-        return clients
-    options = ClientOptions(settings.connect_wait_s, settings.connect_timeout_s,
-                            max_concurrency=settings.max_running + 1)
-
-    def make(branch: str) -> QueryClient:
-        return create_gel_client(on_branch(settings, branch).connection, options)
-
-    return make
-
-
-def branch_catalog(runtime: SessionRuntime, settings: ConsoleSettings,
-                   timeout_s: float = 3.0) -> BranchCatalog | None:
-    """The server's branch list for this session, read at most once per ``CATALOG_TTL_S``;
-    None while it cannot be read (the connection's error shows with the first query)."""
+def branch_catalog(runtime: SessionRuntime | None, settings: ConsoleSettings
+                   ) -> BranchCatalog | None:
+    """The server's branch list for this session, read (on the connection's branch) at most
+    once per ``CATALOG_TTL_S``, failures included; None while it cannot be read (the
+    connection's error shows with the first query). ``runtime`` None: the cached one only."""
     state = st.session_state
     identity = settings.connection.identity()
     cached = state.get(CATALOG_KEY)
     now = time.monotonic()
-    if cached is not None and cached[0] == identity and now - cached[1] < CATALOG_TTL_S:
-        found: BranchCatalog = cached[2]
+    fresh = cached is not None and cached[0] == identity and now - cached[1] < CATALOG_TTL_S
+    if fresh or runtime is None:
+        found: BranchCatalog | None = cached[2] if cached is not None else None
         return found
+    catalog: BranchCatalog | None = None
     try:
-        catalog = runtime.call(lambda c: asyncio.wait_for(read_catalog(c), timeout_s),
-                               timeout=timeout_s + 1)
+        read = runtime.call(lambda c: asyncio.wait_for(read_catalog(c), CATALOG_WAIT_S),
+                            timeout=CATALOG_WAIT_S + 1, branch=None)
+        catalog = read if isinstance(read, BranchCatalog) else None
     except Exception:
-        return None if cached is None else cached[2]
-    assert isinstance(catalog, BranchCatalog)
+        catalog = cached[2] if cached is not None else None
     state[CATALOG_KEY] = (identity, now, catalog)
     return catalog
 
 
-def chosen_branch(settings: ConsoleSettings, catalog: BranchCatalog | None) -> str | None:
-    """The session's branch, as the policy allows it (None: the connection's own). A picked
-    branch the policy refuses raises ``ConsoleInputError`` saying why."""
-    picked = st.session_state.get(BRANCH_KEY)
-    return BranchPolicy.from_settings(settings).check(
-        picked if isinstance(picked, str) and picked else None, catalog)
+def _needs_catalog(policy: BranchPolicy) -> bool:
+    """Only a console where users may pick a branch reads the server's list."""
+    return policy.changeable
 
 
-def branch_from_link(settings: ConsoleSettings, value: str | None,
-                     catalog: BranchCatalog | None) -> str | None:
-    """A shared link's ``branch``: picked when the policy allows it; else the message saying
-    why (the session stays where it is)."""
-    if not value:
-        return None
-    try:
-        allowed = BranchPolicy.from_settings(settings).check(value, catalog)
-    except ConsoleInputError as exc:
-        return f"The link's branch was not opened: {exc.view.message}"
-    st.session_state[BRANCH_KEY] = allowed or ""
-    return None
-
-
-def draw_branch_picker(settings: ConsoleSettings, catalog: BranchCatalog | None) -> None:
-    """The sidebar's branch: a select box over the allowed branches, or the branch shown
-    read-only when the operator pinned it (or allows no other)."""
+def session_settings(runtime: SessionRuntime, settings: ConsoleSettings
+                     ) -> tuple[ConsoleSettings, str | None]:
+    """Before the sidebar is drawn: this run's settings on the session's branch, and why a
+    link's or the picker's branch was refused (plain text; the page escapes it). A link's
+    ``&branch=`` is taken in the page's first run; a refused branch leaves the session on
+    the connection's. A branch change drops the schema read under way for the old one."""
+    state = st.session_state
     policy = BranchPolicy.from_settings(settings)
+    catalog = branch_catalog(runtime, settings) if _needs_catalog(policy) else None
+    problem = None
+    link_branch = st.query_params.get(LINK_BRANCH_PARAM) if state.get(LINK_PENDING_KEY) \
+        else None
+    if link_branch:
+        try:
+            state[BRANCH_KEY] = policy.check(link_branch, catalog) or ""
+        except ConsoleInputError as refused:
+            problem = f"The link's branch was not opened: {refused.view.message}"
+    picked = state.get(BRANCH_KEY)
+    try:
+        branch = policy.check(picked if isinstance(picked, str) and picked else None, catalog)
+    except ConsoleInputError as refused:
+        branch, problem = None, problem or refused.view.message
+        state.pop(BRANCH_KEY, None)  # before the picker is drawn: it starts at the default
+    if state.get(ACTIVE_KEY, None) != branch:
+        state[ACTIVE_KEY] = branch
+        # The old branch's schema read (or its failure) is not this branch's.
+        state.pop(SCHEMA_PENDING_KEY, None)
+        state.pop("schema_error", None)
+    return with_branch(settings, branch), problem
+
+
+def draw_branch_and_globals(runtime: SessionRuntime, settings: ConsoleSettings) -> None:
+    """The sidebar's branch picker and globals panel, for the run's settings (``with_branch``)."""
+    policy = BranchPolicy.from_settings(settings)
+    catalog = branch_catalog(None, settings)
+    draw_branch_picker(policy, catalog)
+    if not GlobalsPolicy.from_settings(settings).active:
+        return
+    # The globals' types come from the branch's schema: start (or join) its read, waiting
+    # as briefly as the editor's completions do; a slower read shows in a later run.
+    schema_for_completion(runtime, settings)
+    entry = schema_store().current(schema_key(settings))
+    draw_globals(settings, entry.model if entry is not None else None)
+
+
+def draw_branch_picker(policy: BranchPolicy, catalog: BranchCatalog | None) -> None:
+    """A select box over the allowed branches, or the branch shown read-only when the
+    operator pinned it (or allows no other)."""
     choices = policy.choices(catalog)
-    current = policy.default_name(catalog) or "(the server's default)"
+    current = policy.default_name(catalog) or "the connection's default"
     if not policy.changeable or len(choices) < 2:
         why = "pinned by the operator" if policy.pinned else (
             "the only branch allowed" if not policy.changeable else "the only branch listed")
@@ -130,11 +150,12 @@ def draw_branch_picker(settings: ConsoleSettings, catalog: BranchCatalog | None)
         if catalog is not None and catalog.problem and policy.changeable:
             st.caption(escape_markdown(catalog.problem))
         return
-    picked = st.session_state.get(BRANCH_KEY)
-    if picked not in choices:
-        st.session_state[BRANCH_KEY] = choices[0]
+    state = st.session_state
+    if state.get(BRANCH_KEY) not in choices:
+        state[BRANCH_KEY] = choices[0]
     st.selectbox("Branch", choices, key=BRANCH_KEY,
-                 help="Queries, the schema explorer and completions use this branch.")
+                 help="Queries, typed inputs, the schema explorer and completions use this "
+                 "branch.")
     if catalog is not None and catalog.problem:
         st.caption(escape_markdown(catalog.problem))
 
@@ -181,10 +202,28 @@ def user_global_values(settings: ConsoleSettings) -> dict[str, RawValue]:
 
 def run_context(settings: ConsoleSettings, catalog: BranchCatalog | None,
                 model: SchemaModel | None) -> RunContext:
-    """The branch and globals a submission runs with. Raises ``ConsoleInputError`` (nothing
-    is queued) for a branch or a global the operator does not allow, or a global value its
-    type refuses."""
-    branch = chosen_branch(settings, catalog)
+    """The branch and globals a submission runs with, from the picker and the globals
+    inputs. Raises ``ConsoleInputError`` (nothing is queued) for a branch or a global the
+    operator does not allow, or a global value its type refuses."""
+    policy = BranchPolicy.from_settings(settings)
+    picked = st.session_state.get(BRANCH_KEY)
+    branch = policy.check(picked if isinstance(picked, str) and picked else None, catalog)
     applied = resolve_globals(GlobalsPolicy.from_settings(settings), model,
                               user_global_values(settings))
-    return RunContext(branch, applied)
+    return RunContext(branch, branch or policy.default_name(catalog) or "", applied)
+
+
+def stamp_requests(requests: list[QueryRequest], settings: ConsoleSettings
+                   ) -> tuple[list[QueryRequest], ConsoleSettings]:
+    """Every path that queues runs (the form, "Run again") passes here: the requests on the
+    session's branch with its globals, checked now, and the settings of that branch (its
+    descriptions). Raises ``ConsoleInputError``: nothing may be queued."""
+    catalog = branch_catalog(None, settings)
+    policy = BranchPolicy.from_settings(settings)
+    picked = st.session_state.get(BRANCH_KEY)
+    branch = policy.check(picked if isinstance(picked, str) and picked else None, catalog)
+    here = with_branch(settings, branch)
+    entry = schema_store().current(schema_key(here))
+    context = run_context(settings, catalog, entry.model if entry is not None else None)
+    fields = context.request_fields()
+    return [dataclasses.replace(r, **fields) for r in requests], here

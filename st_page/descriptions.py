@@ -43,7 +43,8 @@ def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettin
         async def describe(client: QueryClient) -> Description:
             return await asyncio.wait_for(cache.describe(client, query), bound)
 
-        return runtime.start(describe)  # type: ignore[return-value]
+        started = runtime.start(describe, branch=settings.session_branch)
+        return started  # type: ignore[return-value]
 
     sendable = len(text) <= settings.max_query_chars
     return session_descriptions().inputs(text, cache, start if sendable else None, wait_s)

@@ -281,13 +281,14 @@ def test_the_read_only_guard_applies_on_a_branch_with_globals() -> None:
     assert client.stats.calls == []
 
 
-def test_the_connection_identity_and_so_every_cache_key_follows_the_branch() -> None:
-    from st_page.branch_and_globals import on_branch
+def test_every_cache_key_of_the_connection_follows_the_sessions_branch() -> None:
+    import st_utils
+    from st_page.branch_and_globals import with_branch
 
     settings = load_settings({"dsn": "gel://u:secretpw@db:5656/main"}, {})
-    staging = on_branch(settings, "staging")
-    assert on_branch(settings, None) is settings
-    assert staging.connection.branch == "staging"
-    assert staging.connection.identity() != settings.connection.identity()
-    assert "secretpw" not in staging.connection.identity()
-    assert staging.connection.driver_kwargs()["branch"] == "staging"
+    staging = with_branch(settings, "staging")
+    assert with_branch(settings, None) is settings
+    assert staging.session_branch == "staging" and staging.connection == settings.connection
+    assert st_utils.connection_key(staging) != st_utils.connection_key(settings)
+    assert st_utils.schema_key(staging) != st_utils.schema_key(settings)
+    assert "secretpw" not in st_utils.connection_key(staging)

@@ -61,6 +61,7 @@ class QueryRequest:
     branch: str | None = None
     globals: Mapping[str, Any] = field(default_factory=dict)
     globals_text: str = ""
+    branch_shown: str = ""  # the branch's name as the page shows it (also the connection's)
 
 
 @dataclass(frozen=True)

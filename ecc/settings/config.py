@@ -310,6 +310,10 @@ class ConsoleSettings:
     # set. Default: none (globals can decide what access policies let through).
     fixed_globals: tuple[tuple[str, FixedGlobalValue], ...] = ()
     user_globals: tuple[str, ...] = ()
+    # The branch this session's page runs on (the picker's, checked by the policy): None for
+    # the connection's own. Set by the page per session, never read from secrets; the
+    # process-wide caches keyed by the connection (descriptions, schema models) include it.
+    session_branch: str | None = None
 
     @property
     def secret_values(self) -> tuple[str, ...]:
