@@ -169,13 +169,13 @@ def draw_globals(settings: ConsoleSettings, model: SchemaModel | None) -> None:
     st.markdown("**Globals**")
     if model is None:
         for name, value in policy.fixed:
-            st.text_input(label_markdown(name), value=str(value), disabled=True,
+            st.text_input(label_markdown(f"{name} · fixed"), value=str(value), disabled=True,
                           key=f"{GLOBAL_PREFIX}fixed::{name}", help="Fixed by the operator.")
         if policy.user_settable:
             st.caption("The schema has not been read yet: settable globals appear once it is.")
         return
     for each in global_inputs(model, policy):
-        label = label_markdown(f"{each.name} ({each.parameter.type.label()})")
+        label = label_markdown(f"{each.name} · {each.parameter.type.label()}")
         if not each.editable:
             st.text_input(label, value=each.fixed_text or "", disabled=True,
                           key=f"{GLOBAL_PREFIX}fixed::{each.name}",
