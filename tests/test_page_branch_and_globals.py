@@ -162,3 +162,42 @@ def test_without_a_globals_policy_no_global_is_offered_or_applied(clients) -> No
         at.session_state["ecc_global::default::current_user"] = "mallory"
         record = ran(at, "select global default::current_user")
         assert record.result is not None and record.result.value == []
+
+
+def test_the_read_only_guard_applies_on_a_picked_branch(clients) -> None:
+    with console(allowed_branches=["staging"]) as at:
+        at.run()
+        branch_picker(at).select("staging").run()
+        record = ran(at, "insert Movie {title := 'x'}")
+        assert record.status == "failed" and record.error is not None
+        assert record.error.title == "Refused: read-only mode"
+        assert record.request.branch == "staging"
+        staging = clients.on_branch("staging")
+        assert staging and not [c for c in staging for call in c.stats.calls
+                                if call[1].startswith("insert")]
+
+
+def test_a_global_value_its_type_refuses_queues_nothing_and_names_the_global() -> None:
+    import dataclasses
+
+    from ecc.fake.client import schema_responder
+    from ecc.fake.schema import demo_schema
+    from ecc.schema.model import Global
+
+    model = demo_schema()
+    model = dataclasses.replace(model, globals=(*model.globals,
+                                                Global("default::level", "std::int64")))
+    fake = FakeBranchClients(FakeBranchServer(BRANCHES), base=schema_responder(model))
+    use_fake_branches(fake)
+    try:
+        with console(user_globals=["level"]) as at:
+            at.run()
+            at.text_input(key="ecc_global::default::level").input("ten").run()
+            run_query(at, "select global default::level")
+            assert "default::level" in texts(at) and "whole number" in texts(at)
+            assert len(at.session_state["run_book"]) == 0  # nothing was queued
+            at.text_input(key="ecc_global::default::level").input("10").run()
+            record = ran(at, "select global default::level")
+            assert record.result is not None and record.result.value == [10]
+    finally:
+        use_fake_branches(None)
