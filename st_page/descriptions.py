@@ -62,7 +62,8 @@ def _starter(runtime: SessionRuntime, settings: ConsoleSettings, text: str
         async def describe(client: QueryClient) -> Description:
             return await asyncio.wait_for(cache.describe(client, query), bound)
 
-        return runtime.start(describe)  # type: ignore[return-value]
+        started = runtime.start(describe, branch=settings.session_branch)
+        return started  # type: ignore[return-value]
 
     return start
 

@@ -27,6 +27,7 @@ from ecc.settings.config import ConsoleSettings
 from st_comps import BROWSER_KEYS, editor_data, query_editor, widget_default
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
 from st_page import streamlit_internals
+from st_page.branch_and_globals import stamp_requests
 from st_page.descriptions import description_for
 from st_page.links import LINK_SHOWN_KEY, share_link
 from st_page.results import POLL_KEY
@@ -65,7 +66,7 @@ def submit_form(runtime: SessionRuntime, content: FormContent, settings: Console
     if errors:
         return [e.scrubbed(settings.secret_values) for e in errors]
     # Only a run that passed the checks goes into the address, with the values it used.
-    share_link(_as_run(content, requests[0]), limits)
+    share_link(_as_run(content, requests[0]), limits, branch=settings.session_branch)
     return queue_runs(runtime, requests, settings, prefs)
 
 
@@ -75,7 +76,9 @@ def queue_runs(runtime: SessionRuntime, requests: list[QueryRequest],
     them, show this batch, and note a restarted loop. Returns why nothing was queued, if so.
     Nothing waits here: the page run streams the results in as they finish (``stream_results``)."""
     try:
-        submitted = _submit_to_session(runtime, requests, execution_policy(settings, prefs),
+        # The session's branch and globals, checked again here (the operator's policy).
+        requests, here = stamp_requests(requests, settings)
+        submitted = _submit_to_session(runtime, requests, execution_policy(here, prefs),
                                        settings)
     except ConsoleInputError as refused:
         return [refused.view]

@@ -94,10 +94,13 @@ class StreamlitServer:
         secrets_text: str = "# empty: the fake client needs no connection settings\n",
         port: int | None = None,
         script: str = "streamlit_app.py",
+        extra_env: dict[str, str] | None = None,
     ) -> StreamlitServer:
         """Start the page with ``secrets_text`` as its only secrets file, on ``port`` (a free
         loopback port when None; pass one when the secrets must name it, as a redirect_uri
-        does). ``script``: the main file, from the repository root."""
+        does). ``script``: the main file, from the repository root. ``extra_env``:
+        test-only variables for the fake (``ECC_TEST_FAKE_BRANCHES``), set after the leaky
+        ones are dropped."""
         home = workdir / "home"
         home.mkdir()
         secrets = workdir / "secrets.toml"
@@ -106,6 +109,7 @@ class StreamlitServer:
         port = port or free_loopback_port()
         env = {k: v for k, v in os.environ.items() if not _LEAKY_ENV.match(k)}
         env.update(HOME=str(home), ECC_TEST_FAKE_CLIENT="1", PYTHONUNBUFFERED="1")
+        env.update(extra_env or {})
         command = [
             sys.executable, "-m", "streamlit", "run", script,
             "--server.port", str(port),

@@ -57,6 +57,13 @@ class QueryRequest:
     # What the user typed, kept for history and reloading the form.
     args_text: str = ""
     kwargs_text: str = ""
+    # The branch the run is on (None: the connection's own) and the globals it applies with
+    # the driver's ``with_globals`` (already checked against the operator's policy:
+    # ecc/branches/globals_input.py); ``globals_text`` is how the status line shows them.
+    branch: str | None = None
+    globals: Mapping[str, Any] = field(default_factory=dict)
+    globals_text: str = ""
+    branch_shown: str = ""  # the branch's name as the page shows it (also the connection's)
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,10 @@ async def execute(client: QueryClient, request: QueryRequest, policy: ExecutionP
     configured = client.with_config(
         query_execution_timeout=datetime.timedelta(seconds=policy.timeout_s)
     )
+    if request.globals:
+        # A clone sharing the pool (the driver's ``with_*``): the describe and the query both
+        # run with them, in the same state.
+        configured = configured.with_globals(dict(request.globals))
     cache = policy.describe_cache
     try:
         return await _execute(configured, request, policy, clock)
