@@ -21,6 +21,7 @@ from ecc.display import charts, plans, results
 from ecc.display.plans import is_analyze_query, plan_document
 from ecc.display.safe_text import escape_markdown
 from ecc.driver.errors import ErrorView
+from ecc.driver.execute import QueryRequest
 from ecc.editor import sync as editor_sync
 from ecc.editor.language import language_data
 from ecc.running.runs import RunPhases, RunRecord
@@ -78,7 +79,7 @@ def render_record(record: RunRecord, prefs: UserPrefs, now: float) -> None:
         elif result.total_rows > shown:
             rows = f"showing {shown:,} of {result.total_rows:,} rows"
         st.markdown(f"{icon} **{record.request.name}** · {rows} · {elapsed_text} · `{method}()`"
-                    + phases_suffix(record.phases))
+                    + context_suffix(record.request) + phases_suffix(record.phases))
         if result.more_rows:
             st.caption(
                 f"The result was cut: the server sent the first {result.kept_rows:,} rows "
@@ -92,7 +93,8 @@ def render_record(record: RunRecord, prefs: UserPrefs, now: float) -> None:
         _render_result(record, result, prefs)
     else:
         st.markdown(f"{icon} **{record.request.name}** · {record.status} · {elapsed_text} "
-                    f"· `{method}()`" + phases_suffix(record.phases))
+                    f"· `{method}()`" + context_suffix(record.request)
+                    + phases_suffix(record.phases))
         if record.error is not None:
             render_error(record.error)
         elif record.not_kept is not None:
@@ -140,6 +142,17 @@ def _limited(value: object, limit: int) -> object:
 
 
 # --- where the time went, charts and plans ----------------------------------------------------
+def context_suffix(request: QueryRequest) -> str:
+    """`` · branch staging · globals default::tenant = acme (fixed)``: where the run ran and
+    what it applied (empty when neither is known). Escaped: names and values are user's."""
+    parts = []
+    if request.branch_shown:
+        parts.append(f"branch {escape_markdown(request.branch_shown)}")
+    if request.globals_text:
+        parts.append(f"globals {escape_markdown(request.globals_text)}")
+    return "".join(f" · {part}" for part in parts)
+
+
 def phases_suffix(phases: RunPhases) -> str:
     """`` · ⏱ queued 0 ms / describe 3 ms / server 120 ms / shaping 1 ms`` (empty if none)."""
     items = phases.items()

@@ -5,18 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ecc.arguments.drafts import QueryDraft
-from ecc.driver.client import Cardinality
+from ecc.driver.client import Cardinality, QueryMethod
+from ecc.driver.describe_cache import Description
 
-CARDINALITY_LABELS: dict[str, Cardinality] = {
-    "many": Cardinality.MANY,
-    "at most one": Cardinality.AT_MOST_ONE,
-    "exactly one": Cardinality.EXACTLY_ONE,
-}
+# The form's cardinality choices: a cardinality's value is its label (one map, in ecc:
+# ``QueryMethod.pick`` and ``QueryMethod.cardinality``).
+CARDINALITY_LABELS: dict[str, Cardinality] = {c.value: c for c in Cardinality}
 
 
 @dataclass(frozen=True)
 class QueryTabContent:
-    """One tab of the query form, as the widgets hold it."""
+    """One tab of the query form, as the widgets hold it: nothing parsed or checked here
+    (``ecc.arguments.drafts.build_requests`` does that, once)."""
 
     text: str = ""
     args_text: str = ""
@@ -24,10 +24,10 @@ class QueryTabContent:
     cardinality: str = "many"  # a key of CARDINALITY_LABELS
     as_json: bool = False
     mode: str = "typed"  # "typed": one input per parameter; "text": the argument language
-    raw_params: dict[str, str | bool | None] = field(default_factory=dict)  # typed inputs
-    # Driver values converted from the typed inputs; when set they are the arguments.
-    typed_args: tuple[object, ...] | None = None
-    typed_kwargs: dict[str, object] | None = None
+    # Typed mode: the values of the tab's parameter inputs the session holds, by name.
+    raw_params: dict[str, str | bool | None] = field(default_factory=dict)
+    # Typed mode: the server's description of ``text`` when the page has one.
+    description: Description | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -36,26 +36,28 @@ class FormContent:
 
     tabs: tuple[QueryTabContent, ...] = field(default_factory=tuple)
     analyze: bool = False  # the "Analyze" button: run ``analyze <query>`` for each query
+    # Values remembered by parameter name (any tab): what an input not drawn yet holds.
+    remembered: dict[str, str | bool | None] = field(default_factory=dict)
 
     def drafts(self) -> list[QueryDraft]:
-        """One draft per non-empty tab (a batch of one when only the first tab is used)."""
-        drafts = []
-        for index, tab in enumerate(self.tabs, start=1):
-            if not tab.text.strip() and index > 1:
-                continue  # an empty extra tab is simply unused
-            drafts.append(
-                QueryDraft(
-                    name=f"Query {index}",
-                    text=tab.text,
-                    args_text=tab.args_text,
-                    kwargs_text=tab.kwargs_text,
-                    cardinality=CARDINALITY_LABELS.get(tab.cardinality, Cardinality.MANY),
-                    as_json=tab.as_json,
-                    typed_args=tab.typed_args,
-                    typed_kwargs=tab.typed_kwargs,
-                )
+        """One draft per tab, as the widgets hold it; an empty extra tab is left out by
+        ``build_requests`` (``optional``)."""
+        return [
+            QueryDraft(
+                name=f"Query {index}",
+                text=tab.text,
+                args_text=tab.args_text,
+                kwargs_text=tab.kwargs_text,
+                method=QueryMethod.pick(
+                    CARDINALITY_LABELS.get(tab.cardinality, Cardinality.MANY), tab.as_json),
+                typed=tab.mode == "typed",
+                raw_params=tab.raw_params,
+                remembered=self.remembered,
+                description=tab.description,
+                optional=index > 1,
             )
-        return drafts
+            for index, tab in enumerate(self.tabs, start=1)
+        ]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,6 +29,7 @@ from ecc.driver.client import ClientOptions, QueryClient, create_gel_client
 from ecc.driver.describe_cache import DescribeCache
 from ecc.driver.errors import ErrorView, ServerPrivacy, error_view
 from ecc.driver.execute import ExecutionPolicy
+from ecc.fake import branches as fake_branches
 from ecc.fake import client as testing
 from ecc.running.runs import RunBook
 from ecc.running.sessions import RuntimeLimits, SessionLimitError, SessionRegistry, SessionRuntime
@@ -122,7 +123,10 @@ def session_token() -> str:
 def client_factory(settings: ConsoleSettings) -> Any:
     """A zero-argument factory called on the session's loop to create its client."""
     if settings.fake_client:
-        return testing.active_fake_factory()
+        branches = fake_branches.active_fake_branches()
+        if branches is None:
+            return testing.active_fake_factory()
+        return lambda: branches(settings.connection.branch)  # a pinned branch is its branch
     # The pool holds what the session may run at once, plus one connection for the page's own
     # describe (typed inputs) and schema reads, so they never wait behind running queries.
     options = ClientOptions(settings.connect_wait_s, settings.connect_timeout_s,
@@ -130,6 +134,22 @@ def client_factory(settings: ConsoleSettings) -> Any:
 
     def make() -> QueryClient:
         return create_gel_client(settings.connection, options)
+
+    return make
+
+
+def branch_client_factory(settings: ConsoleSettings) -> Callable[[str], QueryClient]:
+    """Called on the session's loop with a branch name: a client on that branch, its pool as
+    bounded as the connection's own (``max_running + 1``)."""
+    if settings.fake_client:
+        branches = fake_branches.active_fake_branches()
+        return branches if branches is not None else fake_branches.FakeBranchClients()
+    options = ClientOptions(settings.connect_wait_s, settings.connect_timeout_s,
+                            max_concurrency=settings.max_running + 1)
+
+    def make(branch: str) -> QueryClient:
+        connection = replace(settings.connection, branch=branch)
+        return create_gel_client(connection, options)
 
     return make
 
@@ -149,12 +169,13 @@ def session_runtime(settings: ConsoleSettings, *, connected: bool | None) -> Ses
         max_kept_results=settings.max_kept_results,
         history_size=settings.history_size,
         max_queued=settings.max_queued,
+        max_branch_clients=settings.max_branch_clients,
     )
     book = run_book(settings)
 
     def build(token: str) -> SessionRuntime:
         return SessionRuntime(token, client_factory(settings), limits, settings.secret_values,
-                              book=book)
+                              book=book, branch_client_factory=branch_client_factory(settings))
 
     # Only a run of a connected browser takes a pending release away (the browser came
     # back); a run of a disconnected session (None: cannot tell, counts as connected) does not.
@@ -232,8 +253,10 @@ def describe_cache(settings: ConsoleSettings) -> DescribeCache:
 
 def connection_key(settings: ConsoleSettings) -> str:
     """Who connects where, as the process-wide caches (descriptions, schema models) key it.
-    identity(): the secrets only as a keyed hash; no secret ever becomes a cache key."""
-    return settings.connection.identity() + ("|fake" if settings.fake_client else "")
+    identity(): the secrets only as a keyed hash; no secret ever becomes a cache key. The
+    session's branch is part of it: each branch has its own schema and descriptions."""
+    branch = "" if settings.session_branch is None else f"|branch:{settings.session_branch}"
+    return settings.connection.identity() + ("|fake" if settings.fake_client else "") + branch
 
 
 @st.cache_resource(show_spinner=False)

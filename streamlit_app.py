@@ -6,7 +6,9 @@ import streamlit as st
 
 import st_comps
 import st_utils
+from ecc.display.safe_text import escape_markdown
 from st_page import (
+    branch_and_globals,
     data_explorer,
     descriptions,
     form,
@@ -31,9 +33,12 @@ if not settings.connection.configured and not settings.fake_client:
 
 moved = links.page_moved()  # before any widget, and before session_runtime() mints a token
 signin.sign_in_gate(settings)
-ready = settings  # narrowed: a ConsoleSettings from here on (closures keep the narrow type)
 # The runtime, or the max_sessions message, then stop.
 runtime = st_utils.page_runtime(settings, connected=streamlit_internals.browser_connected())
+# The session's branch (picker, or a link's &branch=, as the operator allows): from here on
+# the page's settings carry it, so descriptions, schema and completions are that branch's.
+settings, branch_problem = branch_and_globals.session_settings(runtime, settings)
+ready = settings  # narrowed: a ConsoleSettings from here on (closures keep the narrow type)
 if runtime.ensure_loop() or st.session_state.pop("loop_notice", False):
     st.warning(st_utils.LOOP_NOTICE, icon="🔁")
 prefs = st_utils.user_prefs(settings)
@@ -51,6 +56,8 @@ if link.loaded:
     st.info("Loaded a shared query into the form. Check it, then press Run.", icon="🔗")
 if link.problem:
     st.warning(link.problem, icon="🔗")
+if branch_problem:
+    st.warning(escape_markdown(branch_problem), icon="🔗")
 tab_count = int(st.session_state.get("tab_count", 1))
 form.query_form(
     tab_count, inputs_for=lambda text: descriptions.typed_inputs_for(runtime, text, ready),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
@@ -50,6 +50,7 @@ from ecc.running.sessions import SessionRuntime
 from ecc.schema.model import SchemaModel
 from ecc.settings.config import ConsoleSettings
 from st_data_structures import UserPrefs
+from st_page.branch_and_globals import stamp_requests
 from st_utils import execution_policy
 
 STATE_KEY = "dx_state"
@@ -69,8 +70,17 @@ class CountOutcome:
 
 
 def request_key(request: QueryRequest) -> tuple[Hashable, ...]:
-    """A request's identity: its text and arguments (hashable: ids, numbers, text)."""
-    return (request.query, tuple(sorted((k, repr(v)) for k, v in request.kwargs.items())))
+    """A request's identity: its text, arguments, branch and globals (another branch or
+    other globals, which access policies read, may see other objects)."""
+    return (request.query, tuple(sorted((k, repr(v)) for k, v in request.kwargs.items())),
+            request.branch, tuple(sorted((k, repr(v)) for k, v in request.globals.items())))
+
+
+Stamp = Callable[[list[QueryRequest]], list[QueryRequest]]
+
+
+def _unstamped(requests: list[QueryRequest]) -> list[QueryRequest]:
+    return requests
 
 
 def explorable_types(model: SchemaModel) -> list[str]:
@@ -268,13 +278,21 @@ def data_explorer_panel(runtime: SessionRuntime, settings: ConsoleSettings,
         if isinstance(model, ErrorView):
             st_comps.render_error(model)
             return
+
+        def stamp(requests: list[QueryRequest]) -> list[QueryRequest]:
+            # The session's branch and globals, as every query of the page runs with them.
+            return stamp_requests(requests, settings)[0]
+
         data_explorer(runtime, model, execution_policy(settings, prefs),
-                      settings.explorer_rows_per_page, settings.explorer_count_budget_s)
+                      settings.explorer_rows_per_page, settings.explorer_count_budget_s,
+                      stamp=stamp)
 
 
 def data_explorer(runtime: SessionRuntime, model: SchemaModel | None, policy: ExecutionPolicy,
-                  page_size: int, count_budget_s: float = DEFAULT_COUNT_BUDGET_S) -> None:
-    """The panel. ``model``: the session's schema model (None until read)."""
+                  page_size: int, count_budget_s: float = DEFAULT_COUNT_BUDGET_S,
+                  stamp: Stamp = _unstamped) -> None:
+    """The panel. ``model``: the session's schema model (None until read); ``stamp`` puts
+    the session's branch and globals on the requests (raises ``ConsoleInputError``)."""
     if model is None:
         st.caption("The data explorer lists the types once the schema has been read.")
         return
@@ -301,6 +319,8 @@ def data_explorer(runtime: SessionRuntime, model: SchemaModel | None, policy: Ex
         st_comps.render_error(refused)
     try:
         queries = build_queries(model, state)
+        page_request, count_request = stamp([queries.page, queries.count])
+        queries = replace(queries, page=page_request, count=count_request)
     except ConsoleInputError as bad:
         st_comps.render_error(bad.view)
         if st.button("Start again", key="dx_reset"):

@@ -9,7 +9,7 @@ import concurrent.futures
 
 import streamlit as st
 
-from ecc.arguments.typed_inputs import SessionDescriptions, TypedInputs
+from ecc.arguments.typed_inputs import SessionDescriptions, StartDescribe, TypedInputs
 from ecc.display.safe_text import escape_markdown
 from ecc.driver.client import QueryClient
 from ecc.driver.describe_cache import Description
@@ -32,10 +32,29 @@ def session_descriptions() -> SessionDescriptions:
 
 def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettings,
                      *, wait_s: float = DESCRIBE_WAIT_S) -> TypedInputs:
-    """The typed inputs of ``text``, confirmed by the server's description when it has one.
-    The describe runs on the session's loop; the page run waits at most ``wait_s`` for it
-    and offers the text's own reading meanwhile (typing never waits for the server). Text
-    over ``max_query_chars`` is never sent to the server (the run refuses it with a message)."""
+    """The typed inputs the form draws for ``text``, confirmed by the server's description
+    when it has one. The describe runs on the session's loop; the page run waits at most
+    ``wait_s`` for it and offers the text's own reading meanwhile (typing never waits for the
+    server). Text over ``max_query_chars`` is never sent to the server (the run refuses it)."""
+    cache = describe_cache(settings)
+    return session_descriptions().inputs(text, cache, _starter(runtime, settings, text), wait_s)
+
+
+def description_for(runtime: SessionRuntime, text: str, settings: ConsoleSettings,
+                    *, wait_s: float = DESCRIBE_WAIT_S) -> Description | None:
+    """The server's description of ``text`` that its typed inputs come from (None: the text's
+    own reading), found as ``typed_inputs_for`` finds it: what a submission hands to
+    ``ecc.arguments.drafts``, which reads the text itself."""
+    cache = describe_cache(settings)
+    return session_descriptions().description(text, cache, _starter(runtime, settings, text),
+                                              wait_s)
+
+
+def _starter(runtime: SessionRuntime, settings: ConsoleSettings, text: str
+             ) -> StartDescribe | None:
+    """How to ask the session's loop for a description; None for a text never sent."""
+    if len(text) > settings.max_query_chars:
+        return None
     cache = describe_cache(settings)
     bound = settings.page_wait_s("describe")
 
@@ -43,10 +62,10 @@ def typed_inputs_for(runtime: SessionRuntime, text: str, settings: ConsoleSettin
         async def describe(client: QueryClient) -> Description:
             return await asyncio.wait_for(cache.describe(client, query), bound)
 
-        return runtime.start(describe)  # type: ignore[return-value]
+        started = runtime.start(describe, branch=settings.session_branch)
+        return started  # type: ignore[return-value]
 
-    sendable = len(text) <= settings.max_query_chars
-    return session_descriptions().inputs(text, cache, start if sendable else None, wait_s)
+    return start
 
 
 def follow_descriptions(settings: ConsoleSettings) -> None:

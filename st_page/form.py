@@ -12,12 +12,11 @@ from typing import Any
 
 import streamlit as st
 
-from ecc.arguments.arglang import render_named, render_positional
 from ecc.arguments.drafts import DraftLimits, build_requests
-from ecc.arguments.params import QueryParameter, scan_parameters
-from ecc.arguments.typed_inputs import TypedInputs, argument_values
-from ecc.display.plans import analyze_text
+from ecc.arguments.params import scan_parameters
+from ecc.arguments.typed_inputs import TypedInputs, enum_options, input_default
 from ecc.display.safe_text import escape_markdown, label_markdown
+from ecc.driver.describe_cache import Description
 from ecc.driver.errors import ConsoleInputError, ErrorView
 from ecc.driver.execute import ExecutionPolicy, QueryRequest
 from ecc.editor import sync as editor_sync
@@ -28,7 +27,8 @@ from ecc.settings.config import ConsoleSettings
 from st_comps import BROWSER_KEYS, editor_data, query_editor, widget_default
 from st_data_structures import CARDINALITY_LABELS, FormContent, QueryTabContent, UserPrefs
 from st_page import streamlit_internals
-from st_page.descriptions import typed_inputs_for
+from st_page.branch_and_globals import stamp_requests
+from st_page.descriptions import description_for
 from st_page.links import LINK_SHOWN_KEY, share_link
 from st_page.results import POLL_KEY
 from st_utils import execution_policy, session_runtime
@@ -46,15 +46,14 @@ def submit_requested(runtime: SessionRuntime, settings: ConsoleSettings, prefs: 
     once their widgets are drawn, so it submits then."""
     if form_drawn != bool(st.session_state.get(BROWSER_KEYS)):
         return None
+    # Run asks the server anyway: a typed tab's description is waited for here (bounded).
     submitted = submitted_form(
         int(st.session_state.get("tab_count", 1)),
-        lambda text: typed_inputs_for(runtime, text, settings),
-        max_query_chars=settings.max_query_chars)
+        lambda text: description_for(runtime, text, settings,
+                                     wait_s=settings.page_wait_s("describe")))
     if submitted is None:
         return None
     st.session_state.pop(LINK_SHOWN_KEY, None)  # a run started: a shared link's notice ends
-    if isinstance(submitted, ErrorView):
-        return [submitted]
     return submit_form(runtime, submitted, settings, prefs)
 
 
@@ -62,18 +61,12 @@ def submit_form(runtime: SessionRuntime, content: FormContent, settings: Console
                 prefs: UserPrefs) -> list[ErrorView]:
     """Check the form and queue its queries; nothing waits here (the page run streams the
     results in, ``st_page.results.stream_results``). Returns input errors (nothing ran)."""
-    limits = DraftLimits(settings.max_query_chars, settings.max_args_chars)
-    content, typed_errors = _with_typed_values(runtime, content, settings)
-    if typed_errors:
-        return [e.scrubbed(settings.secret_values) for e in typed_errors]
-    linked = content
-    if content.analyze:
-        content = analyzed(content)
-    drafts = content.drafts()[: settings.max_batch]
-    requests, errors = build_requests(drafts, limits)
+    limits = DraftLimits(settings.max_query_chars, settings.max_args_chars, settings.max_batch)
+    requests, errors = build_requests(content.drafts(), limits, analyze=content.analyze)
     if errors:
         return [e.scrubbed(settings.secret_values) for e in errors]
-    share_link(linked, limits)  # only a run that passed the checks goes into the address
+    # Only a run that passed the checks goes into the address, with the values it used.
+    share_link(_as_run(content, requests[0]), limits, branch=settings.session_branch)
     return queue_runs(runtime, requests, settings, prefs)
 
 
@@ -83,7 +76,9 @@ def queue_runs(runtime: SessionRuntime, requests: list[QueryRequest],
     them, show this batch, and note a restarted loop. Returns why nothing was queued, if so.
     Nothing waits here: the page run streams the results in as they finish (``stream_results``)."""
     try:
-        submitted = _submit_to_session(runtime, requests, execution_policy(settings, prefs),
+        # The session's branch and globals, checked again here (the operator's policy).
+        requests, here = stamp_requests(requests, settings)
+        submitted = _submit_to_session(runtime, requests, execution_policy(here, prefs),
                                        settings)
     except ConsoleInputError as refused:
         return [refused.view]
@@ -126,71 +121,37 @@ def _submit_to_session(runtime: SessionRuntime, requests: list[QueryRequest],
         raise ConsoleInputError(RUNTIME_GONE) from None
 
 
-def analyzed(content: FormContent) -> FormContent:
-    """The form's queries as ``analyze <query>``: sent through the same checks and guard."""
-    return replace(content, tabs=tuple(
-        replace(tab, text=analyze_text(tab.text)) if tab.text.strip() else tab
-        for tab in content.tabs))
-
-
-def _with_typed_values(runtime: SessionRuntime, content: FormContent,
-                       settings: ConsoleSettings) -> tuple[FormContent, list[ErrorView]]:
-    """Convert each typed-mode tab's inputs to driver values (or collect the errors)."""
-    tabs, errors = [], []
-    for index, tab in enumerate(content.tabs, start=1):
-        if tab.mode != "typed" or (index > 1 and not tab.text.strip()):
-            tabs.append(tab)
-            continue
-        # Run asks the server anyway: here the description is waited for (bounded).
-        inputs = typed_inputs_for(runtime, tab.text, settings,
-                                  wait_s=settings.page_wait_s("describe"))
-        args, kwargs, problems = argument_values(f"Query {index}", inputs, tab.raw_params,
-                                                 max_args_chars=settings.max_args_chars)
-        errors.extend(problems)
-        tabs.append(replace(tab, typed_args=args if args is not None else (),
-                            typed_kwargs=kwargs, args_text=arguments_text(args, render_positional),
-                            kwargs_text=arguments_text(kwargs, render_named)))
-    return replace(content, tabs=tuple(tabs)), errors
-
-
-def arguments_text(values: Any, render: Callable[[Any], str]) -> str:
-    """Typed values written in the argument language, for the history and "Load into form".
-    Some values have no text there (ranges other than [lower, upper), empty ranges, names
-    with a backquote): the run is kept without argument text rather than refused."""
-    if not values:
-        return ""
-    try:
-        return str(render(values))
-    except (TypeError, ValueError) as exc:
-        log.info("typed arguments kept without text: %s", type(exc).__name__)
-        return ""
+def _as_run(content: FormContent, first: QueryRequest) -> FormContent:
+    """``content`` with its first tab's typed values cut to the parameters ``first`` (its
+    request) was run with: what a shared link of the run holds."""
+    tab = content.tabs[0]
+    used = set(first.kwargs) | {str(position) for position in range(len(first.args))}
+    shown = {name: raw for name, raw in tab.raw_params.items() if name in used}
+    return replace(content, tabs=(replace(tab, raw_params=shown), *content.tabs[1:]))
 
 
 InputsFor = Callable[[str], TypedInputs]
+DescriptionFor = Callable[[str], Description | None]
 
 
-def submitted_form(tab_count: int, inputs_for: InputsFor, *, max_query_chars: int = 100_000
-                   ) -> FormContent | ErrorView | None:
+def submitted_form(tab_count: int, description_for: DescriptionFor) -> FormContent | None:
     """What this run submits, read before anything is drawn (so the batch is queued first and
     runs while the page draws): the form's content when Run, Analyze or Ctrl/Cmd+Enter started
-    this run (their values come with the run), the refusal when a text is too long, else None.
-    Every value is what the widgets hold; ``query_form`` then draws the same values."""
+    this run (their values come with the run), else None. Every value is what the widgets
+    hold, unparsed (``ecc.arguments.drafts`` reads and checks it); a typed tab comes with the
+    server's description of its text when there is one (``description_for``)."""
     state = st.session_state
     clicked = state.get("run_queries") is True
     analyze = state.get("analyze_queries") is True
     requested = editor_sync.take_run_request(state)  # once per Ctrl/Cmd+Enter
     if not (clicked or requested or analyze):
         return None
-    tabs = tuple(_tab_content(index, inputs_for, max_query_chars) for index in range(tab_count))
-    too_long = [i for i, tab in enumerate(tabs, start=1) if len(tab.text) > max_query_chars]
-    if too_long:
-        return ErrorView(kind="input", title="Query too long",
-                         message=f"Nothing was run: query {', '.join(map(str, too_long))} is "
-                         f"longer than {max_query_chars:,} characters (max_query_chars).")
-    return FormContent(tabs=tabs, analyze=analyze and not (clicked or requested))
+    tabs = tuple(_tab_content(index, description_for) for index in range(tab_count))
+    return FormContent(tabs=tabs, analyze=analyze and not (clicked or requested),
+                       remembered=dict(state.get("param_memory", {})))
 
 
-def _tab_content(index: int, inputs_for: InputsFor, max_query_chars: int) -> QueryTabContent:
+def _tab_content(index: int, description_for: DescriptionFor) -> QueryTabContent:
     """Tab ``index`` as its widgets hold it (state of the previous draw, or their defaults)."""
     default = QueryTabContent()
     state = st.session_state
@@ -202,13 +163,13 @@ def _tab_content(index: int, inputs_for: InputsFor, max_query_chars: int) -> Que
     text = held("q_text", default.text)
     text = text if isinstance(text, str) else ""
     mode = str(held("q_mode", default.mode))
-    raw: dict[str, str | bool | None] = {}
-    if mode == "typed" and len(text) <= max_query_chars:
-        memory = state.get("param_memory", {})
-        for param in inputs_for(text).parameters:
-            key = f"p_{index}_{param.name}"
-            raw[param.name] = state[key] if key in state else \
-                _param_default(param, memory.get(param.name))
+    typed = mode == "typed"
+    # The inputs the previous draw showed (Streamlit drops a widget's state once it is not
+    # drawn); which of them the text uses is the draft's business.
+    prefix = f"p_{index}_"
+    raw: dict[str, str | bool | None] = {
+        key.removeprefix(prefix): state[key] for key in list(state.keys())
+        if typed and isinstance(key, str) and key.startswith(prefix)}
     return QueryTabContent(
         text=text,
         args_text=str(held("q_args", default.args_text)) if mode == "text" else "",
@@ -217,6 +178,7 @@ def _tab_content(index: int, inputs_for: InputsFor, max_query_chars: int) -> Que
         as_json=bool(held("q_json", default.as_json)),
         mode=mode,
         raw_params=raw,
+        description=description_for(text) if typed else None,
     )
 
 
@@ -351,11 +313,11 @@ def typed_parameter_inputs(index: int, inputs: TypedInputs) -> dict[str, str | b
             f"${param.name} · {'optional ' if param.optional else ''}{param.type.label()}"
         )
         key = f"p_{index}_{param.name}"
-        remembered = _param_default(param, memory.get(param.name))
+        remembered = input_default(param, memory.get(param.name))
         if param.type.name == "std::bool" and not param.optional:
             value: str | bool | None = box.checkbox(label, value=bool(remembered), key=key)
         elif param.type.kind == "enum" and param.type.enum_members:
-            options: list[str] = _enum_options(param)
+            options: list[str] = enum_options(param)
             value = box.selectbox(label, options, index=options.index(str(remembered)), key=key)
         else:
             value = box.text_input(
@@ -366,22 +328,6 @@ def typed_parameter_inputs(index: int, inputs: TypedInputs) -> dict[str, str | b
         raw[param.name] = value
         memory[param.name] = value
     return raw
-
-
-def _enum_options(param: QueryParameter) -> list[str]:
-    return ([""] if param.optional else []) + list(param.type.enum_members)
-
-
-def _param_default(param: QueryParameter, remembered: str | bool | None) -> str | bool:
-    """What an input of ``param`` shows before it is touched: the remembered value as that
-    widget holds it (a checkbox's bool, a valid enum choice, text)."""
-    if param.type.name == "std::bool" and not param.optional:
-        return bool(remembered)
-    if param.type.kind == "enum" and param.type.enum_members:
-        options = _enum_options(param)
-        return remembered if isinstance(remembered, str) and remembered in options \
-            else options[0]
-    return "" if remembered is None else str(remembered)
 
 
 def parameter_names(index: int, text: str) -> list[str]:

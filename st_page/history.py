@@ -91,9 +91,7 @@ def _fill_form(request: QueryRequest) -> None:
     state["q_args_0"] = request.args_text
     state["q_kwargs_0"] = request.kwargs_text
     state["q_json_0"] = request.method.returns_json
-    state["q_card_0"] = {
-        "query": "many", "query_single": "at most one", "query_required_single": "exactly one",
-    }[request.method.value.removesuffix("_json")]
+    state["q_card_0"] = request.method.cardinality.value  # a key of CARDINALITY_LABELS
 
 
 def run_again() -> None:
@@ -129,6 +127,8 @@ def history_table(records: list[RunRecord]) -> None:
         "query": [r.request.query[:200] for r in records],
         "arguments": [_args_summary(r) for r in records],
         "method": [r.request.method.value for r in records],
+        "branch": [r.request.branch_shown for r in records],
+        "globals": [r.request.globals_text for r in records],
         "elapsed ms": [
             round((r.elapsed_s() or 0) * 1000, 1) if not r.active else None for r in records
         ],
@@ -156,6 +156,8 @@ def history_json(records: list[RunRecord]) -> str:
                 "positional_arguments": r.request.args_text,
                 "named_arguments": r.request.kwargs_text,
                 "method": r.request.method.value,
+                "branch": r.request.branch_shown or None,
+                "globals": r.request.globals_text or None,
                 "elapsed_s": r.elapsed_s(),
                 "rows": r.rows,
                 "submitted": time.strftime("%Y-%m-%dT%H:%M:%S%z",

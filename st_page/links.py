@@ -28,14 +28,18 @@ from st_page import streamlit_internals
 log = logging.getLogger("ecc.page")
 
 
-def share_link(content: FormContent, limits: DraftLimits) -> None:
+def share_link(content: FormContent, limits: DraftLimits, *, branch: str | None = None) -> None:
     """Put the first query and its values in the page address, so it can be sent to others:
-    only what the loader accepts (``ecc.arguments.drafts.link_problem``, the loader's own check).
+    only what the loader accepts (``ecc.arguments.drafts.link_problem``, the loader's own check),
+    and the branch it ran on when not the connection's (``&branch=``, opened only where the
+    operator allows it: ``st_page.branch_and_globals.session_settings``).
     A run
     the link cannot hold clears the address (an older run's link would be a wrong one) and
     the page says why."""
     tab = content.tabs[0]
     params = link_params(tab.text, tab.mode, tab.args_text, tab.kwargs_text, tab.raw_params)
+    if branch:
+        params = {**params, "branch": branch}
     problem = link_problem(params, limits, max_link_bytes=MAX_LINK_BYTES)
     if problem is None:
         st.query_params.from_dict(params)

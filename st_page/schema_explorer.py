@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -38,6 +39,13 @@ LARGE_GRAPH_PROPERTIES = 4
 SCHEMA_FIRST_WAIT_S = 1.0  # a session's first run waits this long for its schema names
 
 
+def _reader(runtime: SessionRuntime, settings: ConsoleSettings
+            ) -> Callable[[Callable[[QueryClient], object]], concurrent.futures.Future[object]]:
+    """``runtime.start`` on the session's branch, bound now: a read started for this
+    branch's key reads this branch, whatever the page picks meanwhile."""
+    return functools.partial(runtime.start, branch=settings.session_branch)
+
+
 def _adopt_entry(entry: SchemaEntry) -> SchemaModel:
     """The session shows the shared entry: its model (with the standard library once the
     explorer read it) is this session's ``SCHEMA_KEY``; nothing is copied."""
@@ -65,14 +73,15 @@ def schema_for_completion(runtime: SessionRuntime, settings: ConsoleSettings
     if entry is None:
         pending = state.get(SCHEMA_PENDING_KEY)
         if pending is None or pending.cancelled():  # cancelled: its loop went away
-            pending = state[SCHEMA_PENDING_KEY] = store.read(key, runtime.start)
+            pending = state[SCHEMA_PENDING_KEY] = store.read(key, _reader(runtime, settings))
             with contextlib.suppress(Exception):  # slow or failed: see below
                 pending.result(timeout=SCHEMA_FIRST_WAIT_S)
         if not pending.done() or pending.cancelled() or pending.exception() is not None:
             return None  # still reading, or failed: keywords only
         entry = pending.result()
     elif store.probe_due(key):
-        store.refresh_if_changed(key, runtime.start)  # not awaited: the page never waits
+        # Not awaited: the page never waits.
+        store.refresh_if_changed(key, _reader(runtime, settings))
     state.pop(SCHEMA_PENDING_KEY, None)
     _adopt_entry(entry)
     # A schema another client changed (the probe's token moved) drops the descriptions too:
@@ -99,7 +108,7 @@ def ensure_schema_model(runtime: SessionRuntime, settings: ConsoleSettings,
     try:
         runtime.ensure_loop()
         runtime.touch()
-        entry = store.read(key, runtime.start, force=refresh).result(timeout=bound)
+        entry = store.read(key, _reader(runtime, settings), force=refresh).result(timeout=bound)
     except Exception as exc:
         if isinstance(exc, concurrent.futures.TimeoutError):
             exc = TimeoutError(f"no answer within {bound:g} s")
@@ -127,7 +136,7 @@ def ensure_standard_schema(runtime: SessionRuntime, settings: ConsoleSettings,
         return await read_standard(client, model)
 
     try:
-        merged = runtime.call(read, timeout=bound)
+        merged = runtime.call(read, timeout=bound, branch=settings.session_branch)
         if not isinstance(merged, SchemaModel):
             raise TypeError(f"the standard schema read returned {type(merged).__name__}")
     except Exception as exc:

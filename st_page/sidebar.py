@@ -13,6 +13,7 @@ from ecc.driver.errors import ErrorView
 from ecc.running.sessions import RegistryTotals, RuntimeStatus, SessionRuntime
 from ecc.settings.config import ConsoleSettings
 from st_comps import widget_default
+from st_page.branch_and_globals import draw_branch_and_globals
 from st_utils import auth_configured, session_registry, shown_error
 
 
@@ -26,6 +27,7 @@ def draw_sidebar(settings: ConsoleSettings, runtime: SessionRuntime) -> None:
             st.success("Connected: the server answered `select 1`.")
         else:
             st_comps.render_error(outcome)
+    draw_branch_and_globals(runtime, settings)
     st.divider()
     st.markdown("**My settings**")
     widget_default("pref_row_limit", settings.row_limit)
@@ -52,7 +54,7 @@ def test_connection(settings: ConsoleSettings, runtime: SessionRuntime) -> Error
         return await client.query_single("select 1")
 
     try:
-        runtime.call(probe, timeout=bound)
+        runtime.call(probe, timeout=bound, branch=settings.session_branch)
     except Exception as exc:
         return shown_error(
             exc, settings, subject="Test connection", timeout_s=bound,

@@ -13,7 +13,7 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_support import APP, FakeFactory, console, run_query, texts
+from tests.apptest_support import APP, FakeFactory, console, run_query, shown, texts
 
 BUSY = "The console is at its limit of 1 active sessions; try again in a minute."
 
@@ -60,6 +60,31 @@ def test_a_typed_value_over_max_args_chars_is_refused_naming_the_parameter() -> 
         assert "max_args_chars" in texts(at)
         assert factory.calls == [] and len(at.session_state["run_book"]) == 0  # nothing kept
         assert "p.title" not in _address(at)  # no link of a run that did not run
+
+
+def test_typed_values_and_argument_text_over_the_limit_get_one_message() -> None:
+    # One rule on one path (ecc.arguments.drafts): only the part named differs.
+    with console(FakeFactory(), max_args_chars=20) as at:
+        at.run()
+        run_query(at, "select <str>$title", params={"title": "y" * 30})
+        typed = next(t for t in (shown(e.value) for e in at.error) if "characters" in t)
+        run_query(at, "select <str>$title", kwargs="title = '" + "y" * 20 + "'")
+        text = next(t for t in (shown(e.value) for e in at.error) if "characters" in t)
+    assert "$title is 30 characters" in typed and "the named arguments are 30 characters" in text
+    assert typed.split("30 characters", 1)[1] == text.split("30 characters", 1)[1]
+
+
+def test_analyze_of_a_typed_query_meets_the_same_limit() -> None:
+    factory = FakeFactory()
+    with console(factory, max_args_chars=20) as at:
+        at.run()
+        at.session_state["q_text_0"] = "select <str>$title"
+        at.run()
+        at.text_input(key="p_0_title").input("y" * 30)
+        at.button(key="analyze_queries").click().run()
+        assert not at.exception
+        assert "$title is 30 characters; the limit is 20 characters" in texts(at)
+        assert factory.calls == []
 
 
 def test_a_run_within_the_limit_writes_a_link_the_loader_loads() -> None:

@@ -244,3 +244,21 @@ def test_a_renamed_enum_member_is_offered_after_the_run_fails() -> None:
         assert "invalid input value" in texts(at)
         at.run()
         assert list(at.selectbox(key="p_0_g").options) == list(current["members"])
+
+
+def test_a_submission_names_every_refused_tab_typed_or_text() -> None:
+    # One path reads every tab: a typed tab's bad value and a text tab's unreadable
+    # arguments are both named (the typed check no longer runs first, on its own).
+    factory = FakeFactory()
+    with console(factory) as at:
+        at.session_state["tab_count"] = 2
+        at.run()
+        set_query_text(at, "select <int16>$n")
+        at.text_input(key="p_0_n").input("40000")
+        run_query(at, "select 2", args="(", tab=1)
+        assert not at.exception
+        errors = [shown(element.value) for element in at.error]
+        assert any("$n" in error and "int16" in error for error in errors), errors
+        assert any("Query 2: cannot read the positional arguments" in error
+                   for error in errors), errors
+        assert factory.calls == []

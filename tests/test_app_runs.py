@@ -15,6 +15,7 @@ from tests.apptest_support import (
     texts,
     wait_until,
 )
+from tests.conftest import kill_loop
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
@@ -127,13 +128,7 @@ def test_a_dead_loop_is_noticed_replaced_and_its_query_reported_failed() -> None
         at.run()
         run_query(at, "select sys::_sleep(30)")
         runtime = only_runtime()
-        old_thread = runtime.loop.thread
-
-        def die() -> None:
-            raise SystemExit("simulated loop death")
-
-        runtime.loop.loop.call_soon_threadsafe(die)
-        wait_until(lambda: not old_thread.is_alive(), timeout=5)
+        kill_loop(runtime)
         at.run()
         assert not at.exception
         assert any("event loop had stopped" in w.value for w in at.warning)
@@ -201,6 +196,18 @@ def test_a_submission_is_queued_before_the_form_is_drawn(
         if how == "analyze":
             expected = [f"analyze select {t}" for t in range(3)]
         assert sorted(call[1] for call in factory.calls) == expected
+
+
+def test_an_empty_extra_tab_is_unused_and_the_others_run() -> None:
+    factory = FakeFactory()
+    with console(factory) as at:
+        at.session_state["tab_count"] = 3
+        for tab, text in enumerate(["select 0", "", "select 2"]):
+            at.session_state[f"q_text_{tab}"] = text
+        at.run()
+        next(b for b in at.button if b.label == "Run").click().run()
+        assert not at.exception and not at.error  # the empty second tab: unused, not refused
+        assert sorted(call[1] for call in factory.calls) == ["select 0", "select 2"]
 
 
 # A websocket drop releases an idle runtime at once (SessionRegistry.release), possibly after

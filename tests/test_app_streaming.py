@@ -16,6 +16,7 @@ from ecc.driver.execute import QueryRequest
 from ecc.running.runs import RunBook
 from st_page import results
 from tests.apptest_support import FakeFactory, console, run_query, texts, wait_until
+from tests.conftest import kill_loop
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
@@ -153,13 +154,7 @@ def test_run_again_streams_its_result_and_reports_a_restarted_loop() -> None:
         run_query(at, "select 5")
         at.toggle(key="show_history").set_value(True).run()
         runtime = only_runtime()
-        old_thread = runtime.loop.thread
-
-        def die() -> None:
-            raise SystemExit("simulated loop death")
-
-        runtime.loop.loop.call_soon_threadsafe(die)
-        wait_until(lambda: not old_thread.is_alive(), timeout=5)
+        kill_loop(runtime)
         at.selectbox(key="history_run").set_value(1)
         at.button(key="history_rerun").click().run()
         assert not at.exception

@@ -289,7 +289,7 @@ def refused(draft: QueryDraft, limits: DraftLimits = LIMITS) -> Any:
 
 
 def test_draft_becomes_a_request_with_parsed_arguments() -> None:
-    draft = QueryDraft("Q1", "select <int64>$0", args_text="1, 'x'", as_json=True)
+    draft = QueryDraft("Q1", "select <int64>$0", args_text="1, 'x'", method=QueryMethod.QUERY_JSON)
     request = build_request(draft, LIMITS)
     assert request.args == (1, "x")
     assert request.kwargs == {}
@@ -309,8 +309,10 @@ def test_mixed_positional_and_named_arguments_are_refused() -> None:
 
 
 def test_mixed_typed_arguments_are_refused_too() -> None:
-    view = refused(QueryDraft("Q1", "select 1", typed_args=(1,), typed_kwargs={"a": 2}))
-    assert view.title == "Mixed arguments"
+    view = refused(QueryDraft("Q1", "select <int64>$0 + <int64>$a", typed=True,
+                              raw_params={"0": "1", "a": "2"}))
+    assert view.title == "Parameter problem"
+    assert "cannot mix $0 and $a" in view.message
 
 
 def test_mixed_arguments_never_reach_the_client() -> None:
@@ -365,7 +367,8 @@ def test_unreadable_named_arguments_point_at_the_line() -> None:
 
 
 def test_typed_arguments_replace_the_text_fields() -> None:
-    draft = QueryDraft("Q1", "select $0", args_text="[broken", typed_args=(5,))
+    draft = QueryDraft("Q1", "select <int64>$0", args_text="[broken", typed=True,
+                       raw_params={"0": "5"})
     assert build_request(draft, LIMITS).args == (5,)
 
 

@@ -167,3 +167,32 @@ def test_closing_the_session_ends_explorer_runs() -> None:
     rt.close()
     final = rt.explorer_book.get(page_run.run_id)
     assert final is not None and final.status == "cancelled"
+
+
+def test_explorer_runs_go_to_their_branch_with_their_globals() -> None:
+    from dataclasses import replace
+
+    from ecc.fake.client import dataset_responder
+
+    on_branch: dict[str, FakeClient] = {}
+
+    def branch_client(name: str) -> FakeClient:
+        on_branch[name] = FakeClient(dataset_responder(N, 20))
+        return on_branch[name]
+
+    default = FakeClientFactory(responder=dataset_responder(N, 20))
+    rt = SessionRuntime("explorer-branch-token", default, RuntimeLimits(close_timeout_s=1.0),
+                        branch_client_factory=branch_client)
+    try:
+        queries = build_queries(MODEL, ExplorerState.of_type("default::Item", 10))
+        stamped = [replace(r, branch="b1", globals={"default::current_user": "ann"})
+                   for r in (queries.page, queries.count)]
+        page_run, count_run = (finished(rt, r) for r in rt.explore(stamped, POLICY).records)
+        assert page_run.status == count_run.status == "done"
+        client = on_branch["b1"]
+        assert [call[1] for call in client.stats.calls] == [queries.page.query,
+                                                           queries.count.query]
+        assert client.stats.globals_seen == [{"default::current_user": "ann"}] * 2
+        assert not [c for c in default.calls if "$page_offset" in c[1]]  # not the default's
+    finally:
+        rt.close()

@@ -1,8 +1,7 @@
 """Limits that hold on every path (issue 17), at the engine.
 
 - One argument-size rule (``ecc.arguments.drafts.argument_size_error``) for typed inputs, the
-argument
-  language, shared links and "Run again"; links are written and read with one measure.
+  argument language, shared links and "Run again"; links are written and read with one measure.
 - A result over ``max_kept_bytes`` keeps its metadata and says why; its size is estimated
   cheaply and the estimate stops once past the budget.
 """
@@ -22,6 +21,7 @@ from ecc.arguments.drafts import (
     DraftLimits,
     QueryDraft,
     argument_size_error,
+    argument_values,
     build_request,
     link_bytes,
     link_params,
@@ -29,7 +29,7 @@ from ecc.arguments.drafts import (
     request_argument_sizes,
     typed_argument_sizes,
 )
-from ecc.arguments.typed_inputs import argument_values, typed_inputs
+from ecc.arguments.typed_inputs import typed_inputs
 from ecc.display.results import ResultNotKept, estimated_bytes, shape_result, within_byte_budget
 from ecc.driver.client import QueryMethod
 from ecc.driver.errors import ConsoleInputError

@@ -179,3 +179,45 @@ def test_a_text_without_parameters_never_asks_the_server() -> None:
     tracker = SessionDescriptions()
     assert tracker.inputs("select 1", cache, server.start).parameters == ()
     assert server.started == []
+
+
+def test_a_refused_describe_is_trusted_for_the_ttl_from_when_it_was_asked() -> None:
+    # The one staleness bound: a refusal collected late (no page run for a while) is not
+    # trusted for another whole TTL from that page run.
+    clock = Clock()
+    cache = DescribeCache(ttl_s=10, clock=clock)
+    server = Server(cache)
+    tracker = SessionDescriptions(clock=clock)
+    text = "select <Later>$a"
+    tracker.inputs(text, cache, server.start)
+    server.fail(gel.errors.InvalidReferenceError("type 'default::Later' does not exist"))
+    clock.now += 9  # the next page run collects the refusal
+    tracker.inputs(text, cache, server.start)
+    assert len(server.started) == 1
+    clock.now += 1.1  # 10.1 s after the server was asked
+    tracker.inputs(text, cache, server.start)
+    assert len(server.started) == 2
+
+
+def test_a_refusal_seen_across_a_drop_is_not_kept() -> None:
+    cache = DescribeCache()
+    server = Server(cache)
+    tracker = SessionDescriptions()
+    text = "select <Later>$a"
+    tracker.inputs(text, cache, server.start)
+    cache.clear()  # DDL ran while the describe was under way: it may now describe
+    server.fail(gel.errors.InvalidReferenceError("type 'default::Later' does not exist"))
+    tracker.inputs(text, cache, server.start)
+    assert len(server.started) == 2
+
+
+def test_the_description_an_offer_comes_from_is_handed_to_a_submission() -> None:
+    cache = DescribeCache()
+    server = Server(cache)
+    tracker = SessionDescriptions()
+    assert tracker.description(QUERY, cache, server.start) is None  # still under way
+    server.answer(genre("Action"))
+    described = tracker.description(QUERY, cache, server.start)
+    assert described is cache.peek(QUERY) and described is not None
+    assert tracker.description("select 1", cache, server.start) is None  # nothing to ask
+    assert len(server.started) == 1

@@ -3,8 +3,8 @@
 The page shows one input per parameter found in the query text (``ecc.arguments.params``), confirmed
 by the server's description when connected (the server wins; disagreements are shown).
 ``SessionDescriptions`` asks the server off the page run: typing never waits for it.
-Raw widget values (text, or a bool for checkboxes) become driver values through
-``ecc.arguments.param_values``; every failure becomes an ``ErrorView`` naming the parameter.
+What the inputs' values become is ``ecc.arguments.drafts``' business (the one path from the
+form to the runner); ``input_default`` is what an input holds before it is touched.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 import concurrent.futures
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from ecc.arguments.drafts import argument_size_error, typed_argument_sizes
-from ecc.arguments.param_values import ParamValueError, RawValue, is_blank, parse_param_value
+from ecc.arguments.param_values import RawValue
 from ecc.arguments.params import (
     QueryParameter,
     merge_with_server,
@@ -24,7 +24,7 @@ from ecc.arguments.params import (
     scan_parameters,
 )
 from ecc.driver.describe_cache import DescribeCache, Description
-from ecc.driver.errors import ErrorView, error_view
+from ecc.driver.errors import error_view
 
 
 @dataclass(frozen=True)
@@ -58,14 +58,41 @@ def typed_inputs_from(text: str, description: Description | None) -> TypedInputs
     return typed_inputs(text, server)
 
 
+def input_default(param: QueryParameter, remembered: RawValue) -> str | bool:
+    """What an input of ``param`` holds before it is touched: the value remembered for its
+    name as that widget holds it (a checkbox's bool, a valid enum choice, text)."""
+    if param.type.name == "std::bool" and not param.optional:
+        return bool(remembered)
+    if param.type.kind == "enum" and param.type.enum_members:
+        options = enum_options(param)
+        return remembered if isinstance(remembered, str) and remembered in options \
+            else options[0]
+    return "" if remembered is None else str(remembered)
+
+
+def enum_options(param: QueryParameter) -> list[str]:
+    """An enum input's choices: its members, after an empty choice when it is optional."""
+    return ([""] if param.optional else []) + list(param.type.enum_members)
+
+
 @dataclass(frozen=True)
 class _Offer:
     """What the page offers for one text, and what vouches for it."""
 
     inputs: TypedInputs
     description: Description | None  # the describe cache's entry it came from
-    failed_at: float | None = None  # the server could not describe the text (syntax, ...)
-    generation: int = 0  # the describe cache's generation when that failure was seen
+    # The server could not describe the text (syntax, ...): when that describe began, and the
+    # describe cache's generation it began under.
+    failed_at: float | None = None
+    generation: int = 0
+
+
+class _Describing(NamedTuple):
+    """A describe under way: its future, and when and under which cache generation it began."""
+
+    future: concurrent.futures.Future[Description]
+    started_at: float
+    generation: int
 
 
 class SessionDescriptions:
@@ -78,7 +105,7 @@ class SessionDescriptions:
       after a failed run of the text (``discard``) or DDL (``clear``) the next page run asks
       again. One staleness bound, the cache's ``ttl_s``.
     - A describe the server refused (a half-typed text) is kept as the text's own reading
-      until the cache's generation changes or ``ttl_s`` passes.
+      until the cache's generation changes or ``ttl_s`` has passed since it was asked.
     - A new text starts a describe on the session's loop (``start``) and waits at most
       ``wait_s``; meanwhile the page offers the text's own reading, and a later run (``settle``)
       picks the answer up. At most ``MAX_DESCRIBES_IN_FLIGHT`` at once.
@@ -97,7 +124,7 @@ class SessionDescriptions:
         self._max_in_flight = max_in_flight
         self._kept_texts = kept_texts
         self._offers: OrderedDict[str, _Offer] = OrderedDict()
-        self._in_flight: dict[str, concurrent.futures.Future[Description]] = {}
+        self._in_flight: dict[str, _Describing] = {}
         self._awaited: set[str] = set()  # shown from the text alone while their describe ran
         self.backoff_until = 0.0
         self.backoff_reason = ""
@@ -106,29 +133,44 @@ class SessionDescriptions:
                wait_s: float = 0.0) -> TypedInputs:
         """The inputs to offer for ``text`` now. ``start`` is None when the text must not be
         sent (too long, no server); ``wait_s`` bounds the wait for a new description."""
+        offer = self._offer(text, cache, start, wait_s)
+        return offer.inputs if offer is not None else typed_inputs(text)
+
+    def description(self, text: str, cache: DescribeCache, start: StartDescribe | None,
+                    wait_s: float = 0.0) -> Description | None:
+        """The server's description the inputs offered for ``text`` come from, found as
+        ``inputs`` finds it; None when they come from the text alone (no ``$``, not sendable,
+        the server refused it, or no answer within ``wait_s``)."""
+        offer = self._offer(text, cache, start, wait_s)
+        return offer.description if offer is not None else None
+
+    def _offer(self, text: str, cache: DescribeCache, start: StartDescribe | None,
+               wait_s: float) -> _Offer | None:
+        """The vouched offer for ``text``; None while its describe is under way."""
         if "$" not in text or start is None:
             return self._textual(text)
         self._collect(cache)
         offer = self._offers.get(text)
         if offer is not None and self._vouched(text, offer, cache):
             self._offers.move_to_end(text)
-            return offer.inputs
+            return offer
         known = cache.peek(text)  # described meanwhile (the run's guard, another session)
         if known is not None:
-            return self._keep(text, _Offer(typed_inputs_from(text, known), known)).inputs
-        future = self._in_flight.get(text)
-        if future is None and not self.backing_off and \
+            return self._keep(text, _Offer(typed_inputs_from(text, known), known))
+        pending = self._in_flight.get(text)
+        if pending is None and not self.backing_off and \
                 len(self._in_flight) < self._max_in_flight:
-            future = self._in_flight[text] = start(text)
-        if future is not None and wait_s > 0:
-            concurrent.futures.wait([future], timeout=wait_s)
+            pending = self._in_flight[text] = _Describing(
+                start(text), self._clock(), cache.generation)
+        if pending is not None and wait_s > 0:
+            concurrent.futures.wait([pending.future], timeout=wait_s)
             self._collect(cache)
             offer = self._offers.get(text)
-            if offer is not None:
-                return offer.inputs
+            if offer is not None and self._vouched(text, offer, cache):
+                return offer
         if text in self._in_flight:
             self._awaited.add(text)
-        return typed_inputs(text)
+        return None
 
     @property
     def backing_off(self) -> bool:
@@ -164,7 +206,8 @@ class SessionDescriptions:
 
     def _collect(self, cache: DescribeCache) -> None:
         """Move finished describes into offers (or into a back-off)."""
-        for text, future in list(self._in_flight.items()):
+        for text, pending in list(self._in_flight.items()):
+            future = pending.future
             if not future.done():
                 continue
             del self._in_flight[text]
@@ -183,8 +226,11 @@ class SessionDescriptions:
                 self.backoff_until = self._clock() + self.backoff_s
                 self.backoff_reason = type(exc).__name__
             else:
-                self._keep(text, _Offer(typed_inputs(text), None, self._clock(),
-                                        cache.generation))
+                # Timed from when the describe began, with the generation it began under: a
+                # refusal is trusted for at most ``ttl_s`` after the server was asked (not
+                # after this page run happened to collect it) and never across a drop.
+                self._keep(text, _Offer(typed_inputs(text), None, pending.started_at,
+                                        pending.generation))
 
     def _vouched(self, text: str, offer: _Offer, cache: DescribeCache) -> bool:
         if offer.failed_at is not None:
@@ -192,11 +238,11 @@ class SessionDescriptions:
                 self._clock() - offer.failed_at <= cache.ttl_s
         return offer.description is not None and cache.peek(text) is offer.description
 
-    def _textual(self, text: str) -> TypedInputs:
+    def _textual(self, text: str) -> _Offer:
         offer = self._offers.get(text)
         if offer is None or offer.description is not None or offer.failed_at is not None:
             offer = self._keep(text, _Offer(typed_inputs(text), None))
-        return offer.inputs
+        return offer
 
     def _keep(self, text: str, offer: _Offer) -> _Offer:
         self._offers.pop(text, None)
@@ -204,57 +250,3 @@ class SessionDescriptions:
             self._offers.popitem(last=False)
         self._offers[text] = offer
         return offer
-
-
-def argument_values(
-    subject: str, inputs: TypedInputs, raw: Mapping[str, RawValue],
-    max_args_chars: int | None = None,
-) -> tuple[tuple[object, ...] | None, dict[str, object] | None, list[ErrorView]]:
-    """Positional args or named kwargs for the driver, or the errors (one per parameter).
-    Inputs over ``max_args_chars`` in all are refused before any is converted."""
-    if max_args_chars is not None:
-        shown = {p.name: raw.get(p.name) for p in inputs.parameters}
-        too_large = argument_size_error(subject, typed_argument_sizes(shown), max_args_chars)
-        if too_large is not None:
-            return None, None, [too_large]
-    errors = [
-        ErrorView(kind="input", title="Parameter problem", message=m, subject=subject)
-        for m in inputs.problems
-    ]
-    values: dict[str, object] = {}
-    blank = [p for p in inputs.parameters
-             if not p.optional and is_blank(p.type, raw.get(p.name))]
-    if blank:
-        names = ", ".join(f"${p.name} ({p.type.label()})" for p in blank)
-        errors.append(
-            ErrorView(
-                kind="input",
-                title="Parameters needed",
-                message=f"{subject} needs a value for {names}: fill in the inputs under the "
-                "query, then press Run again.",
-                subject=subject,
-                hint="Only <optional> parameters may be left empty (they send the empty set).",
-            )
-        )
-    for param in inputs.parameters:
-        if param in blank:
-            continue
-        try:
-            values[param.name] = parse_param_value(param, raw.get(param.name))
-        except ParamValueError as exc:
-            errors.append(
-                ErrorView(
-                    kind="input",
-                    title="Invalid parameter value",
-                    message=str(exc),
-                    subject=f"{subject} ${param.name}",
-                    hint=f"Enter a {param.type.label()} value"
-                    + (" or leave it empty to send the empty set." if param.optional else "."),
-                )
-            )
-    if errors:
-        return None, None, errors
-    if values and all(p.is_positional for p in inputs.parameters):
-        ordered = sorted(inputs.parameters, key=lambda p: int(p.name))
-        return tuple(values[p.name] for p in ordered), None, []
-    return None, values, []

@@ -44,7 +44,10 @@ def escape_markdown(text: object, *, fragment: bool = False) -> str:
 # identifier or a position (``$0``), type made of names, ``::``, ``<>``, commas and
 # ``name:`` (named tuples). Of those characters only ``<`` (an HTML tag) and ``_`` (emphasis)
 # can start Markdown.
-_PLAIN_LABEL = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+) · [A-Za-z0-9_:<>, ]+")
+# ``$name · type`` (a parameter) or ``module::name · type`` (a global).
+_PLAIN_LABEL = re.compile(r"(?:\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)"
+                          r"|[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*)"
+                          r" · [A-Za-z0-9_:<>, ]+")
 _UNDERSCORE_RUN = re.compile(r"_+")
 _WORD_CHAR = re.compile(r"[A-Za-z0-9]")
 
@@ -61,7 +64,7 @@ def _escape_edge_underscores(run: re.Match[str]) -> str:
 
 def label_markdown(text: str) -> str:
     """A widget label: Markdown for the eye, but also the input's accessible name as it is
-    (Streamlit puts the raw label in ``aria-label``). A plain parameter label keeps its
+    (Streamlit puts the raw label in ``aria-label``). A plain parameter or global label keeps its
     characters, but for ``<`` (``array<str>`` would start an HTML tag) and underscores that
     could delimit emphasis (``$__init__``); anything else (a backquoted name from a shared link,
     say) is escaped whole by ``escape_markdown``."""

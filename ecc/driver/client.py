@@ -17,9 +17,19 @@ from ecc.settings.config import ConnectionSettings
 
 
 class Cardinality(enum.Enum):
+    """What a query's result may hold; the value is the form's label for it."""
+
     MANY = "many"
     AT_MOST_ONE = "at most one"
     EXACTLY_ONE = "exactly one"
+
+
+# The one map between a cardinality and the driver's method name (without ``_json``).
+_METHOD_BASE = {
+    Cardinality.MANY: "query",
+    Cardinality.AT_MOST_ONE: "query_single",
+    Cardinality.EXACTLY_ONE: "query_required_single",
+}
 
 
 class QueryMethod(enum.Enum):
@@ -34,12 +44,13 @@ class QueryMethod(enum.Enum):
 
     @classmethod
     def pick(cls, cardinality: Cardinality, as_json: bool) -> QueryMethod:
-        base = {
-            Cardinality.MANY: "query",
-            Cardinality.AT_MOST_ONE: "query_single",
-            Cardinality.EXACTLY_ONE: "query_required_single",
-        }[cardinality]
-        return cls(base + ("_json" if as_json else ""))
+        return cls(_METHOD_BASE[cardinality] + ("_json" if as_json else ""))
+
+    @property
+    def cardinality(self) -> Cardinality:
+        """The cardinality this method asks for (``pick``'s inverse, with ``returns_json``)."""
+        base = self.value.removesuffix("_json")
+        return next(c for c, name in _METHOD_BASE.items() if name == base)
 
     @property
     def returns_json(self) -> bool:
@@ -47,7 +58,7 @@ class QueryMethod(enum.Enum):
 
     @property
     def returns_many(self) -> bool:
-        return self in (QueryMethod.QUERY, QueryMethod.QUERY_JSON)
+        return self.cardinality is Cardinality.MANY
 
 
 class QueryExecutor(Protocol):
@@ -74,6 +85,7 @@ class QueryClient(QueryExecutor, Protocol):
     def terminate(self) -> None: ...
     def is_closed(self) -> bool: ...
     def with_config(self, *args: Any, **config: Any) -> QueryClient: ...
+    def with_globals(self, *args: Any, **globals_: Any) -> QueryClient: ...
     def with_transaction_options(self, options: Any = None) -> QueryClient: ...
     def transaction(self) -> AsyncIterator[Transaction]: ...
     async def _describe_query(self, query: str, **kwargs: Any) -> Any: ...

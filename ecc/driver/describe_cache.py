@@ -6,11 +6,12 @@ cache keeps a description per exact query text, for one connection (the page kee
 per connection settings, so per server and branch):
 
 - keyed by the exact text: a changed text is a new key, described afresh;
-- bounded in size (least recently used entries go first) and in time (``ttl_s``), so a
-  schema changed by someone else is seen again within ``ttl_s``: the one staleness bound, also
-  for what the typed form offers (``ecc.arguments.typed_inputs.SessionDescriptions`` keeps an
-  offer only
-  while this cache still holds the description it was made from, see ``peek``);
+- bounded in size (least recently used entries go first) and in time: an entry lives
+  ``ttl_s`` from when the server's answer was stored (a hit does not extend it), so a schema
+  changed by someone else is seen again within ``ttl_s``. That is the one staleness bound,
+  also for what the typed form offers: ``ecc.arguments.typed_inputs.SessionDescriptions``
+  keeps an offer only while this cache holds the very description it was made from (``peek``),
+  and trusts a describe the server refused for ``ttl_s`` from when it was asked, never longer;
 - dropped whole when this console runs DDL, or a query it cannot vouch for while writes are
   allowed (``execute`` calls ``schema_may_have_changed``), and when the schema probe of the
   process-wide schema model saw another client change the schema (``follow_schema``); a query
@@ -32,7 +33,13 @@ from typing import Any, Protocol
 
 DEFAULT_MAX_ENTRIES = 512
 DEFAULT_TTL_S = 300.0
-DDL = 8  # the capability bit the server reports for schema changes
+# Capability bits as the server reports them in a query description (the one definition:
+# ``ecc.driver.execute``'s read-only guard reads them from here).
+MODIFICATIONS = 1
+SESSION_CONFIG = 2
+TRANSACTION = 4
+DDL = 8
+PERSISTENT_CONFIG = 16
 
 
 class Describer(Protocol):

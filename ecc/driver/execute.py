@@ -25,15 +25,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecc.driver.client import FirstConnectGate, QueryClient, QueryExecutor, QueryMethod, call_method
-from ecc.driver.describe_cache import DescribeCache, describe
+from ecc.driver.describe_cache import (
+    DDL,
+    MODIFICATIONS,
+    PERSISTENT_CONFIG,
+    SESSION_CONFIG,
+    TRANSACTION,
+    DescribeCache,
+    describe,
+)
 from ecc.driver.errors import ServerPrivacy, input_error
 
-# Capability bits as the server reports them in a query description.
-MODIFICATIONS = 1
-SESSION_CONFIG = 2
-TRANSACTION = 4
-DDL = 8
-PERSISTENT_CONFIG = 16
 _REFUSED_WHEN_READ_ONLY = {
     MODIFICATIONS: "modifies data (insert, update or delete)",
     DDL: "changes the schema (DDL)",
@@ -55,6 +57,13 @@ class QueryRequest:
     # What the user typed, kept for history and reloading the form.
     args_text: str = ""
     kwargs_text: str = ""
+    # The branch the run is on (None: the connection's own) and the globals it applies with
+    # the driver's ``with_globals`` (already checked against the operator's policy:
+    # ecc/branches/globals_input.py); ``globals_text`` is how the status line shows them.
+    branch: str | None = None
+    globals: Mapping[str, Any] = field(default_factory=dict)
+    globals_text: str = ""
+    branch_shown: str = ""  # the branch's name as the page shows it (also the connection's)
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,11 @@ class ExecutionPolicy:
     first_connect: FirstConnectGate | None = field(default=None, compare=False, repr=False)
     # Whether a run's error may say where the server is (show_connection).
     server_privacy: ServerPrivacy = field(default_factory=ServerPrivacy)
+
+    def row_limit_for(self, method: QueryMethod) -> int:
+        """The implicit limit sent with ``method`` (0: none): only a many-method's top-level
+        set is bounded; a single result is one value."""
+        return self.implicit_limit if method.returns_many else 0
 
     @property
     def client_bound_s(self) -> float:
@@ -126,6 +140,10 @@ async def execute(client: QueryClient, request: QueryRequest, policy: ExecutionP
     configured = client.with_config(
         query_execution_timeout=datetime.timedelta(seconds=policy.timeout_s)
     )
+    if request.globals:
+        # A clone sharing the pool (the driver's ``with_*``): the describe and the query both
+        # run with them, in the same state.
+        configured = configured.with_globals(dict(request.globals))
     cache = policy.describe_cache
     try:
         return await _execute(configured, request, policy, clock)
@@ -189,6 +207,5 @@ def cleanup_error_root(exc: BaseException) -> BaseException | None:
 
 
 async def _call(executor: QueryExecutor, request: QueryRequest, policy: ExecutionPolicy) -> Any:
-    limit = policy.implicit_limit if request.method.returns_many else 0
     return await call_method(executor, request.method, request.query, request.args,
-                             request.kwargs, implicit_limit=limit)
+                             request.kwargs, implicit_limit=policy.row_limit_for(request.method))

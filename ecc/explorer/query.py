@@ -34,7 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ecc.arguments.param_values import ParamValueError, RawValue, parse_param_value
-from ecc.arguments.params import KNOWN_SCALAR_NAMES, ParamType, QueryParameter
+from ecc.arguments.params import ParamType, QueryParameter
+from ecc.arguments.params.types import KNOWN_SCALAR_NAMES
 from ecc.driver.errors import ConsoleInputError, input_error
 from ecc.driver.execute import QueryRequest
 from ecc.editor.language import RESERVED_KEYWORDS

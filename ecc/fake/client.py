@@ -16,7 +16,11 @@ behaves like the driver where the console depends on it:
   JSON text (not a JSON array, not a JSON string);
 - the parser refuses a reserved keyword written as a bare name (``select Global``,
   ``count(Module)``) with the server's ``EdgeQLSyntaxError`` (``syntax_error``);
-- cancelling a query drops its connection (``in_flight`` goes back down).
+- cancelling a query drops its connection (``in_flight`` goes back down);
+- ``with_globals`` returns a clone carrying the globals (recorded per call in
+  ``stats.globals_seen``), and ``select global name`` answers the value set, else nothing;
+- one client is on one branch (``branch``); ``ecc.fake.branches`` builds clients per branch
+  that list the branches as a 5.8 (or a Gel 6) server does and serve different data per branch.
 
 A responder may return an awaitable: it is awaited as the server's answer, so a test can
 hold a query running (an ``asyncio.Event``) or make the server never answer.
@@ -44,6 +48,7 @@ import gel
 import gel.errors
 from gel.datatypes import datatypes as dt
 
+from ecc.branches import catalog
 from ecc.fake import schema as fake_schema
 from ecc.fake.schema import introspection_answer
 from ecc.schema import introspect
@@ -56,6 +61,7 @@ _WRITE_RE = re.compile(r"^\s*(?:with\b.*?\b)?(insert|update|delete)\b", re.I | r
 _DDL_RE = re.compile(r"^\s*(create|alter|drop|start\s+migration|commit\s+migration)\b", re.I)
 _CONFIG_RE = re.compile(r"^\s*configure\s+(session|current\s+(branch|database)|instance)", re.I)
 _ANALYZE_RE = re.compile(r"^\s*analyze\s+", re.I)
+_GLOBAL_RE = re.compile(r"^\s*select\s+global\s+([\w:]+)\s*;?\s*$", re.I)
 _TX_RE = re.compile(r"^\s*(start\s+transaction|commit|rollback|declare\s+savepoint)\b", re.I)
 
 
@@ -76,6 +82,8 @@ class FakeStats:
     configs: list[dict[str, Any]] = field(default_factory=list)
     # (query, implicit limit asked for; 0: none), per completed call
     implicit_limits: list[tuple[str, int]] = field(default_factory=list)
+    # The globals each query call ran with (``with_globals``), in call order.
+    globals_seen: list[dict[str, Any]] = field(default_factory=list)
 
 
 class FakeClient:
@@ -93,6 +101,8 @@ class FakeClient:
         _stats: FakeStats | None = None,
         _config: Mapping[str, Any] | None = None,
         _readonly: bool = False,
+        branch: str | None = None,
+        _globals: Mapping[str, Any] | None = None,
     ) -> None:
         if responder is None:
             responder = demo_responder
@@ -109,6 +119,8 @@ class FakeClient:
         self.stats = _stats or FakeStats()
         self.config = dict(_config or {})
         self.readonly = _readonly
+        self.branch = branch  # None: the connection's (the fake server's default) branch
+        self.globals = dict(_globals or {})
 
     # --- clones (share the stats, like the driver's clones share the pool) ----------------
     def _clone(self, **changes: Any) -> FakeClient:
@@ -121,6 +133,8 @@ class FakeClient:
             "_stats": self.stats,
             "_config": self.config,
             "_readonly": self.readonly,
+            "branch": self.branch,
+            "_globals": self.globals,
         }
         params.update(changes)
         return FakeClient(self._responder, **params)
@@ -129,6 +143,14 @@ class FakeClient:
         merged = {**self.config, **config}
         self.stats.configs.append(dict(config))
         return self._clone(_config=merged)
+
+    def with_globals(self, *args: Any, **globals_: Any) -> FakeClient:
+        """Like the driver's: a mapping and/or keywords, merged over the globals set so far."""
+        merged = dict(self.globals)
+        for mapping in args:
+            merged.update(mapping)
+        merged.update(globals_)
+        return self._clone(_globals=merged)
 
     def with_transaction_options(self, options: Any = None) -> FakeClient:
         return self._clone(_readonly=bool(getattr(options, "_readonly", False)))
@@ -192,6 +214,7 @@ class FakeClient:
         if self.connect_error is not None:
             raise self.connect_error
         self.stats.calls.append((method, query, args, kwargs))
+        self.stats.globals_seen.append(dict(self.globals))
         refused = syntax_error(query)
         if refused is not None:
             raise refused
@@ -214,7 +237,9 @@ class FakeClient:
                 raise gel.errors.QueryTimeoutError("canceling statement due to statement timeout")
             if delay:
                 await asyncio.sleep(delay)
-            value = self._responder(query, args, kwargs)
+            asked_global = _GLOBAL_RE.match(query)
+            value = (self._global_value(asked_global.group(1)) if asked_global
+                     else self._responder(query, args, kwargs))
             if inspect.isawaitable(value):
                 # An async responder is the server answering late, or never (a stalled
                 # network): no server-side timeout applies while it is awaited.
@@ -232,6 +257,13 @@ class FakeClient:
         if method.endswith("_json") and _ANALYZE_RE.match(query):
             return analyze_json_answer(method, value)
         return shape_for_method(method, value)
+
+    def _global_value(self, name: str) -> list[Any]:
+        """``select global name``: the value set (by qualified or short name), else empty."""
+        for key in (name, f"default::{name}", name.rpartition("::")[2]):
+            if key in self.globals:
+                return [self.globals[key]]
+        return []
 
     async def query_with_implicit_limit(self, method: str, implicit_limit: int, query: str,
                                         *args: Any, **kwargs: Any) -> Any:
@@ -479,10 +511,23 @@ def demo_movies(count: int = len(_MOVIES)) -> list[Any]:
 _SELECT_LITERAL = re.compile(r"^\s*select\s+(-?\d+|'[^'\\]*')\s*;?\s*$", re.I)
 
 
+# The branch catalog's queries as a 5.8 server with one branch answers them (recorded in
+# ../shared/gel-transcripts/product_queries.json); ``ecc.fake.branches`` serves more branches.
+_ONE_BRANCH_ANSWERS: dict[str, Callable[[], Any]] = {
+    catalog.BRANCHES_QUERY: lambda: gel.errors.InvalidReferenceError(
+        "object type or alias 'sys::Branch' does not exist"),
+    catalog.DATABASES_QUERY: lambda: ["main"],
+    catalog.CURRENT_BRANCH_QUERY: lambda: ["main"],
+    catalog.CURRENT_DATABASE_QUERY: lambda: ["main"],
+}
+
+
 def demo_responder(query: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """A tiny server: movies, literals, sleeps, the schema's introspection (``fake_schema``),
-    and the errors a real server gives."""
+    one branch (``main``), and the errors a real server gives."""
     text = query.strip()
+    if text in _ONE_BRANCH_ANSWERS:
+        return _ONE_BRANCH_ANSWERS[text]()
     schema_rows = introspection_answer(text)
     if schema_rows is not None:
         return schema_rows

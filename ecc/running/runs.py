@@ -374,8 +374,8 @@ class BatchRunner:
             async with self._semaphore:
                 self.book.mark_running(record.run_id)
                 raw = await execute(client_factory(), request, policy, clock)
-                limit = policy.implicit_limit if request.method.returns_many else 0
-                shaped = shape_result(raw, request.method, self._max_kept_rows, limit)
+                shaped = shape_result(raw, request.method, self._max_kept_rows,
+                                      policy.row_limit_for(request.method))
                 kept = shaped if self._max_kept_bytes is None else \
                     within_byte_budget(shaped, self._max_kept_bytes)
                 clock.lap("shape")

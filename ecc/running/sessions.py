@@ -12,9 +12,12 @@ Ownership (who closes what):
   release-pending: its runs keep going; it closes when its last run ends, or when the reaper
   finds it pending longer than ``release_grace_s`` (Streamlit's ``disconnectedSessionTTL``).
   ``get_or_create`` for a pending token (the browser came back) takes the mark away.
-- A ``SessionRuntime`` owns its ``SessionLoop`` and the client created on that loop; closing
-  it records why its runs end (``SESSION_CLOSED``), then cancels them, closes the client
-  (bounded ``aclose``, else ``terminate``) and ends the loop thread.
+- A ``SessionRuntime`` owns its ``SessionLoop`` and the clients created on that loop: one for
+  the connection's branch, and one per other branch the session used (at most
+  ``max_branch_clients``, least recently used closed first; one with a batch in flight is
+  closed when its batches end). Closing it records why its runs end (``SESSION_CLOSED``), then
+  cancels them, closes every client (bounded ``aclose``, else ``terminate``) and ends the
+  loop thread.
 - The ``RunBook`` (history and results) belongs to the browser session, not to the runtime:
   the page keeps it in ``st.session_state`` (which survives reconnects) and hands it to each
   runtime it builds. Closing a runtime for any reason loses no history; a runtime marks only
@@ -32,11 +35,13 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
+import functools
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ecc.driver.client import FirstConnectGate, QueryClient
@@ -48,6 +53,7 @@ from ecc.running.runs import BatchRunner, RunBook, RunRecord, RunStatus
 log = logging.getLogger("ecc.running.sessions")
 
 ClientFactory = Callable[[], QueryClient]
+BranchClientFactory = Callable[[str], QueryClient]  # a client on the named branch
 ClientState = Literal["none", "created", "closed"]
 # The data explorer's own book: a few recent pages and counts, never the user's history.
 EXPLORER_HISTORY = 8
@@ -63,6 +69,9 @@ class RuntimeLimits:
     history_size: int = 100
     max_queued: int = 40
     close_timeout_s: float = 2.0
+    # Clients kept for branches other than the connection's (each a pool of at most
+    # max_running + 1 connections); the least recently used idle one is closed past it.
+    max_branch_clients: int = 2
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,17 @@ class RuntimeStatus:
     active_runs: int
     idle_s: float
     created_s_ago: float
+    branch_clients: tuple[str, ...] = ()  # branches with a client open, least recent first
+
+
+@dataclass
+class _BranchClient:
+    """A client on one branch other than the connection's, created on the session's loop.
+    ``batches`` in flight on it keep it from being closed; ``gate`` is its first connection's."""
+
+    client: QueryClient | None = None
+    gate: FirstConnectGate = field(default_factory=FirstConnectGate)
+    batches: int = 0
 
 
 @dataclass(frozen=True)
@@ -109,9 +129,18 @@ class SessionRuntime:
         limits: RuntimeLimits,
         secrets: tuple[str, ...] = (),
         book: RunBook | None = None,
+        branch_client_factory: BranchClientFactory | None = None,
     ) -> None:
         self.token = token
         self._client_factory = client_factory
+        self._branch_client_factory = branch_client_factory
+        # Branch -> its client, least recently used first. Guarded by ``_branch_lock`` (the
+        # script thread adds entries at submit, the loop thread creates and drops clients).
+        self._branches: OrderedDict[str, _BranchClient] = OrderedDict()
+        self._branch_lock = threading.Lock()
+        # Evicted clients still closing on the loop: terminated if the runtime closes first.
+        # Guarded by ``_branch_lock``.
+        self._retiring: set[QueryClient] = set()
         self._limits = limits
         self._secrets = secrets
         self._lock = threading.RLock()
@@ -198,34 +227,117 @@ class SessionRuntime:
             return True
 
     # --- client -------------------------------------------------------------------------
-    def _client_on_loop(self) -> QueryClient:
-        """The session's client, created lazily. Called on the session's loop only."""
+    def _client_on_loop(self, branch: str | None = None) -> QueryClient:
+        """The session's client on ``branch`` (None: the connection's), created lazily.
+        Called on the session's loop only."""
+        if branch is not None:
+            return self._branch_client_on_loop(branch)
         if self._client is None:
             self._client = self._client_factory()
             self._client_state = "created"
             self._first_connect.reset()
         return self._client
 
+    # --- branch clients -------------------------------------------------------------------
+    def _branch_entry(self, branch: str) -> _BranchClient:
+        """Caller holds ``_branch_lock``. The branch's entry, made most recently used."""
+        if self._branch_client_factory is None:
+            raise input_error(f"This console cannot switch to branch {branch[:80]!r}.",
+                              title="Branch not allowed")
+        entry = self._branches.get(branch)
+        if entry is None:
+            entry = self._branches[branch] = _BranchClient()
+        self._branches.move_to_end(branch)
+        return entry
+
+    def _branch_client_on_loop(self, branch: str) -> QueryClient:
+        with self._branch_lock:
+            entry = self._branch_entry(branch)
+            if entry.client is None:
+                assert self._branch_client_factory is not None
+                entry.client = self._branch_client_factory(branch)
+                entry.gate.reset()
+            client = entry.client
+            evicted = self._evict_over_budget()
+        self._retire(evicted)
+        return client
+
+    def _gate(self, branch: str | None) -> FirstConnectGate:
+        if branch is None:
+            return self._first_connect
+        with self._branch_lock:
+            return self._branch_entry(branch).gate
+
+    def _evict_over_budget(self) -> list[QueryClient]:
+        """Caller holds ``_branch_lock``. Drop the least recently used idle branch clients past
+        ``max_branch_clients``; a branch with a batch in flight stays until it ends."""
+        evicted: list[QueryClient] = []
+        budget = self._limits.max_branch_clients
+        for branch in list(self._branches):
+            if len(self._branches) <= budget:
+                break
+            entry = self._branches[branch]
+            if entry.batches:
+                continue
+            del self._branches[branch]
+            if entry.client is not None:
+                evicted.append(entry.client)
+        return evicted
+
+    def _retire(self, clients: list[QueryClient]) -> None:
+        """Close evicted clients on the loop without waiting (bounded ``aclose``)."""
+        for client in clients:
+            with self._branch_lock:
+                self._retiring.add(client)
+            try:
+                future = self._loop.submit(_aclose(client, self._limits.close_timeout_s))
+            except Exception:
+                self._retired(client)
+                _safe_terminate(client)
+                continue
+            future.add_done_callback(functools.partial(self._retired, client))
+
+    def _retired(self, client: QueryClient, _future: object = None) -> None:
+        with self._branch_lock:
+            self._retiring.discard(client)
+
+    def _batch_on_branch_done(self, branch: str) -> None:
+        with self._branch_lock:
+            entry = self._branches.get(branch)
+            if entry is not None:
+                entry.batches = max(0, entry.batches - 1)
+            evicted = self._evict_over_budget()
+        self._retire(evicted)
+
+    @property
+    def branch_clients(self) -> tuple[str, ...]:
+        """Branches (other than the connection's) with a client open, least recent first."""
+        with self._branch_lock:
+            return tuple(b for b, e in self._branches.items() if e.client is not None)
+
     @property
     def client_state(self) -> ClientState:
         return self._client_state
 
-    def call(self, make_coro: Callable[[QueryClient], object], timeout: float) -> object:
-        """Run ``make_coro(client)`` on the session loop and wait for its result."""
+    def call(self, make_coro: Callable[[QueryClient], object], timeout: float, *,
+             branch: str | None = None) -> object:
+        """Run ``make_coro(client)`` on the session loop and wait for its result; the client
+        is ``branch``'s (None: the connection's)."""
         self.ensure_loop()
         self.touch()
-        return self._loop.call(self._with_client(make_coro), timeout=timeout)
+        return self._loop.call(self._with_client(make_coro, branch), timeout=timeout)
 
-    def start(self, make_coro: Callable[[QueryClient], object]
+    def start(self, make_coro: Callable[[QueryClient], object], *, branch: str | None = None
               ) -> concurrent.futures.Future[object]:
         """Run ``make_coro(client)`` on the session loop without waiting: its future."""
         self.ensure_loop()
         self.touch()
-        return self._loop.submit(self._with_client(make_coro))
+        return self._loop.submit(self._with_client(make_coro, branch))
 
-    async def _with_client(self, make_coro: Callable[[QueryClient], object]) -> object:
-        client = self._client_on_loop()
-        await self._first_connect.pass_through(client)
+    async def _with_client(self, make_coro: Callable[[QueryClient], object],
+                           branch: str | None = None) -> object:
+        client = self._client_on_loop(branch)
+        await self._gate(branch).pass_through(client)
         return await make_coro(client)  # type: ignore[misc]
 
     def reset_client(self) -> None:
@@ -235,35 +347,70 @@ class SessionRuntime:
             self._close_client()
             self._client_state = "none"
 
+    def _take_branch_clients(self) -> list[QueryClient]:
+        with self._branch_lock:
+            clients = [e.client for e in self._branches.values() if e.client is not None]
+            self._branches.clear()
+        return clients
+
     def _close_client(self) -> None:
+        """Close every client of the session (the connection's branch and the others)."""
         client, self._client = self._client, None
-        if client is None:
-            return
-        self._client_state = "closed"
-        try:
-            self._loop.call(_aclose(client, self._limits.close_timeout_s),
-                            timeout=self._limits.close_timeout_s + 1)
-        except Exception:
-            log.warning("session %s: client did not close in time; terminating",
-                        self.token[:8])
-            _safe_terminate(client)
+        clients = [c for c in (client, *self._take_branch_clients()) if c is not None]
+        if client is not None:
+            self._client_state = "closed"
+        for each in clients:
+            try:
+                self._loop.call(_aclose(each, self._limits.close_timeout_s),
+                                timeout=self._limits.close_timeout_s + 1)
+            except Exception:
+                log.warning("session %s: client did not close in time; terminating",
+                            self.token[:8])
+                _safe_terminate(each)
 
     def _terminate_client(self) -> None:
         client, self._client = self._client, None
         if client is not None:
             self._client_state = "closed"
-            _safe_terminate(client)
+        for each in [c for c in (client, *self._take_branch_clients()) if c is not None]:
+            _safe_terminate(each)
+
+    def _terminate_retiring(self) -> None:
+        with self._branch_lock:
+            retiring, self._retiring = list(self._retiring), set()
+        for client in retiring:
+            if not client.is_closed():
+                _safe_terminate(client)
 
     # --- runs ---------------------------------------------------------------------------
     def submit(self, requests: list[QueryRequest], policy: ExecutionPolicy) -> SubmitResult:
-        """Queue a batch and return at once; the batch runs on the session's loop.
+        """Queue a batch and return at once; the batch runs on the session's loop, on the
+        requests' branch (one branch per submission: the page's).
 
         Raises ``ConsoleInputError`` (nothing queued) when the session already has
         ``max_queued`` runs waiting for a free slot."""
+        return self._queue(requests, policy, explorer=False)
+
+    def explore(self, requests: list[QueryRequest], policy: ExecutionPolicy) -> SubmitResult:
+        """Run the data explorer's requests (a page, a count) as a batch: the same path as
+        ``submit`` (their branch and globals, read-only guard, timeouts, row limits, the
+        max_running slots), recorded in ``explorer_book`` instead of the history. Explorer
+        runs never keep a release-pending session alive (they are not the user's)."""
+        return self._queue(requests, policy, explorer=True)
+
+    def _queue(self, requests: list[QueryRequest], policy: ExecutionPolicy, *,
+               explorer: bool) -> SubmitResult:
+        branches = {r.branch for r in requests}
+        if len(branches) > 1:
+            raise ValueError(f"one submission runs on one branch, not {sorted(map(str, branches))}")
+        branch = next(iter(branches), None)
+        book = self.explorer_book if explorer else self.book
         with self._lock:
             restarted = self.ensure_loop()
+            # Read after ensure_loop: a restarted loop comes with new runners.
+            runner = self._explorer_runner if explorer else self._runner
             self.touch()
-            waiting = self.book.queued_count()
+            waiting = book.queued_count()
             if waiting + len(requests) > self._limits.max_queued:
                 raise input_error(
                     f"This session has {waiting} quer{'y' if waiting == 1 else 'ies'} waiting "
@@ -273,35 +420,23 @@ class SessionRuntime:
                     hint="Wait for the running queries to finish, or cancel some, then run "
                     "again.",
                 )
-            records = self.book.add_batch(requests)
-            with self._owned_lock:
-                self._owned_runs.update(r.run_id for r in records)
-            self.query_count += len(records)
-            future = self._loop.submit(self._runner.run_batch(
-                self._client_on_loop, records, replace(policy, first_connect=self._first_connect)
+            gate = self._gate(branch)  # refuses a branch this runtime cannot open
+            if branch is not None:
+                with self._branch_lock:
+                    self._branch_entry(branch).batches += 1
+            records = book.add_batch(requests)
+            if not explorer:
+                with self._owned_lock:
+                    self._owned_runs.update(r.run_id for r in records)
+                self.query_count += len(records)
+            future = self._loop.submit(runner.run_batch(
+                lambda: self._client_on_loop(branch), records,
+                replace(policy, first_connect=gate)
             ))
-            future.add_done_callback(self._batch_done)
-            return SubmitResult(records=records, future=future, loop_restarted=restarted)
-
-    def explore(self, requests: list[QueryRequest], policy: ExecutionPolicy) -> SubmitResult:
-        """Run the data explorer's requests (a page, a count) as a batch on the session's
-        loop: the same path as ``submit`` (read-only guard, timeouts, row limits, the
-        max_running slots), recorded in ``explorer_book`` instead of the history."""
-        with self._lock:
-            restarted = self.ensure_loop()
-            self.touch()
-            waiting = self.explorer_book.queued_count()
-            if waiting + len(requests) > self._limits.max_queued:
-                raise input_error(
-                    f"The data explorer has {waiting} requests waiting for a free slot "
-                    f"(max_queued = {self._limits.max_queued}). Nothing was run.",
-                    title="Too many queued queries",
-                    hint="Wait for the running queries to finish, or cancel some.",
-                )
-            records = self.explorer_book.add_batch(requests)
-            future = self._loop.submit(self._explorer_runner.run_batch(
-                self._client_on_loop, records, replace(policy, first_connect=self._first_connect)
-            ))
+            if branch is not None:
+                future.add_done_callback(lambda _f: self._batch_on_branch_done(branch))
+            if not explorer:
+                future.add_done_callback(self._batch_done)
             return SubmitResult(records=records, future=future, loop_restarted=restarted)
 
     def cancel_explorer(self, run_ids: list[int]) -> int:
@@ -356,6 +491,7 @@ class SessionRuntime:
             active_runs=len(self.book.active()),
             idle_s=max(0.0, now - self.last_used),
             created_s_ago=max(0.0, now - self.created_at),
+            branch_clients=self.branch_clients,
         )
 
     # --- end ----------------------------------------------------------------------------
@@ -377,6 +513,7 @@ class SessionRuntime:
             else:
                 self._terminate_client()
             self._loop.stop(timeout=self._limits.close_timeout_s + 3)
+            self._terminate_retiring()
 
 
 async def _aclose(client: QueryClient, timeout: float) -> None:
@@ -395,7 +532,7 @@ def _safe_terminate(client: QueryClient) -> None:
 class RegistryTotals:
     sessions: int
     live_loops: int
-    clients: int
+    clients: int  # open clients, every branch's
     active_runs: int
     queries: int
     reaped: int
@@ -599,7 +736,8 @@ class SessionRegistry:
         return RegistryTotals(
             sessions=len(runtimes),
             live_loops=sum(rt.loop.alive for rt in runtimes),
-            clients=sum(rt.client_state == "created" for rt in runtimes),
+            clients=sum(rt.client_state == "created" for rt in runtimes)
+            + sum(len(rt.branch_clients) for rt in runtimes),
             active_runs=sum(len(rt.book.active()) for rt in runtimes),
             queries=sum(rt.query_count for rt in runtimes),
             reaped=reaped,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -227,6 +228,36 @@ def _dsn_secrets(dsn: str) -> list[str]:
 
 
 ShowConnection = Literal["full", "host", "none"]
+FixedGlobalValue = str | int | float | bool
+# Names a global may never have in the console's settings: the server's config settings (the
+# console never changes config, least of all one that widens access), in their 5.8 spelling
+# (recorded: ../shared/gel-transcripts/, the driver's "acceptable" list).
+CONFIG_NAMES = frozenset({
+    "apply_access_policies", "allow_user_specified_id", "allow_bare_ddl", "allow_dml_in_functions",
+    "query_execution_timeout", "session_idle_transaction_timeout", "query_cache_mode",
+    "cors_allow_origins", "auto_rebuild_query_cache", "auto_rebuild_query_cache_timeout",
+    "__internal_testmode", "__internal_no_apply_query_rewrites", "__internal_query_reflschema",
+})
+_GLOBAL_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*")
+_BRANCH_NAME_RE = re.compile(r"[^\x00-\x1f\x7f]{1,63}")
+
+
+def qualified_global_name(name: str, key: str) -> str:
+    """``name`` as the schema names it (``tenant`` -> ``default::tenant``). Raises
+    ``SettingsError`` for a name that is not a global's, or that names a config setting or a
+    standard module's global (the console never sets those)."""
+    text = name.strip()
+    if not _GLOBAL_NAME_RE.fullmatch(text):
+        raise SettingsError(f"[connections.gel] {key}: {text!r} is not a global's name; write "
+                            "it as module::name (default::current_user) or name.")
+    qualified = text if "::" in text else f"default::{text}"
+    module, _, short = qualified.rpartition("::")
+    if short in CONFIG_NAMES or module.split("::")[0] in ("cfg", "sys", "std", "schema"):
+        raise SettingsError(
+            f"[connections.gel] {key}: {text!r} is a server setting or a standard module's "
+            "global, not one of your schema's globals. The console never changes server "
+            "configuration (apply_access_policies and the like): set it on the server.")
+    return qualified
 SHOW_CONNECTION_MODES: tuple[ShowConnection, ...] = ("full", "host", "none")
 
 
@@ -270,6 +301,24 @@ class ConsoleSettings:
     allowed_domains: tuple[str, ...] = ()
     # What the sidebar says about the server; None = by sign-in (see ``shown_connection``).
     show_connection: ShowConnection | None = None
+    # Branches (ecc/branches/policy.py). ``pinned_branch``: every session runs there and users
+    # see it but cannot change it (it replaces the connection's branch). ``allowed_branches``:
+    # the branches users may pick ("*": every branch the server lists). Neither: the session
+    # stays on the connection's branch.
+    pinned_branch: str | None = None
+    allowed_branches: tuple[str, ...] = ()
+    # Clients a session keeps for branches other than its default one, least recently used
+    # closed first: each is a pool of at most max_running + 1 connections.
+    max_branch_clients: int = 2
+    # Globals (ecc/branches/policy.py). ``fixed_globals``: (qualified name, value) the operator
+    # applies to every session, never editable. ``user_globals``: qualified names users may
+    # set. Default: none (globals can decide what access policies let through).
+    fixed_globals: tuple[tuple[str, FixedGlobalValue], ...] = ()
+    user_globals: tuple[str, ...] = ()
+    # The branch this session's page runs on (the picker's, checked by the policy): None for
+    # the connection's own. Set by the page per session, never read from secrets; the
+    # process-wide caches keyed by the connection (descriptions, schema models) include it.
+    session_branch: str | None = None
 
     @property
     def explorer_rows_per_page(self) -> int:
@@ -322,6 +371,7 @@ _INT_SETTINGS = {
     "max_queued": (1, 10_000),
     "max_query_chars": (10, 10_000_000),
     "max_args_chars": (10, 10_000_000),
+    "max_branch_clients": (1, 16),
     "explorer_page_size": (1, 1000),
 }
 _FLOAT_SETTINGS = {
@@ -334,9 +384,11 @@ _FLOAT_SETTINGS = {
 }
 _BOOL_SETTINGS = ("read_only", "fake_client")
 _LIST_SETTINGS = ("allowed_emails", "allowed_domains")
+_BRANCH_AND_GLOBAL_SETTINGS = ("pinned_branch", "allowed_branches", "fixed_globals",
+                               "user_globals")
 KNOWN_KEYS = frozenset(
     (*CONNECTION_KEYS, *_INT_SETTINGS, *_FLOAT_SETTINGS, *_BOOL_SETTINGS, *_LIST_SETTINGS,
-     "show_connection")
+     *_BRANCH_AND_GLOBAL_SETTINGS, "show_connection")
 )
 
 
@@ -382,16 +434,75 @@ def load_settings(
                 "sidebar shows about the server: everything but secrets, the host, nothing)."
             )
         console["show_connection"] = section["show_connection"]
+    console.update(_branches_and_globals(section))
     if "max_queued" not in console:  # by default a full submission can always wait
         console["max_queued"] = max(ConsoleSettings.max_queued,
                                     console.get("max_batch", ConsoleSettings.max_batch))
-    settings = ConsoleSettings(connection=_connection(section, environ), **console)
+    connection = _connection(section, environ)
+    if console.get("pinned_branch"):
+        # Every session runs on the pinned branch: it is the connection's branch.
+        connection = dataclasses.replace(connection, branch=console["pinned_branch"])
+    settings = ConsoleSettings(connection=connection, **console)
     if settings.max_queued < settings.max_batch:
         raise SettingsError(
             f"[connections.gel] max_queued ({settings.max_queued}) must be at least max_batch "
             f"({settings.max_batch}): otherwise a full submission could never be queued."
         )
     return settings
+
+
+def _branch_name(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not _BRANCH_NAME_RE.fullmatch(value.strip()):
+        raise SettingsError(f"[connections.gel] {key}: branch names are strings of 1 to 63 "
+                            "printable characters.")
+    return value.strip()
+
+
+def _string_list(key: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(f"[connections.gel] {key} must be a list of strings.")
+    return [v for v in value if v.strip()]
+
+
+def _branches_and_globals(section: Mapping[str, Any]) -> dict[str, Any]:
+    """The branch and globals settings, checked (see ``ConsoleSettings``)."""
+    out: dict[str, Any] = {}
+    if section.get("pinned_branch") not in (None, ""):
+        out["pinned_branch"] = _branch_name("pinned_branch", section["pinned_branch"])
+    if "allowed_branches" in section:
+        names = _string_list("allowed_branches", section["allowed_branches"])
+        out["allowed_branches"] = tuple(dict.fromkeys(
+            "*" if n.strip() == "*" else _branch_name("allowed_branches", n) for n in names))
+    if out.get("pinned_branch") and out.get("allowed_branches"):
+        raise SettingsError("[connections.gel] pinned_branch and allowed_branches exclude each "
+                            "other: a pinned branch cannot be changed. Keep one of them.")
+    fixed: dict[str, FixedGlobalValue] = {}
+    raw_fixed = section.get("fixed_globals", {})
+    if not isinstance(raw_fixed, Mapping):
+        raise SettingsError('[connections.gel] fixed_globals must be a table: fixed_globals = '
+                            '{ "default::tenant" = "acme" }.')
+    for name, value in raw_fixed.items():
+        qualified = qualified_global_name(str(name), "fixed_globals")
+        if not isinstance(value, str | int | float | bool):
+            raise SettingsError(f"[connections.gel] fixed_globals: {qualified} must be a "
+                                "string, number or true/false (written as it would be typed "
+                                "into the global's input).")
+        fixed[qualified] = value
+    if fixed:
+        out["fixed_globals"] = tuple(sorted(fixed.items()))
+    if "user_globals" in section:
+        user = tuple(dict.fromkeys(
+            qualified_global_name(n, "user_globals")
+            for n in _string_list("user_globals", section["user_globals"])))
+        both = sorted(set(user) & set(fixed))
+        if both:
+            raise SettingsError(f"[connections.gel] {', '.join(both)} is both fixed "
+                                "(fixed_globals) and settable by users (user_globals): a fixed "
+                                "global is never editable. Keep it in one of them.")
+        out["user_globals"] = user
+    return out
 
 
 def _number(key: str, value: Any, kind: type, lo: float, hi: float) -> Any:
