@@ -14,6 +14,7 @@ from ecc.fake.client import FakeClientFactory, demo_responder, schema_responder
 from ecc.fake.explorer import dataset_schema, explorer_responder, generated_dataset
 from ecc.running.sessions import RuntimeLimits, SessionRuntime
 from tests.apptest_support import shown
+from tests.test_app_hardening import PAYLOADS, foreign_structure
 
 N = 95
 DATASET = generated_dataset(N, 20)
@@ -216,3 +217,20 @@ def test_reload_and_a_new_schema_model_ask_the_server_again(
     at.run()
     assert page_calls(factory) == sent + 2
     assert column(at, "number") == list(range(10))
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_hostile_filter_text_renders_as_text(at: AppTest, payload: str) -> None:
+    at.selectbox(key="dx_filter_prop").set_value("name").run()
+    at.selectbox(key="dx_filter_op").set_value("ilike").run()
+    at.text_input(key="dx_filter_value").input(payload).run()
+    at.button(key="dx_filter_add").click().run()  # a str: taken, shown in the filter list
+    at.selectbox(key="dx_filter_prop").set_value("number").run()
+    at.selectbox(key="dx_filter_op").set_value("=").run()
+    at.text_input(key="dx_filter_value").input(payload).run()
+    at.button(key="dx_filter_add").click().run()  # not a number: refused with a message
+    assert not at.exception, at.exception
+    assert any("Filter on number" in e.value for e in at.error)
+    assert any(shown(c.value) == f"name ilike {' '.join(payload.split())}"
+               for c in at.caption), [c.value for c in at.caption]
+    assert foreign_structure(at) == set()
