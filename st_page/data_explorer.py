@@ -60,6 +60,10 @@ ERROR_KEY = "dx_error"
 MODEL_KEY = "dx_model"  # the schema model the callbacks check a new state against
 COUNT_WAIT_S = 0.3  # how long a page run waits for the total before showing "counting"
 COUNT_POLL_S = 1.0  # how often the caption asks again while counting
+PAGE_WAIT_S = 2.0  # how long a page run waits for a page before showing "loading"
+PAGE_POLL_S = 0.5  # how often a loading page is looked at again
+PENDING_KEY = "dx_pending"
+RUNTIME_KEY = "dx_runtime"  # the session's runtime, for the Cancel callback
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,7 @@ def _open_as_query(text: str, args: tuple[tuple[str, str], ...]) -> None:
 def _forget_answers() -> None:
     """The next run asks the server again (Reload, or a new schema model)."""
     st.session_state.pop(PAGE_KEY, None)
+    st.session_state.pop(PENDING_KEY, None)
     st.session_state.pop(COUNTS_KEY, None)
 
 
@@ -203,21 +208,42 @@ def _wait(runtime: SessionRuntime, run_id: int, timeout_s: float) -> RunRecord |
         version = book.wait_for_change(version, min(left, 0.25))
 
 
+@dataclass(frozen=True)
+class PendingPage:
+    """A page still running after the page run's wait: a fragment polls for it."""
+
+    run_id: int
+    key: tuple[Hashable, ...]
+
+
 def fetch_page(runtime: SessionRuntime, queries: ExplorerQueries, state: ExplorerState,
-               policy: ExecutionPolicy) -> ExplorerPage | ErrorView:
+               policy: ExecutionPolicy, wait_s: float = PAGE_WAIT_S
+               ) -> ExplorerPage | ErrorView | PendingPage:
     """The page for ``queries``: the answer kept from an earlier run when the request is the
-    same, else sent now and awaited (bounded by the policy's client bound)."""
+    same; else the one under way, or sent now; awaited at most ``wait_s`` (a slow page must
+    not hold the page run: results stream in at its end). A page left behind is cancelled."""
     key = request_key(queries.page)
     kept = st.session_state.get(PAGE_KEY)
     offset = state.current.page * state.page_size
     if isinstance(kept, dict) and kept.get("key") == key:
+        if isinstance(kept.get("error"), ErrorView):
+            return kept["error"]  # until Try again / Reload or another page: no silent resend
         return read_page(kept["rows"], offset, state.page_size)
-    (record,) = runtime.explore([queries.page], policy).records
-    final = _wait(runtime, record.run_id, policy.client_bound_s + 5)
+    pending = st.session_state.get(PENDING_KEY)
+    if isinstance(pending, PendingPage) and pending.key == key:
+        run_id = pending.run_id
+    else:
+        if isinstance(pending, PendingPage):
+            runtime.cancel_explorer([pending.run_id])  # the user moved on
+        (record,) = runtime.explore([queries.page], policy).records
+        run_id = record.run_id
+        st.session_state[PENDING_KEY] = PendingPage(run_id, key)
+    final = _wait(runtime, run_id, wait_s)
     if final is None:
-        return ErrorView(kind="timeout", title="Data explorer",
-                         message="The page did not arrive in time; try again.", retryable=True)
+        return PendingPage(run_id, key)
+    st.session_state.pop(PENDING_KEY, None)
     if final.error is not None:
+        st.session_state[PAGE_KEY] = {"key": key, "error": final.error}
         return final.error
     rows = final.result.value if final.result is not None else None
     if not isinstance(rows, list):
@@ -225,6 +251,30 @@ def fetch_page(runtime: SessionRuntime, queries: ExplorerQueries, state: Explore
                          message="The page's answer was not a list of objects.")
     st.session_state[PAGE_KEY] = {"key": key, "rows": rows}
     return read_page(rows, offset, state.page_size)
+
+
+def _cancel_page(run_id: int) -> None:
+    runtime = st.session_state.get(RUNTIME_KEY)
+    if isinstance(runtime, SessionRuntime):
+        runtime.cancel_explorer([run_id])
+
+
+def _waiting_for(runtime: SessionRuntime, pending: PendingPage) -> None:
+    """While a page runs: say so, offer Cancel, and poll (this part alone) until it ends;
+    then the whole page runs once more and shows it."""
+    c1, c2 = st.columns([4, 1])
+    c2.button("Cancel", key="dx_cancel", on_click=_cancel_page, args=(pending.run_id,))
+
+    @st.fragment(run_every=PAGE_POLL_S)
+    def poll() -> None:
+        record = runtime.explorer_book.get(pending.run_id)
+        if record is None or not record.active:
+            st.rerun()
+        elapsed = record.elapsed_s() if record is not None else None
+        st.caption(f"Loading the page… {elapsed or 0:.0f} s")
+
+    with c1:  # the fragment draws into the column it is called in
+        poll()
 
 
 def count_outcome(runtime: SessionRuntime, queries: ExplorerQueries, policy: ExecutionPolicy,
@@ -290,7 +340,7 @@ def data_explorer_panel(runtime: SessionRuntime, settings: ConsoleSettings,
 
 def data_explorer(runtime: SessionRuntime, model: SchemaModel | None, policy: ExecutionPolicy,
                   page_size: int, count_budget_s: float = DEFAULT_COUNT_BUDGET_S,
-                  stamp: Stamp = _unstamped) -> None:
+                  stamp: Stamp = _unstamped, page_wait_s: float = PAGE_WAIT_S) -> None:
     """The panel. ``model``: the session's schema model (None until read); ``stamp`` puts
     the session's branch and globals on the requests (raises ``ConsoleInputError``)."""
     if model is None:
@@ -327,9 +377,14 @@ def data_explorer(runtime: SessionRuntime, model: SchemaModel | None, policy: Ex
             st.session_state.pop(STATE_KEY, None)
         return
     _order_and_filters(state, queries)
-    page = fetch_page(runtime, queries, state, policy)
+    st.session_state[RUNTIME_KEY] = runtime
+    page = fetch_page(runtime, queries, state, policy, page_wait_s)
+    if isinstance(page, PendingPage):
+        _waiting_for(runtime, page)
+        return
     if isinstance(page, ErrorView):
         st_comps.render_error(page)
+        st.button("Try again", key="dx_retry", on_click=_forget_answers)
         return
     count = count_outcome(runtime, queries, policy, count_budget_s)
     _pager(state, page, count, queries, lambda: count_outcome(runtime, queries, policy,

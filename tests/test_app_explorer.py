@@ -14,6 +14,7 @@ from ecc.fake.client import FakeClientFactory, demo_responder, schema_responder
 from ecc.fake.explorer import dataset_schema, explorer_responder, generated_dataset
 from ecc.running.sessions import RuntimeLimits, SessionRuntime
 from tests.apptest_support import shown
+from tests.conftest import wait_until
 from tests.test_app_hardening import PAYLOADS, foreign_structure
 
 N = 95
@@ -29,7 +30,7 @@ def panel_script() -> None:
 
     data_explorer(st.session_state["test_runtime"], st.session_state["test_model"],
                   ExecutionPolicy(read_only=True, timeout_s=30.0, implicit_limit=1001),
-                  page_size=10)
+                  page_size=10, page_wait_s=st.session_state.get("test_page_wait_s", 10.0))
 
 
 @pytest.fixture()
@@ -234,3 +235,61 @@ def test_hostile_filter_text_renders_as_text(at: AppTest, payload: str) -> None:
     assert any(shown(c.value) == f"name ilike {' '.join(payload.split())}"
                for c in at.caption), [c.value for c in at.caption]
     assert foreign_structure(at) == set()
+
+
+def slow_app(latency_s: float) -> tuple[AppTest, SessionRuntime, FakeClientFactory]:
+    from ecc.fake.client import dataset_responder
+
+    factory = FakeClientFactory(responder=dataset_responder(N, 20), latency_s=latency_s)
+    runtime = SessionRuntime("app-explorer-slow", factory, RuntimeLimits(close_timeout_s=1.0))
+    app = AppTest.from_function(panel_script, default_timeout=30)
+    app.session_state["test_runtime"] = runtime
+    app.session_state["test_model"] = MODEL
+    app.session_state["test_page_wait_s"] = 0.01
+    return app, runtime, factory
+
+
+def test_a_slow_page_does_not_hold_the_page_run() -> None:
+    from st_page.data_explorer import PENDING_KEY
+
+    app, runtime, _ = slow_app(latency_s=0.4)
+    try:
+        app.run()
+        assert not app.exception, app.exception
+        assert any("Loading the page" in c.value for c in app.caption)
+        assert not app.dataframe  # no table yet; the page run went on
+        ended(runtime, app.session_state[PENDING_KEY].run_id)
+        app.run()  # what the polling fragment's rerun does
+        assert column(app, "number") == list(range(10))
+    finally:
+        runtime.close()
+
+
+def ended(runtime: SessionRuntime, run_id: int) -> None:
+    def done() -> bool:
+        record = runtime.explorer_book.get(run_id)
+        return record is not None and not record.active
+
+    wait_until(done, timeout=20, what=f"explorer run {run_id} ended")
+
+
+def test_a_slow_page_can_be_cancelled() -> None:
+    from st_page.data_explorer import PENDING_KEY
+
+    app, runtime, _ = slow_app(latency_s=30)
+    try:
+        app.run()
+        run_id = app.session_state[PENDING_KEY].run_id
+        app.button(key="dx_cancel").click().run()
+        ended(runtime, run_id)
+        app.run()  # the polling fragment's rerun
+        assert not app.exception, app.exception
+        assert any("Cancelled" in e.value for e in app.error), [e.value for e in app.error]
+        app.run()  # another rerun shows the same outcome: nothing is sent again by itself
+        assert any("Cancelled" in e.value for e in app.error)
+        assert PENDING_KEY not in app.session_state
+        app.button(key="dx_retry").click().run()  # Try again sends the page again
+        assert any("Loading the page" in c.value for c in app.caption)
+        assert app.session_state[PENDING_KEY].run_id != run_id
+    finally:
+        runtime.close()
