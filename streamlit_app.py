@@ -9,6 +9,7 @@ import st_utils
 from ecc.display.safe_text import escape_markdown
 from st_page import (
     branch_and_globals,
+    data_explorer,
     descriptions,
     form,
     history,
@@ -78,7 +79,9 @@ if st.session_state.pop("loop_notice", False):
 # finish (one script run per submission).
 live = results.draw_results(runtime, prefs, settings.stream_window_s)
 # Panels that list runs were drawn before the streamed runs ended: they redraw in place.
-stale = [schema_explorer.schema_explorer(runtime, settings), history.history_panel(runtime)]
+schema_note = schema_explorer.schema_explorer(runtime, settings)
+data_explorer.data_explorer_panel(runtime, settings, prefs)
+stale = [schema_note, history.history_panel(runtime)]
 sidebar.resources(runtime)
 links.rerun_on_reconnect()
 if results.stream_results(live, runtime, prefs):

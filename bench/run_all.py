@@ -5,6 +5,7 @@ from __future__ import annotations
 from bench import (
     bench_batch,
     bench_editor,
+    bench_explorer,
     bench_page,
     bench_plans,
     bench_schema,
@@ -22,6 +23,8 @@ def main() -> int:
         results[module.__name__] = module.main()
     # `streamlit run` over its websocket with its own defaults (about 1.5 min), not run_all's
     # command line.
+    print(f"== {bench_explorer.__name__}")
+    results[bench_explorer.__name__] = bench_explorer.main([])
     print(f"== {bench_ws.__name__}")
     results[bench_ws.__name__] = bench_ws.main([])
     missed = [name for name, ok in results.items() if not ok]

@@ -5,6 +5,7 @@ Packages, lowest layer first (each imports only from those above it in this list
 ``display`` (result shaping, charts, plans, safe text), ``arguments`` (parameters, the
 argument language, typed inputs, drafts), ``schema`` (model, introspection, store, explorer
 view, completions), ``branches`` (the branch list, the operator's branch and globals
-policy, globals as typed inputs), ``editor`` (keywords, text sync), ``running`` (run book,
-batches, session loops and registry), ``fake`` (the shipped fake server).
+policy, globals as typed inputs), ``editor`` (keywords, text sync), ``explorer`` (the data
+explorer's state, queries and pages), ``running`` (run book, batches, session loops and
+registry), ``fake`` (the shipped fake server).
 """

@@ -9,6 +9,7 @@
     schema_explorer     the schema explorer panel and the schema the editor completes from
     sidebar             the sidebar (connection, Test connection, settings) and Resources
     branch_and_globals  the sidebar's branch picker and globals panel; a run's branch and globals
+    data_explorer       the data explorer panel: a type's objects, paged, ordered, filtered
     streamlit_internals every Streamlit internal the page reads, checked on one version range
 
 These modules may import ``st_comps`` (shared widgets), ``st_utils`` (settings, registries,

@@ -347,3 +347,14 @@ def test_the_page_waits_for_its_own_calls_by_one_bound_per_kind_of_work() -> Non
     assert settings.page_wait_s("probe") == 4.0 + 6.0 + 2.0
     assert settings.page_wait_s("schema") == 4.0 + 6.0 + 30.0  # the query timeout, capped
     assert ConsoleSettings(query_timeout_s=10.0).page_wait_s("schema") == 5.0 + 5.0 + 10.0
+
+
+def test_explorer_settings_are_read_and_bounded() -> None:
+    settings = load_settings({"explorer_page_size": 25, "explorer_count_budget_s": 2}, {})
+    assert settings.explorer_page_size == 25
+    assert settings.explorer_count_budget_s == 2.0
+    with pytest.raises(SettingsError, match="explorer_page_size"):
+        load_settings({"explorer_page_size": 0}, {})
+    small = load_settings({"explorer_page_size": 500, "max_kept_rows": 100}, {})
+    assert small.explorer_rows_per_page == 100  # a page is a result the session keeps
+    assert settings.explorer_rows_per_page == 25

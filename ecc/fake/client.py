@@ -797,4 +797,23 @@ def active_fake_factory() -> Callable[[], FakeClient]:
     if factory is not None:
         return factory
     latency = float(os.environ.get("ECC_TEST_FAKE_LATENCY_S", "0") or 0)
+    objects = int(os.environ.get(DATASET_ENV, "0") or 0)
+    if objects > 0:
+        responder = dataset_responder(objects)
+        return lambda: FakeClient(responder, latency_s=latency)
     return lambda: FakeClient(latency_s=latency)
+
+
+# Test-only: the fake serves the explorer's generated data set of this many Items (its schema
+# instead of the demo schema; other queries as the demo server answers them).
+DATASET_ENV = "ECC_TEST_FAKE_DATASET"
+
+
+def dataset_responder(objects: int, parts: int | None = None) -> Responder:
+    """The demo server, with the schema and data of ``ecc.fake.explorer``'s generated data
+    set of ``objects`` Items."""
+    from ecc.fake.explorer import dataset_schema, explorer_responder, generated_dataset
+
+    dataset = generated_dataset(objects, parts)
+    return schema_responder(dataset_schema(dataset),
+                            fallback=explorer_responder(dataset, demo_responder))

@@ -292,6 +292,7 @@ class BatchRunner:
         secrets: tuple[str, ...] = (),
         task_prefix: str = "ecc",
         max_kept_bytes: int | None = None,
+        slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.book = book
         self._max_running = max_running
@@ -299,7 +300,9 @@ class BatchRunner:
         self._max_kept_bytes = max_kept_bytes  # None: results are bounded by rows only
         self._secrets = secrets
         self._task_prefix = task_prefix
-        self._semaphore: asyncio.Semaphore | None = None  # created on the loop that uses it
+        # The session's max_running slots; shared with another runner of the same session
+        # (the data explorer's) when given, else created on the loop that uses it.
+        self._semaphore: asyncio.Semaphore | None = slots
         self._tasks: dict[int, asyncio.Task[None]] = {}
         # Runs whose cancel arrived before their task existed (cancel right after submit).
         self._cancel_requested: set[int] = set()

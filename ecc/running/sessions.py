@@ -55,6 +55,9 @@ log = logging.getLogger("ecc.running.sessions")
 ClientFactory = Callable[[], QueryClient]
 BranchClientFactory = Callable[[str], QueryClient]  # a client on the named branch
 ClientState = Literal["none", "created", "closed"]
+# The data explorer's own book: a few recent pages and counts, never the user's history.
+EXPLORER_HISTORY = 8
+EXPLORER_KEPT_RESULTS = 4
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,10 @@ class SessionRuntime:
         self._lock = threading.RLock()
         self.book = book if book is not None else RunBook(limits.history_size,
                                                           limits.max_kept_results)
+        # The data explorer's runs (pages and counts): the same guard, timeouts, row limits
+        # and max_running slots as queries, but their own small book, so paging never pushes
+        # the user's results out of the history.
+        self.explorer_book = RunBook(EXPLORER_HISTORY, EXPLORER_KEPT_RESULTS)
         self._owned_runs: set[int] = set()  # runs started here: the only ones close() ends
         # Guards ``_owned_runs`` only. Never ``_lock``: the batch-done callback runs on the loop
         # thread while ``close()`` may hold ``_lock`` waiting for that loop.
@@ -174,13 +181,21 @@ class SessionRuntime:
         return self.book.end_active(error, status, only=owned)
 
     def _new_runner(self) -> BatchRunner:
+        """The session's runner; the explorer's runner is made with it and shares its
+        max_running slots (one semaphore per loop)."""
+        slots = asyncio.Semaphore(self._limits.max_running)
+        self._explorer_runner = self._runner_for(self.explorer_book, "-explore", slots)
+        return self._runner_for(self.book, "", slots)
+
+    def _runner_for(self, book: RunBook, suffix: str, slots: asyncio.Semaphore) -> BatchRunner:
         return BatchRunner(
-            self.book,
+            book,
             max_running=self._limits.max_running,
             max_kept_rows=self._limits.max_kept_rows,
             max_kept_bytes=self._limits.max_kept_bytes,
             secrets=self._secrets,
-            task_prefix=f"ecc-{self.token[:8]}",
+            task_prefix=f"ecc-{self.token[:8]}{suffix}",
+            slots=slots,
         )
 
     # --- loop ---------------------------------------------------------------------------
@@ -203,6 +218,7 @@ class SessionRuntime:
                 return False
             log.warning("session %s: event loop died; starting a new one", self.token[:8])
             self._end_owned_runs()
+            self.explorer_book.end_active(LOOP_DIED)
             self._terminate_client()
             self._loop.stop(timeout=1.0)
             self._loop = self._new_loop()
@@ -373,14 +389,28 @@ class SessionRuntime:
 
         Raises ``ConsoleInputError`` (nothing queued) when the session already has
         ``max_queued`` runs waiting for a free slot."""
+        return self._queue(requests, policy, explorer=False)
+
+    def explore(self, requests: list[QueryRequest], policy: ExecutionPolicy) -> SubmitResult:
+        """Run the data explorer's requests (a page, a count) as a batch: the same path as
+        ``submit`` (their branch and globals, read-only guard, timeouts, row limits, the
+        max_running slots), recorded in ``explorer_book`` instead of the history. Explorer
+        runs never keep a release-pending session alive (they are not the user's)."""
+        return self._queue(requests, policy, explorer=True)
+
+    def _queue(self, requests: list[QueryRequest], policy: ExecutionPolicy, *,
+               explorer: bool) -> SubmitResult:
         branches = {r.branch for r in requests}
         if len(branches) > 1:
             raise ValueError(f"one submission runs on one branch, not {sorted(map(str, branches))}")
         branch = next(iter(branches), None)
+        book = self.explorer_book if explorer else self.book
         with self._lock:
             restarted = self.ensure_loop()
+            # Read after ensure_loop: a restarted loop comes with new runners.
+            runner = self._explorer_runner if explorer else self._runner
             self.touch()
-            waiting = self.book.queued_count()
+            waiting = book.queued_count()
             if waiting + len(requests) > self._limits.max_queued:
                 raise input_error(
                     f"This session has {waiting} quer{'y' if waiting == 1 else 'ies'} waiting "
@@ -394,18 +424,28 @@ class SessionRuntime:
             if branch is not None:
                 with self._branch_lock:
                     self._branch_entry(branch).batches += 1
-            records = self.book.add_batch(requests)
-            with self._owned_lock:
-                self._owned_runs.update(r.run_id for r in records)
-            self.query_count += len(records)
-            future = self._loop.submit(self._runner.run_batch(
+            records = book.add_batch(requests)
+            if not explorer:
+                with self._owned_lock:
+                    self._owned_runs.update(r.run_id for r in records)
+                self.query_count += len(records)
+            future = self._loop.submit(runner.run_batch(
                 lambda: self._client_on_loop(branch), records,
                 replace(policy, first_connect=gate)
             ))
             if branch is not None:
                 future.add_done_callback(lambda _f: self._batch_on_branch_done(branch))
-            future.add_done_callback(self._batch_done)
+            if not explorer:
+                future.add_done_callback(self._batch_done)
             return SubmitResult(records=records, future=future, loop_restarted=restarted)
+
+    def cancel_explorer(self, run_ids: list[int]) -> int:
+        """Cancel explorer runs (a count the user stopped, a page left behind)."""
+        ids = [i for i in run_ids if (rec := self.explorer_book.get(i)) is not None
+               and rec.active]
+        if ids and self._loop.alive:
+            self._explorer_runner.cancel(self._loop.loop, ids)
+        return len(ids)
 
     def _batch_done(self, future: concurrent.futures.Future[None]) -> None:
         # A batch that just finished counts as use: the reaper must not take the session
@@ -465,8 +505,10 @@ class SessionRuntime:
             # Why the runs end is recorded before anything is cancelled: a cancelled task
             # records the user's "cancelled", and the first outcome wins.
             self._end_owned_runs(reason, "cancelled")
+            self.explorer_book.end_active(reason, "cancelled")
             if self._loop.alive:
                 self._runner.cancel_all(self._loop.loop)
+                self._explorer_runner.cancel_all(self._loop.loop)
                 self._close_client()
             else:
                 self._terminate_client()

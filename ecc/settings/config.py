@@ -290,6 +290,11 @@ class ConsoleSettings:
     max_queued: int = 40  # queries a session may have waiting for a free slot; more are refused
     max_query_chars: int = 100_000
     max_args_chars: int = 65_536
+    # The data explorer: objects per page (``explorer_rows_per_page`` bounds it by
+    # max_kept_rows), and how long its count may take on the server before the page says
+    # "not counted" (a 10M-object count is a scan).
+    explorer_page_size: int = 50
+    explorer_count_budget_s: float = 5.0
     read_only: bool = True
     fake_client: bool = False  # test-only: wire in ecc.fake.client.FakeClient
     allowed_emails: tuple[str, ...] = ()
@@ -314,6 +319,11 @@ class ConsoleSettings:
     # the connection's own. Set by the page per session, never read from secrets; the
     # process-wide caches keyed by the connection (descriptions, schema models) include it.
     session_branch: str | None = None
+
+    @property
+    def explorer_rows_per_page(self) -> int:
+        """A page is a result the session keeps: never more rows than max_kept_rows."""
+        return min(self.explorer_page_size, self.max_kept_rows)
 
     @property
     def secret_values(self) -> tuple[str, ...]:
@@ -362,6 +372,7 @@ _INT_SETTINGS = {
     "max_query_chars": (10, 10_000_000),
     "max_args_chars": (10, 10_000_000),
     "max_branch_clients": (1, 16),
+    "explorer_page_size": (1, 1000),
 }
 _FLOAT_SETTINGS = {
     "connect_wait_s": (0.0, 300.0),
@@ -369,6 +380,7 @@ _FLOAT_SETTINGS = {
     "query_timeout_s": (0.1, 86_400.0),
     "idle_threshold_s": (1.0, 86_400.0),
     "stream_window_s": (0.0, 3600.0),
+    "explorer_count_budget_s": (0.1, 3600.0),
 }
 _BOOL_SETTINGS = ("read_only", "fake_client")
 _LIST_SETTINGS = ("allowed_emails", "allowed_domains")
