@@ -12,8 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Lowest layer first: a package may import only from packages before it (ecc/__init__.py).
-ECC_LAYERS = ("settings", "driver", "display", "arguments", "schema", "editor", "running",
-              "fake")
+ECC_LAYERS = ("settings", "driver", "display", "arguments", "schema", "editor", "library",
+              "running", "fake")
 PAGE_DIRS = ("st_page",)
 DESCRIPTION_COLUMN = 16  # README Architecture: names sit left of this, descriptions right
 
