@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
+from ecc.arguments.drafts import DraftLimits, build_request
 from ecc.driver.client import QueryMethod
 from ecc.driver.errors import ConsoleInputError
 from ecc.library.browser import (
     ANONYMOUS,
+    LOAD_RETRY_RUNS,
     MAX_PENDING,
     BrowserMemory,
     user_identity,
@@ -25,9 +29,11 @@ from ecc.library.entries import (
     SavedQuery,
     StoredValueError,
     bounded,
+    draft_of,
     history_from_wire,
     saved_from_wire,
     search,
+    shared_link,
     stored_chars,
 )
 from ecc.settings.config import ConsoleSettings, SettingsError, load_settings
@@ -234,13 +240,37 @@ def test_commands_are_sent_until_acknowledged_then_the_data_stays_the_same() -> 
     first = memory.component_data()
     assert first == memory.component_data()  # a rerun without change sends the same data
     assert [c["seq"] for c in first["cmds"]] == [1, 2]
-    memory.acknowledge(1)
+    memory.acknowledge(f"{memory.load_token}:1")
     assert [c["seq"] for c in memory.component_data()["cmds"]] == [2]
-    memory.acknowledge(2)
+    memory.acknowledge(f"{memory.load_token}:2")
     assert memory.component_data() == {"ns": "ns1", "load": memory.load_token, "cmds": []}
-    memory.acknowledge("2")  # not the protocol's: ignored
-    memory.acknowledge(True)
-    assert memory.component_data()["cmds"] == []
+
+
+@pytest.mark.parametrize("acked", [2, "2", "other-load:2", None, True, "x:-1"])
+def test_an_acknowledgement_for_another_load_changes_nothing(acked: object) -> None:
+    memory = loaded_memory()
+    memory.record(entry(1))
+    memory.acknowledge(acked)
+    assert len(memory.component_data()["cmds"]) == 1
+
+
+def test_a_load_that_never_arrives_is_asked_again_under_a_new_token() -> None:
+    memory = BrowserMemory("ns1", LIMITS)
+    first = memory.load_token
+    for _ in range(LOAD_RETRY_RUNS):
+        memory.load_overdue()
+    assert memory.load_token == first
+    memory.load_overdue()
+    assert memory.load_token != first
+    assert memory.adopt_loaded({"load": first, "h": {}}) is None  # the old load is stale
+    assert memory.adopt_loaded({"load": memory.load_token, "h": {}}) is not None
+
+
+def test_runs_marked_recorded_are_never_recorded() -> None:
+    memory = loaded_memory()
+    memory.mark_recorded(["7"])
+    assert not memory.record(entry(7), run_key="7")
+    assert memory.record(entry(8), run_key="8")
 
 
 def test_a_browser_that_never_acknowledges_stops_the_pile_up() -> None:
@@ -249,7 +279,7 @@ def test_a_browser_that_never_acknowledges_stops_the_pile_up() -> None:
         memory.record(entry(n))
     assert len(memory.component_data()["cmds"]) == MAX_PENDING
     assert not memory.syncing
-    memory.acknowledge(MAX_PENDING)
+    memory.acknowledge(f"{memory.load_token}:{MAX_PENDING}")
     assert memory.syncing and memory.component_data()["cmds"] == []
 
 
@@ -340,3 +370,26 @@ def test_memory_settings_have_defaults_and_limits() -> None:
         load_settings({"team_library": 3}, {})
     with pytest.raises(SettingsError, match="browser_memory"):
         load_settings({"browser_memory": "yes"}, {})
+
+
+# --- using a kept query -------------------------------------------------------------------------
+def test_a_kept_query_runs_through_the_same_checks_as_typed_text() -> None:
+    kept = SavedQuery(id="s", name="n", query="select <int64>$0 + <int64>$1",
+                      method=QueryMethod.QUERY_REQUIRED_SINGLE_JSON, args_text="1, 2")
+    request = build_request(draft_of(kept, "Query 1"), DraftLimits())
+    assert (request.method, request.args, request.args_text) == (
+        QueryMethod.QUERY_REQUIRED_SINGLE_JSON, (1, 2), "1, 2")
+    broken = replace(kept, args_text="1, [")
+    with pytest.raises(ConsoleInputError, match="cannot read the positional arguments"):
+        build_request(draft_of(broken, "Query 1"), DraftLimits())
+
+
+def test_a_saved_query_s_link_is_the_link_a_run_writes() -> None:
+    kept = SavedQuery(id="s", name="n", query="select <str>$t", kwargs_text='{t: "a&b"}')
+    link, problem = shared_link(kept, DraftLimits())
+    assert problem is None and link is not None
+    assert parse_qs(link[1:]) == {"q": ["select <str>$t"], "mode": ["text"],
+                                  "kwargs": ['{t: "a&b"}']}
+    too_long, why = shared_link(replace(kept, query="select '" + "é" * 3_000 + "'"),
+                                DraftLimits())
+    assert too_long is None and why is not None and "bytes" in why

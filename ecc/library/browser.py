@@ -7,7 +7,8 @@ and this module speak this protocol::
                               {"ns": null}: nobody is signed in, remove every namespace
     trigger "loaded"          {"load": token, "h": {id: stored text}, "s": {id: stored text}}
                               sent once per load token: what this namespace holds
-    state "acked"             the highest command ``seq`` the browser applied
+    state "acked"             "<load token>:<seq>": the highest command the browser applied
+    state "error"             the name of the last storage error (quota, storage disabled)
     command                   {"seq": n, "op": "put", "kind": "h"|"s", "id": id, "value": text}
                               {"seq": n, "op": "del", "kind": k, "ids": [id, ...]}
                               {"seq": n, "op": "clear", "kind": k}
@@ -29,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -60,6 +61,7 @@ HISTORY, SAVED = "h", "s"
 MAX_PENDING = 5_000
 # Stored entries examined per kind on a load; more can only be hostile: they are removed.
 MAX_LOADED_PER_KIND = 20_000
+LOAD_RETRY_RUNS = 3  # page runs without the browser's load before it is asked again
 
 
 def user_identity(claims: Mapping[str, Any]) -> str | None:
@@ -144,6 +146,7 @@ class BrowserMemory:
         self._pending: list[dict[str, Any]] = []
         self._seq = 0
         self._recorded: set[str] = set()
+        self._runs_without_load = 0
 
     # --- reading ---
     @property
@@ -170,11 +173,32 @@ class BrowserMemory:
         or the browser acknowledged commands."""
         return {"ns": self.namespace, "load": self.load_token, "cmds": list(self._pending)}
 
-    def acknowledge(self, seq: object) -> None:
-        """The browser applied every command up to ``seq`` (its state value ``acked``)."""
-        if isinstance(seq, int) and not isinstance(seq, bool):
-            self._pending = [c for c in self._pending if c["seq"] > seq]
-            self.syncing = True
+    def acknowledge(self, acked: object) -> None:
+        """The browser applied every command up to a ``seq`` (its state value ``acked``:
+        ``"<load token>:<seq>"``, so an acknowledgement meant for another load, or one a page
+        re-sends to a new server session, changes nothing)."""
+        if not isinstance(acked, str):
+            return
+        token, _, seq = acked.rpartition(":")
+        if token != self.load_token or not seq.isdigit() or len(seq) > 12:
+            return
+        self._pending = [c for c in self._pending if c["seq"] > int(seq)]
+        self.syncing = True
+
+    def load_overdue(self) -> None:
+        """Called by a page run that draws the component before the browser's load arrived:
+        after ``LOAD_RETRY_RUNS`` such runs the load is asked again under a new token (a
+        trigger lost to an interrupted run must not leave the memory empty for good)."""
+        if self.loaded:
+            return
+        self._runs_without_load += 1
+        if self._runs_without_load > LOAD_RETRY_RUNS:
+            self._runs_without_load = 0
+            self.load_token = secrets.token_urlsafe(9)
+
+    def mark_recorded(self, run_keys: Iterable[str]) -> None:
+        """Runs that must never be recorded (those the session had before this memory)."""
+        self._recorded.update(run_keys)
 
     def _command(self, op: str, kind: str, **fields: Any) -> None:
         if len(self._pending) >= MAX_PENDING:

@@ -22,10 +22,18 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urlencode
 
-from ecc.arguments.drafts import argument_size_error
-from ecc.driver.client import QueryMethod
+from ecc.arguments.drafts import (
+    MAX_LINK_BYTES,
+    DraftLimits,
+    QueryDraft,
+    argument_size_error,
+    link_params,
+    link_problem,
+)
+from ecc.driver.client import Cardinality, QueryMethod
 from ecc.settings.config import ConsoleSettings
 
 WIRE_VERSION = 1
@@ -302,3 +310,53 @@ def search(entries: Iterable[Entry], text: str) -> list[Entry]:
 
 def now() -> float:
     return time.time()
+
+
+# --- using a kept query -----------------------------------------------------------------------
+
+
+class Loadable(Protocol):
+    """What a history entry, a saved query and a team query share: a query to load or run."""
+
+    @property
+    def query(self) -> str: ...
+    @property
+    def method(self) -> QueryMethod: ...
+    @property
+    def args_text(self) -> str: ...
+    @property
+    def kwargs_text(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class QueryText:
+    """A query as the form holds it (the page's current query, to save)."""
+
+    query: str
+    method: QueryMethod = QueryMethod.QUERY
+    args_text: str = ""
+    kwargs_text: str = ""
+
+
+def cardinality_of(method: QueryMethod) -> Cardinality:
+    return {"query": Cardinality.MANY, "query_single": Cardinality.AT_MOST_ONE,
+            "query_required_single": Cardinality.EXACTLY_ONE}[method.value.removesuffix("_json")]
+
+
+def draft_of(kept: Loadable, name: str) -> QueryDraft:
+    """A kept query as the form's draft (arguments as the argument language's text), to run
+    through the same checks as typed text (``ecc.arguments.drafts.build_request``)."""
+    return QueryDraft(name=name, text=kept.query, args_text=kept.args_text,
+                      kwargs_text=kept.kwargs_text, cardinality=cardinality_of(kept.method),
+                      as_json=kept.method.returns_json)
+
+
+def shared_link(kept: Loadable, limits: DraftLimits) -> tuple[str | None, str | None]:
+    """(the page address's query string, why there is none): the link a run of ``kept``
+    writes, so it opens as today's links do; None with the reason when the loader would
+    refuse it or it is too long for servers and proxies."""
+    params = link_params(kept.query, "text", kept.args_text, kept.kwargs_text, {})
+    problem = link_problem(params, limits, max_link_bytes=MAX_LINK_BYTES)
+    if problem is not None:
+        return None, problem
+    return "?" + urlencode(params), None

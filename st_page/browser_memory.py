@@ -1,0 +1,219 @@
+"""The browser's memory of this user's history and saved queries: a small components-v2
+component (inline JavaScript, a thin adapter over localStorage) and the glue that feeds it.
+
+Every decision is ``ecc.library.browser.BrowserMemory``'s (tested with pytest there): what the
+browser handed over is checked there, and what the browser must store, remove or forget goes
+to it as one-shot commands until it acknowledges them. The component draws nothing.
+
+Namespaces: without sign-in (no ``[auth]``) everyone using the browser shares ``anon``;
+signed in, a user's entries live under an HMAC of their identity keyed with the deployment's
+``[auth] cookie_secret`` (``ecc.library.browser.user_namespace``); a page where nobody is
+signed in (the sign-in page, after signing out) mounts the component with no namespace,
+which removes every namespace's entries from the browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import streamlit as st
+
+from ecc.editor.sync import reported_value
+from ecc.library.browser import (
+    ANONYMOUS,
+    SIGNED_OUT_DATA,
+    BrowserMemory,
+    user_identity,
+    user_namespace,
+)
+from ecc.library.entries import HISTORY_STATUSES, HistoryEntry, MemoryLimits, new_id
+from ecc.running.runs import RunRecord
+from ecc.settings.config import ConsoleSettings
+
+COMPONENT_NAME = "ecc.browser_memory"
+COMPONENT_KEY = "ecc_browser_memory"  # the component's widget key
+MEMORY_KEY = "ecc_memory"  # st.session_state: this session's BrowserMemory
+
+# The adapter: localStorage in, localStorage out, nothing decided here (see
+# ecc/library/browser.py for the protocol). A leading comment line: Streamlit reads a
+# one-line js= string as an asset path.
+MEMORY_JS = """// ECC browser memory: a thin localStorage adapter (ecc/library/browser.py)
+const PREFIX = "ecc.mem.v1.";
+const delivered = new Set();  // load tokens whose entries this page handed over
+const applied = new Map();  // load token -> highest command seq applied
+const acked = new Map();  // load token -> highest seq acknowledged
+
+function storage() {
+  try { return window.localStorage; } catch (e) { return null; }
+}
+
+function ownKeys(store) {
+  const out = [];
+  for (let i = 0; i < store.length; i++) {
+    const key = store.key(i);
+    if (key !== null && key.startsWith(PREFIX)) out.push(key);
+  }
+  return out;
+}
+
+export default function (component) {
+  const data = component.data || {};
+  const store = storage();
+  if (!store) {
+    component.setStateValue("error", "localStorage is not available");
+    return;
+  }
+  if (typeof data.ns !== "string") {  // nobody signed in: forget every namespace
+    for (const key of ownKeys(store)) store.removeItem(key);
+    return;
+  }
+  const mine = PREFIX + data.ns + ".";
+  const load = String(data.load || "");
+  let delivering = false;
+  if (load && !delivered.has(load)) {
+    delivered.add(load);
+    delivering = true;
+    const entries = {load: load, h: {}, s: {}};
+    for (const key of ownKeys(store)) {
+      if (!key.startsWith(mine)) { store.removeItem(key); continue; }  // another user's
+      const rest = key.slice(mine.length);
+      const dot = rest.indexOf(".");
+      const kind = rest.slice(0, dot);
+      if (dot > 0 && (kind === "h" || kind === "s")) {
+        entries[kind][rest.slice(dot + 1)] = store.getItem(key);
+      } else {
+        store.removeItem(key);
+      }
+    }
+    component.setTriggerValue("loaded", entries);
+  }
+  let done = applied.get(load) || 0;
+  for (const command of data.cmds || []) {
+    if (command.seq <= done) continue;
+    const prefix = mine + command.kind + ".";
+    try {
+      if (command.op === "put") store.setItem(prefix + command.id, command.value);
+      else if (command.op === "del") for (const id of command.ids) store.removeItem(prefix + id);
+      else if (command.op === "clear") {
+        for (const key of ownKeys(store)) if (key.startsWith(prefix)) store.removeItem(key);
+      }
+    } catch (e) {
+      component.setStateValue("error", String((e && e.name) || e));
+    }
+    done = command.seq;
+  }
+  applied.set(load, done);
+  // Not in the run that hands the entries over: one message per rerun.
+  if (!delivering && done > (acked.get(load) || 0)) {
+    acked.set(load, done);
+    component.setStateValue("acked", load + ":" + done);
+  }
+}
+"""
+
+_memory_component = st.components.v2.component(COMPONENT_NAME, js=MEMORY_JS)
+
+
+def _auth_section() -> Mapping[str, Any] | None:
+    try:
+        section = st.secrets.get("auth")
+    except Exception:  # no secrets at all
+        return None
+    return section if isinstance(section, Mapping) else None
+
+
+def current_namespace() -> str | None:
+    """This page's storage namespace: ``anon`` without sign-in, the signed-in user's keyed
+    hash with it, None when sign-in is configured and nobody is signed in."""
+    auth = _auth_section()
+    if auth is None:
+        return ANONYMOUS
+    user = st.user
+    if not getattr(user, "is_logged_in", False):
+        return None
+    identity = user_identity({k: user.get(k) for k in ("iss", "sub", "email")})
+    secret = auth.get("cookie_secret")
+    if identity is None or not isinstance(secret, str) or not secret:
+        return None  # nobody to keep entries for: keep none
+    return user_namespace(identity, secret)
+
+
+def session_memory(settings: ConsoleSettings, runs: Iterable[RunRecord] = ()
+                   ) -> BrowserMemory | None:
+    """This session's memory (created at its first run, again when the user or the limits
+    change), or None when the browser keeps nothing (``browser_memory = false``, nobody
+    signed in). A new memory never records the runs the session had before it."""
+    if not settings.browser_memory:
+        return None
+    namespace = current_namespace()
+    if namespace is None:
+        return None
+    limits = MemoryLimits.from_settings(settings)
+    memory = st.session_state.get(MEMORY_KEY)
+    if not isinstance(memory, BrowserMemory) or memory.namespace != namespace \
+            or memory.limits != limits:
+        memory = BrowserMemory(namespace, limits)
+        memory.mark_recorded(str(r.run_id) for r in runs)
+        st.session_state[MEMORY_KEY] = memory
+    return memory
+
+
+def history_entry(record: RunRecord) -> HistoryEntry | None:
+    """A finished run as a history entry (never its result); None while it runs."""
+    if record.status not in HISTORY_STATUSES:
+        return None
+    request = record.request
+    return HistoryEntry(id=new_id(), query=request.query, method=request.method,
+                        args_text=request.args_text, kwargs_text=request.kwargs_text,
+                        status=record.status, elapsed_s=record.elapsed_s(), rows=record.rows,
+                        when=record.submitted_wall)
+
+
+def record_finished(memory: BrowserMemory, records: Iterable[RunRecord]) -> None:
+    """Every finished run of the session goes into the history once, oldest first."""
+    for record in sorted(records, key=lambda r: r.run_id):
+        entry = history_entry(record)
+        if entry is not None:
+            memory.record(entry, run_key=str(record.run_id))
+
+
+def _memory() -> BrowserMemory | None:
+    memory = st.session_state.get(MEMORY_KEY)
+    return memory if isinstance(memory, BrowserMemory) else None
+
+
+def _on_loaded() -> None:
+    memory = _memory()
+    if memory is not None:
+        memory.adopt_loaded(reported_value(st.session_state.get(COMPONENT_KEY), "loaded"))
+
+
+def _on_acked() -> None:
+    memory = _memory()
+    if memory is not None:
+        memory.acknowledge(reported_value(st.session_state.get(COMPONENT_KEY), "acked"))
+
+
+def _on_error() -> None:
+    """A storage error (read at render by ``storage_error``)."""
+
+
+def storage_error() -> str | None:
+    """The browser's last storage error (quota exceeded, storage disabled), as it named it."""
+    value = reported_value(st.session_state.get(COMPONENT_KEY), "error")
+    return value[:200] if isinstance(value, str) and value else None
+
+
+def mount(memory: BrowserMemory) -> None:
+    """Draw the component with what the browser has to apply (nothing visible). Draw it last
+    on the page: runs that finish while the page streams are recorded in the same run."""
+    memory.load_overdue()
+    _memory_component(key=COMPONENT_KEY, data=memory.component_data(),
+                      on_loaded_change=_on_loaded, on_acked_change=_on_acked,
+                      on_error_change=_on_error)
+
+
+def forget_in_browser() -> None:
+    """Remove every namespace's entries from this browser (nobody is signed in)."""
+    _memory_component(key=COMPONENT_KEY, data=SIGNED_OUT_DATA)
