@@ -14,11 +14,13 @@ which removes every namespace's entries from the browser.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import streamlit as st
 
+from ecc.display.safe_text import escape_markdown
 from ecc.editor.sync import reported_value
 from ecc.library.browser import (
     ANONYMOUS,
@@ -27,7 +29,14 @@ from ecc.library.browser import (
     user_identity,
     user_namespace,
 )
-from ecc.library.entries import HISTORY_STATUSES, HistoryEntry, MemoryLimits, new_id
+from ecc.library.entries import (
+    HISTORY_STATUSES,
+    HistoryEntry,
+    Loadable,
+    MemoryLimits,
+    new_id,
+    search,
+)
 from ecc.running.runs import RunRecord
 from ecc.settings.config import ConsoleSettings
 
@@ -217,3 +226,85 @@ def mount(memory: BrowserMemory) -> None:
 def forget_in_browser() -> None:
     """Remove every namespace's entries from this browser (nobody is signed in)."""
     _memory_component(key=COMPONENT_KEY, data=SIGNED_OUT_DATA)
+
+
+# --- the history kept in the browser ----------------------------------------------------------
+HISTORY_SEARCH_KEY = "memory_search"
+HISTORY_CHOICE_KEY = "memory_choice"
+HISTORY_SHOWN = 200  # rows of the table; search narrows the rest
+
+
+def _when(entry: HistoryEntry) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.when))
+
+
+def _chosen_entry() -> HistoryEntry | None:
+    memory, chosen = _memory(), st.session_state.get(HISTORY_CHOICE_KEY)
+    return memory.history_entry(chosen) if memory is not None and isinstance(chosen, str) \
+        else None
+
+
+def _use_entry(action: Callable[[Loadable], None]) -> None:
+    entry = _chosen_entry()
+    if entry is not None:
+        action(entry)
+
+
+def _forget() -> None:
+    memory = _memory()
+    if memory is not None:
+        memory.forget_history()
+        st.session_state.pop(HISTORY_CHOICE_KEY, None)
+
+
+def history_panel(memory: BrowserMemory, load: Callable[[Loadable], None],
+                  run: Callable[[Loadable], None]) -> None:
+    """The history this browser keeps (every session's runs, newest first): search, load
+    into the editor, run again, forget. Entries are text from storage: shown in a table,
+    options and escaped captions only."""
+    if not memory.loaded:
+        st.caption("Reading your history from this browser…")
+        return
+    notice = memory.report.notice()
+    if notice:
+        st.caption(escape_markdown(notice))
+    error = storage_error()
+    if error:
+        st.warning(escape_markdown(f"This browser refused to store the history ({error}); "
+                                   "what is shown may not survive a reload."), icon="💾")
+    if not memory.syncing:
+        st.warning("This browser is not storing the history: new runs are not kept.",
+                   icon="💾")
+    entries = memory.history
+    found = search(entries, st.text_input("Search the history", key=HISTORY_SEARCH_KEY,
+                                          placeholder="words of the query or arguments"))
+    st.caption(f"{len(entries):,} runs kept in this browser (at most "
+               f"{memory.limits.history_size:,}); {len(found):,} match"
+               + (f", the newest {HISTORY_SHOWN} shown." if len(found) > HISTORY_SHOWN
+                  else "."))
+    if found:
+        shown = found[:HISTORY_SHOWN]
+        st.dataframe({
+            "when": [_when(e) for e in shown],
+            "status": [e.status for e in shown],
+            "query": [e.query[:200] for e in shown],
+            "arguments": ["; ".join(t for t in (e.args_text.strip(), e.kwargs_text.strip())
+                                    if t)[:200] for e in shown],
+            "method": [e.method.value for e in shown],
+            "elapsed ms": [None if e.elapsed_s is None else round(e.elapsed_s * 1000, 1)
+                           for e in shown],
+            "rows": [e.rows for e in shown],
+        }, hide_index=True)
+        labels = {e.id: f"{_when(e)} · {' '.join(e.query.split())[:80]}" for e in shown}
+        if st.session_state.get(HISTORY_CHOICE_KEY) not in labels:
+            st.session_state[HISTORY_CHOICE_KEY] = shown[0].id
+        st.selectbox("Run", list(labels), key=HISTORY_CHOICE_KEY,
+                     format_func=lambda i: labels.get(i, "?"))
+    c1, c2, c3 = st.columns(3)
+    c1.button("Load into editor", key="memory_load", on_click=_use_entry, args=(load,),
+              disabled=not found)
+    c2.button("Run again", key="memory_rerun", on_click=_use_entry, args=(run,),
+              disabled=not found)
+    with c3.popover("Forget my history", disabled=not entries):
+        st.caption("Removes every run from this browser's history (saved queries stay).")
+        st.button("Forget", key="memory_forget", on_click=_forget, type="primary")

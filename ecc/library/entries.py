@@ -129,6 +129,21 @@ class SavedQuery:
 
 Entry = TypeVar("Entry", HistoryEntry, SavedQuery)
 
+class Loadable(Protocol):
+    """What a history entry, a saved query and a team query share: a query to load or run."""
+
+    @property
+    def query(self) -> str: ...
+    @property
+    def method(self) -> QueryMethod: ...
+    @property
+    def args_text(self) -> str: ...
+    @property
+    def kwargs_text(self) -> str: ...
+
+
+Found = TypeVar("Found", bound=Loadable)
+
 
 def _dumps(value: Mapping[str, Any]) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
@@ -292,16 +307,16 @@ def _terms(text: str) -> list[str]:
     return text.casefold().split()
 
 
-def matches(entry: HistoryEntry | SavedQuery, search: str) -> bool:
+def matches(entry: Loadable, search: str) -> bool:
     """Every word of ``search`` appears (case-insensitively) in the entry's query, arguments
-    or, for a saved query, its name or description."""
+    or, for a saved or team query, its name or description."""
     haystack = "\n".join((entry.query, entry.args_text, entry.kwargs_text,
-                          *((entry.name, entry.description)
-                            if isinstance(entry, SavedQuery) else ()))).casefold()
+                          str(getattr(entry, "name", "")),
+                          str(getattr(entry, "description", "")))).casefold()
     return all(term in haystack for term in _terms(search))
 
 
-def search(entries: Iterable[Entry], text: str) -> list[Entry]:
+def search(entries: Iterable[Found], text: str) -> list[Found]:
     """The entries matching ``text`` (all of them for blank text), in their order."""
     if not _terms(text):
         return list(entries)
@@ -313,19 +328,6 @@ def now() -> float:
 
 
 # --- using a kept query -----------------------------------------------------------------------
-
-
-class Loadable(Protocol):
-    """What a history entry, a saved query and a team query share: a query to load or run."""
-
-    @property
-    def query(self) -> str: ...
-    @property
-    def method(self) -> QueryMethod: ...
-    @property
-    def args_text(self) -> str: ...
-    @property
-    def kwargs_text(self) -> str: ...
 
 
 @dataclass(frozen=True)
