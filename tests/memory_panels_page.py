@@ -5,6 +5,7 @@ record what they were asked to do."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` adds tests/
@@ -25,7 +26,7 @@ def current() -> QueryText:
                      kwargs_text=st.session_state.get("probe_kwargs", ""))
 
 
-def did(what: str) -> object:
+def did(what: str) -> Callable[[Loadable], None]:
     def action(query: Loadable) -> None:
         st.session_state["probe_did"] = f"{what}: {query.query}"
     return action
