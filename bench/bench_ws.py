@@ -58,7 +58,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -668,32 +668,30 @@ async def scenarios(server: Server, names: set[str], sessions: int, repeats: int
     sleep = "select sys::_sleep(0.2)"
     missing = 0
 
-    def all_of(runs: list[Figures]) -> list[Figures]:
+    async def repeated(title: str, run: Callable[[], Awaitable[Figures]], per: int,
+                       ideal_s: list[float]) -> None:
+        """Run a scenario ``repeats`` times and print its median repetition."""
         nonlocal missing
+        runs = [await run() for _ in range(repeats)]
         missing += sum(f.missing for f in runs)
-        return runs
+        fig = median_of(runs)
+        print_figures(title, fig, per)
+        print(f"  each shown after (ms): {[round(s * 1000) for s in fig.shown_at_s]}")
+        missing += print_lateness(fig, ideal_s)
 
     if "burst" in names:
-        fig = median_of(all_of([await burst(server, sessions, sleep, via)
-                                for _ in range(repeats)]))
-        print_figures(f"{sessions} sessions x 1 query of 200 ms submitted together "
-                      f"(median of {repeats})", fig, sessions)
-        print(f"  each shown after (ms): {[round(s * 1000) for s in fig.shown_at_s]}")
-        missing += print_lateness(fig, [0.2] * sessions)
+        await repeated(f"{sessions} sessions x 1 query of 200 ms submitted together "
+                       f"(median of {repeats})", lambda: burst(server, sessions, sleep, via),
+                       sessions, [0.2] * sessions)
     if "burst1s" in names:
-        fig = median_of(all_of([await burst(server, sessions, "select sys::_sleep(1)", via)
-                                for _ in range(repeats)]))
-        print_figures(f"{sessions} sessions x 1 query of 1 s submitted together "
-                      f"(median of {repeats})", fig, sessions)
-        print(f"  each shown after (ms): {[round(s * 1000) for s in fig.shown_at_s]}")
-        missing += print_lateness(fig, [1.0] * sessions)
+        await repeated(f"{sessions} sessions x 1 query of 1 s submitted together "
+                       f"(median of {repeats})",
+                       lambda: burst(server, sessions, "select sys::_sleep(1)", via),
+                       sessions, [1.0] * sessions)
     if "batch" in names:
-        fig = median_of(all_of([await one_batch(server, 20, sleep, via)
-                                for _ in range(repeats)]))
-        print_figures(f"1 submission of 20 x 200 ms (20 tabs, default max_running = 8, "
-                      f"median of {repeats})", fig, 1)
-        print(f"  each shown after (ms): {[round(s * 1000) for s in fig.shown_at_s]}")
-        missing += print_lateness(fig, [0.2 * (i // MAX_RUNNING + 1) for i in range(20)])
+        await repeated(f"1 submission of 20 x 200 ms (20 tabs, default max_running = 8, "
+                       f"median of {repeats})", lambda: one_batch(server, 20, sleep, via),
+                       1, [0.2 * (i // MAX_RUNNING + 1) for i in range(20)])
     if "warm" in names:
         fig = await warm_submits(server, 15, "select Movie {title}", via)
         print_figures("warm submit of 1 query (10 rows), median of 15", fig, 1)

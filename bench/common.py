@@ -51,21 +51,12 @@ def report(name: str, value: float, unit: str, target: float | None = None) -> b
 @contextmanager
 def fake_console(**fake_kwargs: Any) -> Iterator[Any]:
     """An AppTest of the real page whose sessions use a FakeClient(**fake_kwargs)."""
-    from streamlit.testing.v1 import AppTest
+    from ecc.fake.client import FakeClient
+    from tests.apptest_support import console
 
-    import st_utils
-    from ecc.fake import client as testing
-
-    testing.use_fake(lambda: testing.FakeClient(**fake_kwargs))
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    at.secrets["connections"] = {"gel": {"fake_client": True}}
-    try:
+    with console(lambda: FakeClient(**fake_kwargs)) as at:
+        at.default_timeout = 60  # a benchmark's page runs are longer than a test's
         yield at
-    finally:
-        testing.use_fake(None)
-        st_utils.session_registry.clear()
-        st_utils._describe_cache_for.clear()
-        st_utils.schema_store().clear()
 
 
 def click_run(at: Any) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +12,8 @@ from typing import Any
 from streamlit.testing.v1 import AppTest
 
 from ecc.fake import client as testing
-from ecc.fake.client import FakeClientFactory
+from ecc.fake.client import FakeClient, FakeClientFactory
+from tests.conftest import wait_until as wait_until  # the page tests take it from here
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
@@ -28,8 +28,11 @@ def shown(markdown: str) -> str:
 
 
 @contextmanager
-def console(factory: FakeFactory | None = None, **settings: Any) -> Iterator[AppTest]:
-    """An AppTest of the page configured with the fake client (and extra settings)."""
+def console(
+    factory: Callable[[], FakeClient] | None = None, **settings: Any
+) -> Iterator[AppTest]:
+    """An AppTest of the page configured with the fake client (and extra settings). The
+    benchmarks drive the page through it too (``bench/common.py``)."""
     import st_utils
 
     testing.use_fake(factory)
@@ -108,14 +111,6 @@ def _run_button(at: AppTest) -> Any:
         if getattr(button, "label", None) == "Run":
             return button
     return None
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
 
 
 def texts(at: AppTest) -> str:

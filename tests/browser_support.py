@@ -4,8 +4,10 @@ The server runs the page exactly as a deployment would (the repo's hardened
 `.streamlit/config.toml` applies) with the test-only fake client (`ECC_TEST_FAKE_CLIENT=1`),
 a temporary HOME and an empty secrets file, so no user configuration or database leaks in.
 
-Importable without Playwright (its imports are inside the functions that need it), so the
-browser test module can skip cleanly with the reason when Playwright or Chromium is missing.
+Importable without Playwright (its imports are inside the functions that need it), so a
+browser test module can skip cleanly with the reason when Playwright or Chromium is missing
+(``skip_without_browser``). The fixtures' own set-up and tear-down are ``serving`` and
+``chromium``.
 """
 
 from __future__ import annotations
@@ -19,14 +21,18 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page, Playwright, ViewportSize
+    from playwright.sync_api import Browser, Locator, Page, ViewportSize
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO_ROOT / "artifacts"  # the browser tests' screenshots
 CHROMIUM = "/usr/bin/chromium"
 # FACTS.md, "These machines": Debian's chromium works with these flags; `playwright install`
 # (its own browser download) fails here, so it is never called.
@@ -55,6 +61,14 @@ def missing_requirement() -> str | None:
     except ImportError:
         return "the playwright Python package is missing (pip install -r requirements-dev.txt)"
     return None
+
+
+def skip_without_browser(tests: str = "browser tests") -> None:
+    """Skip the calling test module, saying why, where Chromium or Playwright is missing.
+    Called before the module imports Playwright."""
+    missing = missing_requirement()
+    if missing:
+        pytest.skip(f"{tests} need Chromium and Playwright: {missing}", allow_module_level=True)
 
 
 def free_loopback_port() -> int:
@@ -156,9 +170,38 @@ class StreamlitServer:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def assert_no_traceback_logged(self) -> None:
+        log = self.log_text()
+        assert "Traceback" not in log, (
+            f"the server logged a traceback (log: {self.log_path}):\n{log[-4000:]}"
+        )
 
-def launch_chromium(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+def serving(running: StreamlitServer) -> Iterator[StreamlitServer]:
+    """For a fixture, ``yield from serving(StreamlitServer.start(...))``: the server for the
+    fixture's scope, stopped at its end; then its log must hold no traceback."""
+    try:
+        yield running
+    finally:
+        running.stop()
+    running.assert_no_traceback_logged()
+
+
+def chromium(*extra_args: str) -> Iterator[Browser]:
+    """For a fixture, ``yield from chromium()``: Debian's Chromium through Playwright
+    (``CHROMIUM_ARGS`` and ``extra_args``), closed at the fixture's end."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=[*CHROMIUM_ARGS, *extra_args])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+OpenPage = Callable[[], "Page"]  # the shared ``open_page`` fixture's (tests/conftest.py)
 
 
 # --- page helpers ------------------------------------------------------------------------
@@ -232,6 +275,17 @@ def open_panel(page: Page, title: str | re.Pattern[str]) -> None:
     switch = page.get_by_test_id("stCheckbox").filter(has=label).get_by_text(title)
     expander = page.get_by_test_id("stExpander").filter(has=label).locator("summary")
     switch.or_(expander).first.click()
+
+
+def load_from_history(page: Page, expected: str) -> None:
+    """Open the History panel and load its newest run into the form: the editor then shows
+    ``expected``."""
+    from playwright.sync_api import expect
+
+    open_panel(page, re.compile(r"^History \(\d+\)$"))
+    page.get_by_role("button", name="Load into form").click()
+    expect(query_box(page)).to_have_text(expected, timeout=RESULT_TIMEOUT_MS)
+    wait_until_idle(page)
 
 
 def session_token_prefix(page: Page) -> str:

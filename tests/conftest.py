@@ -12,14 +12,18 @@ import pytest
 
 from tests.browser_support import (
     VIEWPORT,
+    OpenPage,
     StreamlitServer,
     assert_no_traceback,
-    launch_chromium,
+    chromium,
     open_console,
+    serving,
 )
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
+
+    from ecc.running.sessions import SessionRuntime
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
@@ -47,6 +51,19 @@ def loop_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("ecc-loop-")]
 
 
+def kill_loop(runtime: SessionRuntime) -> None:
+    """End a session's loop thread as an escaping BaseException would (run_forever re-raises
+    it); return once the thread is gone."""
+
+    def die() -> None:
+        raise SystemExit("simulated loop death")
+
+    thread = runtime.loop.thread
+    runtime.loop.loop.call_soon_threadsafe(die)
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
 _DRIVER_NAMES = ("DSN", "INSTANCE", "HOST", "PORT", "CREDENTIALS_FILE", "PASSWORD", "SECRET_KEY")
 DRIVER_ENV = (
     *(prefix + name for prefix in ("GEL_", "EDGEDB_") for name in _DRIVER_NAMES),
@@ -68,31 +85,14 @@ def clean_driver_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
     """``streamlit run`` of the console with the shipped fake client. At the end its log must
     hold no traceback."""
-    running = StreamlitServer.start(tmp_path_factory.mktemp("streamlit"))
-    try:
-        yield running
-    finally:
-        running.stop()
-    assert "Traceback" not in running.log_text(), (
-        f"the server logged a traceback (log: {running.log_path}):\n{running.log_text()[-4000:]}"
-    )
+    yield from serving(StreamlitServer.start(tmp_path_factory.mktemp("streamlit")))
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium through Playwright, for one module (a sync Playwright cannot be
     started twice at once, and some modules start their own)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = launch_chromium(playwright)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-OpenPage = Callable[[], "Page"]
+    yield from chromium()
 
 
 @pytest.fixture

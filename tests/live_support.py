@@ -4,6 +4,7 @@ loopback port): run a query through a ``SessionRuntime`` as the page does, find 
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import socket
 import threading
@@ -11,12 +12,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from ecc.driver.client import QueryClient
 from ecc.driver.execute import ExecutionPolicy, QueryRequest
 from ecc.running.runs import RunRecord
 from ecc.running.sessions import RuntimeLimits, SessionRuntime
 
 READ_ONLY = ExecutionPolicy(read_only=True, timeout_s=30)
+# A live test module's ``pytestmark``: marked ``live``, skipped (saying why) without a server.
+LIVE = [
+    pytest.mark.live,
+    pytest.mark.skipif(
+        not os.environ.get("GEL_DSN"),
+        reason="GEL_DSN is not set: no live Gel server to test against",
+    ),
+]
 
 
 def closed_port() -> int:

@@ -66,13 +66,13 @@ def test_a_slow_schema_read_gives_keywords_first_and_names_on_a_later_run() -> N
     answer arrives with a later run, and the server is asked once."""
     import asyncio
 
-    import st_utils
     from ecc.schema import introspect
+    from st_page import schema_explorer
 
     schema = schema_responder()
 
     async def late(answer: object) -> object:
-        await asyncio.sleep(st_utils.SCHEMA_FIRST_WAIT_S + 0.5)
+        await asyncio.sleep(schema_explorer.SCHEMA_FIRST_WAIT_S + 0.5)
         return answer
 
     def respond(query: str, args: tuple[object, ...], kwargs: dict[str, object]) -> object:

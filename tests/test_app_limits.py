@@ -112,13 +112,13 @@ def test_a_result_over_max_kept_bytes_keeps_its_metadata_and_the_page_says_why()
 def _share(limit: int) -> None:  # an AppTest script: share_link of one typed run
     import streamlit as st
 
-    import st_utils
     from ecc.arguments.drafts import DraftLimits
     from st_data_structures import FormContent, QueryTabContent
+    from st_page import links
 
     st.query_params["q"] = "select 'an older run'"
     tab = QueryTabContent(text="select <str>$t", raw_params={"t": "y" * 30})
-    st_utils.share_link(FormContent(tabs=(tab,)), DraftLimits(100, limit))
+    links.share_link(FormContent(tabs=(tab,)), DraftLimits(100, limit))
 
 
 def test_a_link_the_loader_would_refuse_is_never_written() -> None:

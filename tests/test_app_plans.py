@@ -163,14 +163,14 @@ def test_phases_show_on_the_status_line_and_in_the_history() -> None:
 
 
 def test_history_json_carries_the_phases() -> None:
-    import st_comps
     from ecc.driver.execute import QueryRequest
     from ecc.running.runs import RunPhases, RunRecord
+    from st_page import history
 
     record = RunRecord(1, 1, QueryRequest("Q1", "select 1"), "done", 0.0, 0.0, 0.0, 0.2,
                        phases=RunPhases(queued_s=0.01, describe_s=0.02, execute_s=0.1,
                                         shape_s=0.001))
-    (row,) = json.loads(st_comps.history_json([record]))
+    (row,) = json.loads(history.history_json([record]))
     assert row["phases_s"] == {"queued": 0.01, "describe": 0.02, "server": 0.1,
                                "shaping": 0.001}
 

@@ -9,7 +9,7 @@ so the tests send them as the browser does (`editor_sends`): the component's sta
 (`text`, `seen`) as a JSON object under the editor's element id, and a Ctrl/Cmd+Enter as the
 component's trigger list (`[{"event": "run", "value": {"text": ...}}]`) under its events id.
 They go into the run's widget states, the same internals the page reads them from
-(`st_comps.browser_widget_states`) and Streamlit's callbacks dispatch from. The
+(`st_page.streamlit_internals.browser_widget_states`) and Streamlit's callbacks dispatch from. The
 end-to-end version, with nginx, two replicas and the real editor, is test_replicas.py.
 """
 
@@ -26,7 +26,7 @@ from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.app_test import TESTING_KEY, _AppTestSessionState
 
-import st_utils
+from st_page import links
 from tests.apptest_support import (
     FakeFactory,
     console,
@@ -133,11 +133,11 @@ def test_a_moved_page_runs_what_the_user_typed_not_the_address(how: str) -> None
         assert queries(factory) == ["select 'first'", "select 'typed'"]
         assert query_text(at) == "select 'typed'"
         assert editor_data(at)["version"] == shown  # the editor keeps its document
-        assert st_utils.MOVED_NOTICE in notices(at)
+        assert links.MOVED_NOTICE in notices(at)
         assert "shared query" not in texts(at)
         assert query_param(at, "q") == "select 'typed'"  # the address follows the run
         at.run()
-        assert st_utils.MOVED_NOTICE not in notices(at)  # it ran: history started again
+        assert links.MOVED_NOTICE not in notices(at)  # it ran: history started again
 
 
 def test_a_moved_page_keeps_the_editor_as_the_user_left_it() -> None:
@@ -159,7 +159,7 @@ def test_a_moved_page_keeps_the_editor_as_the_user_left_it() -> None:
         press_run(at)
         at.run()  # the next Run, a plain run of the new session
         assert queries(factory) == ["select 'first'", "select 'typed'"]
-        assert st_utils.MOVED_NOTICE not in notices(at)  # said once
+        assert links.MOVED_NOTICE not in notices(at)  # said once
         at.session_state["q_text_0"] = "select 'again'"  # a later external write still wins
         at.run()
         assert editor_data(at)["version"] == shown + 1
@@ -177,28 +177,28 @@ def test_a_moved_page_says_so_once_and_drops_the_old_session() -> None:
         # The rerun the browser asks for when it reconnects.
         rerun_in_a_new_session(at, editor_sends(at, "select 'first'"))
         assert not at.exception
-        assert notices(at).count(st_utils.MOVED_NOTICE) == 1
+        assert notices(at).count(links.MOVED_NOTICE) == 1
         assert at.session_state["ecc_session_token"] != old_token
         assert at.toggle(key="show_history").label == "History (0)"
         assert "Results" not in [el.value for el in at.subheader]
         assert list(at.get("download_button")) == []  # the old ones pointed at the old session
         assert queries(factory) == ["select 'first'"]  # reconnecting ran nothing
         at.run()  # browsers often rerun a moment after reconnecting: the notice stays
-        assert notices(at).count(st_utils.MOVED_NOTICE) == 1
+        assert notices(at).count(links.MOVED_NOTICE) == 1
         press_run(at)
         at.run()  # the session's first run: the notice goes, in that very run
         assert queries(factory) == ["select 'first'", "select 'first'"]
-        assert st_utils.MOVED_NOTICE not in notices(at)
+        assert links.MOVED_NOTICE not in notices(at)
         at.run()
-        assert st_utils.MOVED_NOTICE not in notices(at)  # for good
+        assert links.MOVED_NOTICE not in notices(at)  # for good
 
 
 def test_a_page_opened_fresh_is_not_called_moved() -> None:
     with console(FakeFactory()) as at:
         at.run()
         at.run()
-        assert st_utils.MOVED_NOTICE not in notices(at)
-        assert at.session_state[st_utils.ARRIVAL_KEY] == "opened"
+        assert links.MOVED_NOTICE not in notices(at)
+        assert at.session_state[links.ARRIVAL_KEY] == "opened"
 
 
 def test_a_shared_link_fills_the_editor_only_in_the_first_run() -> None:
@@ -265,7 +265,7 @@ def test_a_moved_page_opened_from_a_link_keeps_the_typing_over_the_link() -> Non
         assert query_text(at) == "select 'mine'"
         assert editor_data(at)["version"] == shown
         assert "shared query" not in texts(at)
-        assert st_utils.MOVED_NOTICE in notices(at)
+        assert links.MOVED_NOTICE in notices(at)
         assert factory.calls == []
 
 
@@ -352,7 +352,7 @@ def test_a_moved_page_without_editor_values_starts_empty_and_runs_nothing() -> N
 
 
 def test_browser_components_reads_state_and_events_and_ignores_the_rest() -> None:
-    from st_comps import browser_components
+    from st_page.streamlit_internals import browser_components
 
     base = "$$ID-0123abcd-q_editor_0"
     events_id = f"{STREAMLIT_INTERNAL_KEY_PREFIX}_{base}{EVENT_DELIM}events"

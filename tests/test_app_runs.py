@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import st_utils
+from st_page import streamlit_internals
 from tests.apptest_support import (
     FakeFactory,
     console,
@@ -14,6 +15,7 @@ from tests.apptest_support import (
     texts,
     wait_until,
 )
+from tests.conftest import kill_loop
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
@@ -126,13 +128,7 @@ def test_a_dead_loop_is_noticed_replaced_and_its_query_reported_failed() -> None
         at.run()
         run_query(at, "select sys::_sleep(30)")
         runtime = only_runtime()
-        old_thread = runtime.loop.thread
-
-        def die() -> None:
-            raise SystemExit("simulated loop death")
-
-        runtime.loop.loop.call_soon_threadsafe(die)
-        wait_until(lambda: not old_thread.is_alive(), timeout=5)
+        kill_loop(runtime)
         at.run()
         assert not at.exception
         assert any("event loop had stopped" in w.value for w in at.warning)
@@ -169,18 +165,18 @@ def test_a_submission_is_queued_before_the_form_is_drawn(
         how: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import streamlit as st
 
-    import st_comps
     from ecc.editor import sync as editor_sync
+    from st_page import form
 
     queued_when_drawn: list[int] = []
-    draw = st_comps.query_form
+    draw = form.query_form
 
     def spy(*args: object, **kwargs: object) -> None:
         book = st.session_state.get("run_book")
         queued_when_drawn.append(len(book) if book is not None else 0)
         draw(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(st_comps, "query_form", spy)
+    monkeypatch.setattr(form, "query_form", spy)
     factory = FakeFactory()
     with console(factory) as at:
         at.session_state["tab_count"] = 3
@@ -262,14 +258,14 @@ def test_only_a_connected_browsers_run_takes_a_pending_release_away(
         registry = st_utils.session_registry()
         registry.release(runtime.token)  # the websocket dropped while a query runs
         assert registry.release_pending(runtime.token)
-        monkeypatch.setattr(st_utils, "browser_connected", lambda: False)
+        monkeypatch.setattr(streamlit_internals, "browser_connected", lambda: False)
         at.run()  # the dropped session's own run: nobody came back
         assert not at.exception
         assert only_runtime() is runtime and registry.release_pending(runtime.token)
-        monkeypatch.setattr(st_utils, "browser_connected", lambda: True)
+        monkeypatch.setattr(streamlit_internals, "browser_connected", lambda: True)
         at.run()  # the browser reconnected
         assert only_runtime() is runtime and not registry.release_pending(runtime.token)
-        monkeypatch.setattr(st_utils, "browser_connected", lambda: None)
+        monkeypatch.setattr(streamlit_internals, "browser_connected", lambda: None)
         registry.release(runtime.token)
         at.run()  # Streamlit cannot tell: as before, the run counts as the browser's
         assert not registry.release_pending(runtime.token)

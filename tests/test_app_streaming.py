@@ -14,7 +14,9 @@ import st_utils
 from ecc.driver.client import QueryMethod
 from ecc.driver.execute import QueryRequest
 from ecc.running.runs import RunBook
+from st_page import results
 from tests.apptest_support import FakeFactory, console, run_query, texts, wait_until
+from tests.conftest import kill_loop
 
 pytestmark = pytest.mark.usefixtures("clean_driver_env")
 
@@ -88,7 +90,7 @@ def test_a_query_slower_than_the_old_inline_wait_shows_in_the_submitting_run() -
         assert len(at.dataframe[0].value) == 1
         assert "Running (1)" not in [h.value for h in at.subheader]  # the list is gone
         assert not only_runtime().busy
-        assert st_utils.POLL_KEY not in at.session_state
+        assert results.POLL_KEY not in at.session_state
 
 
 def test_each_finished_result_is_drawn_once_while_its_siblings_run(
@@ -126,22 +128,22 @@ def test_the_stream_is_bounded_then_a_polling_fragment_takes_over() -> None:
         run_query(at, "select sys::_sleep(2)")
         assert time.monotonic() - started < 1.8, "the run outlived its streaming window"
         assert not at.exception
-        assert at.session_state[st_utils.POLL_KEY] is True
+        assert at.session_state[results.POLL_KEY] is True
         assert "Running (1)" in [h.value for h in at.subheader]
         wait_until(lambda: not only_runtime().busy, timeout=5)
         at.run()
         assert "✅" in texts(at)
-        assert st_utils.POLL_KEY not in at.session_state  # polling ends with the queries
+        assert results.POLL_KEY not in at.session_state  # polling ends with the queries
 
 
 def test_a_new_submission_streams_again_after_a_fallback() -> None:
     with console(FakeFactory(), stream_window_s=0.2) as at:
         at.run()
         run_query(at, "select sys::_sleep(0.6)")
-        assert at.session_state[st_utils.POLL_KEY] is True
+        assert at.session_state[results.POLL_KEY] is True
         wait_until(lambda: not only_runtime().busy, timeout=5)
         run_query(at, "select sys::_sleep(0.1)")
-        assert st_utils.POLL_KEY not in at.session_state
+        assert results.POLL_KEY not in at.session_state
         assert "✅" in texts(at)
 
 
@@ -152,13 +154,7 @@ def test_run_again_streams_its_result_and_reports_a_restarted_loop() -> None:
         run_query(at, "select 5")
         at.toggle(key="show_history").set_value(True).run()
         runtime = only_runtime()
-        old_thread = runtime.loop.thread
-
-        def die() -> None:
-            raise SystemExit("simulated loop death")
-
-        runtime.loop.loop.call_soon_threadsafe(die)
-        wait_until(lambda: not old_thread.is_alive(), timeout=5)
+        kill_loop(runtime)
         at.selectbox(key="history_run").set_value(1)
         at.button(key="history_rerun").click().run()
         assert not at.exception

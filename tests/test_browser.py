@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 
 import pytest
 
 from tests.browser_support import (
-    REPO_ROOT,
+    ARTIFACTS,
     RESULT_TIMEOUT_MS,
     VIEWPORT,
+    OpenPage,
     StreamlitServer,
     assert_no_traceback,
     grid_cell,
-    missing_requirement,
     open_console,
     open_panel,
     query_box,
     run_query,
     session_token_prefix,
+    skip_without_browser,
     submit_with_shortcut,
     type_query,
     wait_until_idle,
@@ -33,20 +33,9 @@ from tests.browser_support import (
 
 pytestmark = pytest.mark.browser
 
-_missing = missing_requirement()
-if _missing:
-    pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
+skip_without_browser()
 
 from playwright.sync_api import Browser, Page, expect  # noqa: E402
-
-ARTIFACTS = REPO_ROOT / "artifacts"
-OpenPage = Callable[[], Page]  # the shared ``open_page`` fixture's (tests/conftest.py)
-
-
-
-
-
-
 
 
 def test_query_runs_with_ctrl_enter_and_shows_rows_in_the_grid(open_page: OpenPage) -> None:

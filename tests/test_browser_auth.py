@@ -23,17 +23,16 @@ from tests.browser_support import (
     StreamlitServer,
     assert_no_traceback,
     free_loopback_port,
-    missing_requirement,
     open_console,
     query_box,
+    serving,
+    skip_without_browser,
     wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
 
-_missing = missing_requirement()
-if _missing:
-    pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
+skip_without_browser()
 oidc_provider_mock = pytest.importorskip(
     "oidc_provider_mock", reason="pip install -r requirements-dev.txt (oidc-provider-mock)"
 )
@@ -75,17 +74,9 @@ client_id = "ecc-browser-test"
 client_secret = "{secrets.token_hex(16)}"
 server_metadata_url = "{provider}/.well-known/openid-configuration"
 """
-    running = StreamlitServer.start(
+    yield from serving(StreamlitServer.start(
         tmp_path_factory.mktemp("streamlit-auth"), secrets_text=secrets_text, port=port
-    )
-    try:
-        yield running
-    finally:
-        running.stop()
-    assert "Traceback" not in running.log_text(), (
-        f"the server logged a traceback (log: {running.log_path}):\n{running.log_text()[-4000:]}"
-    )
-
+    ))
 
 
 @pytest.fixture

@@ -1,22 +1,20 @@
-"""``st_utils.browser_connected``: whether a script run's browser still has its websocket, read
-from Streamlit's runtime (issue 17: only a connected browser's run takes a pending release
-away). One adapter over Streamlit internals, checked against the installed version."""
+"""``st_page.streamlit_internals.browser_connected``: whether a script run's browser still
+has its websocket, read from Streamlit's runtime (issue 17: only a connected browser's run
+takes a pending release away). The adapter's other internals and its version range:
+tests/test_streamlit_internals.py."""
 
 from __future__ import annotations
 
-import dataclasses
 from types import SimpleNamespace
 
 import pytest
 import streamlit
 import streamlit.runtime
 import streamlit.runtime.scriptrunner
-from packaging.version import Version
 from streamlit.runtime.runtime import Runtime
-from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
 from streamlit.testing.v1 import AppTest
 
-import st_utils
+from st_page import streamlit_internals
 
 
 class StubRuntime(Runtime):
@@ -49,9 +47,9 @@ def in_session(monkeypatch: pytest.MonkeyPatch, session_id: str | None) -> None:
 def test_a_connected_session_is_connected_and_a_dropped_one_is_not(
         stub: StubRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
     in_session(monkeypatch, "connected-session")
-    assert st_utils.browser_connected() is True
+    assert streamlit_internals.browser_connected() is True
     in_session(monkeypatch, "dropped-session")
-    assert st_utils.browser_connected() is False
+    assert streamlit_internals.browser_connected() is False
 
 
 @pytest.mark.parametrize("why", ["no script run", "other version", "internal error",
@@ -60,20 +58,20 @@ def test_when_streamlit_cannot_tell_the_answer_is_none(
         why: str, stub: StubRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
     in_session(monkeypatch, None if why == "no script run" else "dropped-session")
     if why == "other version":
-        monkeypatch.setattr(st_utils, "ACTIVE_SESSION_VERSIONS", ((0, 1), (0, 2)))
+        monkeypatch.setattr(streamlit_internals, "TESTED_STREAMLIT", ((0, 1), (0, 2)))
     if why == "internal error":
         stub.error = AttributeError("_session_mgr")
     if why == "not a runtime":
         monkeypatch.setattr(streamlit.runtime, "get_instance", lambda: SimpleNamespace(
             is_active_session=lambda session_id: False))
-    assert st_utils.browser_connected() is None
+    assert streamlit_internals.browser_connected() is None
 
 
 def _report() -> None:  # an AppTest script
     import streamlit as st
 
-    import st_utils
-    st.write(f"connected: {st_utils.browser_connected()}")
+    from st_page import streamlit_internals
+    st.write(f"connected: {streamlit_internals.browser_connected()}")
 
 
 def test_under_apptest_it_cannot_tell() -> None:
@@ -81,14 +79,3 @@ def test_under_apptest_it_cannot_tell() -> None:
     at.run()
     assert not at.exception
     assert at.markdown[0].value == "connected: None"  # AppTest's runtime is a mock
-
-
-def test_the_installed_streamlit_has_what_the_adapter_reads() -> None:
-    """Fails when Streamlit leaves the versions the adapter was checked on: read
-    ``WebsocketSessionManager.disconnect_session`` again (the session must leave the active
-    map only after its caches are cleared) and widen ``ACTIVE_SESSION_VERSIONS``."""
-    low, high = st_utils.ACTIVE_SESSION_VERSIONS
-    assert low <= Version(streamlit.__version__).release[:2] < high
-    assert callable(Runtime.is_active_session)
-    assert "session_id" in {f.name for f in dataclasses.fields(ScriptRunContext)}
-    assert callable(streamlit.runtime.exists) and callable(streamlit.runtime.get_instance)

@@ -10,39 +10,30 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 
 import pytest
 
 from tests.browser_support import (
     RESULT_TIMEOUT_MS,
     VIEWPORT,
+    OpenPage,
     StreamlitServer,
     assert_no_traceback,
-    missing_requirement,
+    load_from_history,
     open_console,
     open_panel,
     query_box,
+    skip_without_browser,
     wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
 
-_missing = missing_requirement()
-if _missing:
-    pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
+skip_without_browser()
 
 from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
 
 import st_comps  # noqa: E402
-
-OpenPage = Callable[[], Page]  # the shared ``open_page`` fixture's (tests/conftest.py)
-
-
-
-
-
-
 
 
 def completions(page: Page) -> Locator:
@@ -208,10 +199,7 @@ def test_history_load_replaces_the_text_once_then_typing_wins(open_page: OpenPag
     expect(page.get_by_text(re.compile(r"· 1 row ·"))).to_be_visible(timeout=RESULT_TIMEOUT_MS)
     type_in_editor(page, "select 22")
     wait_until_idle(page)
-    open_panel(page, re.compile(r"^History \(\d+\)$"))
-    page.get_by_role("button", name="Load into form").click()
-    expect(query_box(page)).to_have_text("select 1", timeout=RESULT_TIMEOUT_MS)
-    wait_until_idle(page)
+    load_from_history(page, "select 1")
     query_box(page).click()
     page.keyboard.press("End")
     page.keyboard.type("0")

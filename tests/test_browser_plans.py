@@ -8,36 +8,26 @@ query text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 
 from tests.browser_support import (
-    REPO_ROOT,
+    ARTIFACTS,
     RESULT_TIMEOUT_MS,
     VIEWPORT,
-    missing_requirement,
+    OpenPage,
     run_query,
+    skip_without_browser,
     wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
 
-_missing = missing_requirement()
-if _missing:
-    pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
+skip_without_browser()
 
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
-ARTIFACTS = REPO_ROOT / "artifacts"
-OpenPage = Callable[[], Page]  # the shared ``open_page`` fixture's (tests/conftest.py)
 NESTED = "analyze select Movie {title, actors: {name}} filter .release_year > 2000 order by .title"
-
-
-
-
-
-
 
 
 def plan_chart(page: Page) -> Locator:
@@ -58,16 +48,22 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
+def run_nested_plan(page: Page) -> Locator:
+    """Run ``NESTED`` and return its plan's chart once drawn and the page is idle."""
+    run_query(page, NESTED)
+    chart = plan_chart(page)
+    expect(chart).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+    wait_until_idle(page)
+    return chart
+
+
 def tooltip(page: Page) -> Locator:
     return page.locator("#vg-tooltip-element")
 
 
 def test_hovering_a_plan_node_shows_its_figures(open_page: OpenPage) -> None:
     page = open_page()
-    run_query(page, NESTED)
-    chart = plan_chart(page)
-    expect(chart).to_be_visible(timeout=RESULT_TIMEOUT_MS)
-    wait_until_idle(page)
+    chart = run_nested_plan(page)
     root = plan_node(chart, "Movie")
     actors = plan_node(chart, "actors (Actors, Movie.actors)")
     root_box, actors_box = root.bounding_box(), actors.bounding_box()
@@ -85,10 +81,7 @@ def test_hovering_a_plan_node_shows_its_figures(open_page: OpenPage) -> None:
 
 def test_clicking_a_plan_node_marks_its_fragment(open_page: OpenPage) -> None:
     page = open_page()
-    run_query(page, NESTED)
-    chart = plan_chart(page)
-    expect(chart).to_be_visible(timeout=RESULT_TIMEOUT_MS)
-    wait_until_idle(page)
+    chart = run_nested_plan(page)
     expect(page.get_by_text("Movie: line 1, column 16")).to_be_visible()
     plan_node(chart, "actors (Actors, Movie.actors)").click()  # its rectangle's middle
     expect(page.get_by_text(re.compile(r"actors .*line 1, column 30"))).to_be_visible(

@@ -20,18 +20,17 @@ from tests.browser_support import (
     RESULT_TIMEOUT_MS,
     VIEWPORT,
     StreamlitServer,
-    missing_requirement,
     open_console,
     open_panel,
     run_query,
+    serving,
+    skip_without_browser,
     wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
 
-_missing = missing_requirement()
-if _missing:
-    pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
+skip_without_browser()
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
 
@@ -57,12 +56,7 @@ PROCESS_RE = re.compile(r"client (\w+) · idle .*process: (\d+) loops, (\d+) cli
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
-    running = StreamlitServer.start(tmp_path_factory.mktemp("streamlit-reconnect"))
-    try:
-        yield running
-    finally:
-        running.stop()
-    assert "Traceback" not in running.log_text(), running.log_text()[-4000:]
+    yield from serving(StreamlitServer.start(tmp_path_factory.mktemp("streamlit-reconnect")))
 
 
 def tracked_page(browser: Browser, server: StreamlitServer) -> tuple[BrowserContext, Page]:

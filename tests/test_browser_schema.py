@@ -4,37 +4,28 @@ are highlighted, and the list is readable at 1400 px wide."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from tests.browser_support import (
-    REPO_ROOT,
+    ARTIFACTS,
     RESULT_TIMEOUT_MS,
     VIEWPORT,
     StreamlitServer,
     assert_no_traceback,
     grid_cell,
-    missing_requirement,
     open_console,
     open_panel,
+    skip_without_browser,
     wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
 
-_missing = missing_requirement()
-if _missing:
-    pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
+skip_without_browser()
 
 from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
-
-ARTIFACTS = REPO_ROOT / "artifacts"
-OpenPage = Callable[[], Page]  # the shared ``open_page`` fixture's (tests/conftest.py)
-
-
-
-
 
 
 @pytest.fixture

@@ -339,3 +339,11 @@ def test_identity_never_shows_a_secret() -> None:
     for secret in (PASSWORD, SECRET_KEY, DSN_PASSWORD):
         assert secret not in text
     assert "admin" in text and "db.example.com" in text  # who and where, in clear
+
+
+def test_the_page_waits_for_its_own_calls_by_one_bound_per_kind_of_work() -> None:
+    settings = ConsoleSettings(connect_wait_s=4.0, connect_timeout_s=6.0, query_timeout_s=90.0)
+    assert settings.page_wait_s("describe") == 4.0 + 3.0  # the pool's spare connection
+    assert settings.page_wait_s("probe") == 4.0 + 6.0 + 2.0
+    assert settings.page_wait_s("schema") == 4.0 + 6.0 + 30.0  # the query timeout, capped
+    assert ConsoleSettings(query_timeout_s=10.0).page_wait_s("schema") == 5.0 + 5.0 + 10.0

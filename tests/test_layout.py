@@ -116,6 +116,15 @@ def test_the_engine_never_imports_streamlit() -> None:
     assert not offenders, f"ecc imports streamlit in {offenders}"
 
 
+def test_the_shared_page_glue_never_imports_the_panels() -> None:
+    """``st_comps`` and ``st_utils`` serve every panel of ``st_page``; none of them imports
+    a panel (st_page/__init__.py), or the panels could not be read one at a time."""
+    graph = import_graph()
+    wrong = [f"{name} imports {dep}" for name in ("st_comps", "st_utils", "st_data_structures")
+             for dep in graph[name] if dep == "st_page" or dep.startswith("st_page.")]
+    assert not wrong, "\n".join(wrong)
+
+
 def architecture_paths() -> set[str]:
     """The module paths the README's Architecture block names, one per line, indented by
     their folder (``ecc/`` then ``  driver/`` then ``    client.py``)."""

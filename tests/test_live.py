@@ -40,15 +40,9 @@ from ecc.running.runs import RunRecord
 from ecc.running.sessions import SessionRuntime
 from ecc.settings.config import ConnectionSettings, ConsoleSettings, Secret, load_settings
 from tests.conftest import wait_until
-from tests.live_support import TcpRelay, closed_port, new_runtime, relayed_dsn, run_query
+from tests.live_support import LIVE, TcpRelay, closed_port, new_runtime, relayed_dsn, run_query
 
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.skipif(
-        not os.environ.get("GEL_DSN"),
-        reason="GEL_DSN is not set: no live Gel server to test against",
-    ),
-]
+pytestmark = LIVE
 
 REFUSED_TITLE = "Refused: read-only mode"
 WRITES = ExecutionPolicy(read_only=False, timeout_s=30)
@@ -58,18 +52,28 @@ def live_settings() -> ConsoleSettings:
     return load_settings({}, os.environ)
 
 
-def raw(body: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
-    """Run ``body(client)`` on a fresh raw driver client (GEL_DSN), closed afterwards."""
-    import gel
+Body = Callable[[Any], Coroutine[Any, Any, Any]]
+
+
+def with_client(make_client: Callable[[], Any], body: Body) -> Any:
+    """Run ``body(client)`` on a fresh loop, with a client made there by ``make_client`` and
+    closed afterwards."""
 
     async def main() -> Any:
-        client = gel.create_async_client(wait_until_available=5)
+        client = make_client()
         try:
             return await body(client)
         finally:
             await asyncio.wait_for(client.aclose(), 5)
 
     return asyncio.run(main())
+
+
+def raw(body: Body) -> Any:
+    """Run ``body(client)`` on a fresh raw driver client (GEL_DSN), closed afterwards."""
+    import gel
+
+    return with_client(lambda: gel.create_async_client(wait_until_available=5), body)
 
 
 def raw_query(query: str) -> Any:
@@ -79,18 +83,10 @@ def raw_query(query: str) -> Any:
     return raw(body)
 
 
-def run_engine(body: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
+def run_engine(body: Body) -> Any:
     """Run ``body(client)`` with a client from the console's own factory."""
-
-    async def main() -> Any:
-        settings = live_settings()
-        client = create_gel_client(settings.connection, ClientOptions(5, 5))
-        try:
-            return await body(client)
-        finally:
-            await asyncio.wait_for(client.aclose(), 5)
-
-    return asyncio.run(main())
+    return with_client(
+        lambda: create_gel_client(live_settings().connection, ClientOptions(5, 5)), body)
 
 
 def request(

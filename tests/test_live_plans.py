@@ -3,7 +3,6 @@ read-only guard. Skipped with the reason when no server is configured."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from typing import Any
 
@@ -14,16 +13,11 @@ from ecc.display.results import shape_result
 from ecc.driver.client import QueryMethod
 from ecc.driver.errors import ConsoleInputError
 from ecc.driver.execute import ExecutionPolicy, PhaseClock, execute
+from tests.live_support import LIVE
 from tests.test_live import request
 from tests.test_live import run_engine as run
 
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.skipif(
-        not os.environ.get("GEL_DSN"),
-        reason="GEL_DSN is not set: no live Gel server to test against",
-    ),
-]
+pytestmark = LIVE
 READ_ONLY = ExecutionPolicy(read_only=True, timeout_s=10)
 
 

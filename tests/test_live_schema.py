@@ -6,24 +6,16 @@ type (its pointers), and the enum members in the server's order. Nothing here wr
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import pytest
-
 from ecc.schema.introspect import read_schema
 from ecc.schema.model import SchemaModel
+from tests.live_support import LIVE
 from tests.test_live import run_engine as run
 
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.skipif(
-        not os.environ.get("GEL_DSN"),
-        reason="GEL_DSN is not set: no live Gel server to test against",
-    ),
-]
+pytestmark = LIVE
 
 
 def read_with(extra: Callable[[Any], Coroutine[Any, Any, Any]]) -> tuple[SchemaModel, Any]:

@@ -51,19 +51,13 @@ def test_call_past_its_bound_raises_timeout_error_and_cancels_the_coroutine(loop
     assert cancelled.wait(timeout=5)
 
 
-def test_call_passes_the_coroutines_own_timeout_error_unchanged(loop) -> None:
-    async def times_out() -> None:
-        raise TimeoutError("the coroutine's own bound")
-
-    with pytest.raises(TimeoutError, match="the coroutine's own bound"):
-        loop.call(times_out(), timeout=5)
-
-
-def test_call_passes_other_exceptions_unchanged(loop) -> None:
+@pytest.mark.parametrize("error", [TimeoutError("the coroutine's own bound"), ValueError("bad")],
+                         ids=["its own timeout error", "another exception"])
+def test_call_passes_the_coroutines_exceptions_unchanged(loop, error: Exception) -> None:
     async def fails() -> None:
-        raise ValueError("bad")
+        raise error
 
-    with pytest.raises(ValueError, match="bad"):
+    with pytest.raises(type(error), match=str(error)):
         loop.call(fails(), timeout=5)
 
 

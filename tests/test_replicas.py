@@ -27,18 +27,18 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     RESULT_TIMEOUT_MS,
     VIEWPORT,
     StreamlitServer,
     assert_no_traceback,
+    chromium,
     grid_cell,
-    missing_requirement,
+    load_from_history,
     open_console,
     open_panel,
     query_box,
     run_query,
+    skip_without_browser,
     type_query,
     wait_until_idle,
 )
@@ -47,21 +47,19 @@ from tests.replica_support import LogLine, NginxProxy, https_response_head, ngin
 
 pytestmark = pytest.mark.replicas
 
-_missing = missing_requirement()
+skip_without_browser("replica tests")
 NGINX = nginx_binary()
-if _missing:
-    pytest.skip(f"replica tests need Chromium and Playwright: {_missing}", allow_module_level=True)
 if NGINX is None:
     pytest.skip("replica tests need nginx (scripts/test.sh installs Debian's nginx)",
                 allow_module_level=True)
 if shutil.which("openssl") is None:
     pytest.skip("replica tests need openssl for a throwaway certificate", allow_module_level=True)
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
 
 import st_comps  # noqa: E402
-import st_utils  # noqa: E402
 from ecc.arguments.drafts import MAX_LINK_BYTES, DraftLimits, link_problem  # noqa: E402
+from st_page import links  # noqa: E402
 from tests.test_limits import a_link_of  # noqa: E402
 
 HOST = "console.example.com"  # the guide's server_name, resolved to 127.0.0.1 by Chromium
@@ -119,22 +117,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         for replica in replicas:
             replica.stop()
     for replica in replicas:
-        assert "Traceback" not in replica.log_text(), (
-            f"a replica logged a traceback ({replica.log_path}):\n{replica.log_text()[-4000:]}"
-        )
+        replica.assert_no_traceback_logged()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {HOST} 127.0.0.1"],
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from chromium(f"--host-resolver-rules=MAP {HOST} 127.0.0.1")
 
 
 OpenPage = Callable[[], tuple[BrowserContext, Page]]
@@ -361,10 +349,7 @@ def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
     # session's first: the new session must continue from it, not replace the typing.
     type_query(page, "select 'draft'")
     wait_until_idle(page)
-    open_panel(page, re.compile(r"History \(\d+\)"))
-    page.get_by_role("button", name="Load into form").click()
-    expect(query_box(page)).to_have_text("select 'first'", timeout=RESULT_TIMEOUT_MS)
-    wait_until_idle(page)
+    load_from_history(page, "select 'first'")
     open_panel(page, re.compile(r"History \(\d+\)"))  # closed again
     wait_until_idle(page)
     type_query(page, "select 'typed'")
@@ -377,7 +362,7 @@ def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
     deployment.closed_page_lines(route)  # the old websocket's line: it ended with its replica
 
     # The page reconnects through nginx to the other replica and says so, without a click.
-    notice = page.get_by_text(st_utils.MOVED_NOTICE)
+    notice = page.get_by_text(links.MOVED_NOTICE)
     expect(notice).to_be_visible(timeout=MOVE_TIMEOUT_MS)
     wait_until_idle(page)
     expect(notice).to_have_count(1)

@@ -11,7 +11,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gel.errors
@@ -51,6 +51,30 @@ def gated_client(gate: asyncio.Event, **kwargs: Any) -> FakeClient:
 def runner_for(book: RunBook, max_running: int = 8, max_kept_rows: int = 1000,
                **kwargs: Any) -> BatchRunner:
     return BatchRunner(book, max_running=max_running, max_kept_rows=max_kept_rows, **kwargs)
+
+
+@dataclass
+class GatedBatch:
+    """A batch under way on the running loop; its ``select 'gated'`` queries wait for ``gate``."""
+
+    gate: asyncio.Event
+    fake: FakeClient
+    runner: BatchRunner
+    records: list[RunRecord]
+    task: asyncio.Task[None]
+
+
+async def start_gated(book: RunBook, requests: list[QueryRequest], *, in_flight: int = 1,
+                      **runner_kwargs: Any) -> GatedBatch:
+    """Start a batch of ``requests`` on a gated fake; return once ``in_flight`` queries are
+    at the server."""
+    gate = asyncio.Event()
+    fake = gated_client(gate)
+    records = book.add_batch(requests)
+    runner = runner_for(book, **runner_kwargs)
+    task = asyncio.create_task(runner.run_batch(lambda: fake, records, POLICY))
+    await async_wait_until(lambda: fake.stats.in_flight == in_flight)
+    return GatedBatch(gate, fake, runner, records, task)
 
 
 def record_of(book: RunBook, run_id: int) -> RunRecord:
@@ -139,15 +163,10 @@ def test_a_cancelled_run_is_cancelled() -> None:
     book = RunBook()
 
     async def scenario() -> RunRecord:
-        gate = asyncio.Event()
-        fake = gated_client(gate)
-        records = book.add_batch([req("select 'gated'")])
-        runner = runner_for(book)
-        batch = asyncio.create_task(runner.run_batch(lambda: fake, records, POLICY))
-        await async_wait_until(lambda: fake.stats.in_flight == 1)
-        runner.cancel(asyncio.get_running_loop(), [records[0].run_id])
-        await batch
-        return record_of(book, records[0].run_id)
+        batch = await start_gated(book, [req("select 'gated'")])
+        batch.runner.cancel(asyncio.get_running_loop(), [batch.records[0].run_id])
+        await batch.task
+        return record_of(book, batch.records[0].run_id)
 
     record = asyncio.run(scenario())
     assert record.status == "cancelled"
@@ -158,19 +177,16 @@ def test_cancelling_a_queued_run_never_starts_it() -> None:
     book = RunBook()
 
     async def scenario() -> FakeClient:
-        gate = asyncio.Event()
-        fake = gated_client(gate)
-        records = book.add_batch([req("select 'gated'"), req("select 2", "Q2")])
-        runner = runner_for(book, max_running=1)
-        batch = asyncio.create_task(runner.run_batch(lambda: fake, records, POLICY))
-        await async_wait_until(lambda: fake.stats.in_flight == 1)
+        batch = await start_gated(book, [req("select 'gated'"), req("select 2", "Q2")],
+                                  max_running=1)
+        records = batch.records
         assert statuses(book, records) == ["running", "queued"]
-        runner.cancel(asyncio.get_running_loop(), [records[1].run_id])
+        batch.runner.cancel(asyncio.get_running_loop(), [records[1].run_id])
         await async_wait_until(lambda: status_of(book, records[1].run_id) == "cancelled")
-        gate.set()
-        await batch
+        batch.gate.set()
+        await batch.task
         assert statuses(book, records) == ["done", "cancelled"]
-        return fake
+        return batch.fake
 
     fake = asyncio.run(scenario())
     assert [call[1] for call in fake.stats.calls] == ["select 'gated'"]
@@ -213,19 +229,15 @@ def test_cancel_all_ends_running_runs_and_never_starts_queued_ones() -> None:
     book = RunBook()
 
     async def scenario() -> FakeClient:
-        gate = asyncio.Event()
-        fake = gated_client(gate)
-        records = book.add_batch([req("select 'gated'"), req("select 2", "Q2")])
-        runner = runner_for(book, max_running=1)
-        batch = asyncio.create_task(runner.run_batch(lambda: fake, records, POLICY))
-        await async_wait_until(lambda: fake.stats.in_flight == 1)
-        runner.cancel_all(asyncio.get_running_loop())
-        await batch
+        batch = await start_gated(book, [req("select 'gated'"), req("select 2", "Q2")],
+                                  max_running=1)
+        batch.runner.cancel_all(asyncio.get_running_loop())
+        await batch.task
         # A batch submitted after the close began is cancelled before it starts.
         later = book.add_batch([req("select 3", "Q3")])
-        await runner.run_batch(lambda: fake, later, POLICY)
-        assert statuses(book, records + later) == ["cancelled"] * 3
-        return fake
+        await batch.runner.run_batch(lambda: batch.fake, later, POLICY)
+        assert statuses(book, batch.records + later) == ["cancelled"] * 3
+        return batch.fake
 
     fake = asyncio.run(scenario())
     assert [call[1] for call in fake.stats.calls] == ["select 'gated'"]
@@ -239,17 +251,12 @@ def test_a_reason_recorded_before_cancel_all_is_the_one_kept() -> None:
     closed = ErrorView(kind="cancelled", title="Session closed", message="closed")
 
     async def scenario() -> RunRecord:
-        gate = asyncio.Event()
-        fake = gated_client(gate)
-        records = book.add_batch([req("select 'gated'")])
-        runner = runner_for(book)
-        batch = asyncio.create_task(runner.run_batch(lambda: fake, records, POLICY))
-        await async_wait_until(lambda: fake.stats.in_flight == 1)
+        batch = await start_gated(book, [req("select 'gated'")])
         book.end_active(closed, "cancelled")
-        runner.cancel_all(asyncio.get_running_loop())
-        await batch
-        assert fake.stats.in_flight == 0
-        return record_of(book, records[0].run_id)
+        batch.runner.cancel_all(asyncio.get_running_loop())
+        await batch.task
+        assert batch.fake.stats.in_flight == 0
+        return record_of(book, batch.records[0].run_id)
 
     record = asyncio.run(scenario())
     assert (record.status, record.error) == ("cancelled", closed)
@@ -354,18 +361,15 @@ def test_cancelling_one_run_lets_its_siblings_finish_and_releases_the_connection
     book = RunBook()
 
     async def scenario() -> tuple[list[str], FakeClient, Any]:
-        gate = asyncio.Event()
-        fake = gated_client(gate)
-        records = book.add_batch([req("select 'gated'", f"Q{i}") for i in range(3)])
-        runner = runner_for(book)
-        batch = asyncio.create_task(runner.run_batch(lambda: fake, records, POLICY))
-        await async_wait_until(lambda: fake.stats.in_flight == 3)
-        runner.cancel(asyncio.get_running_loop(), [records[1].run_id])
+        batch = await start_gated(book, [req("select 'gated'", f"Q{i}") for i in range(3)],
+                                  in_flight=3)
+        fake = batch.fake
+        batch.runner.cancel(asyncio.get_running_loop(), [batch.records[1].run_id])
         await async_wait_until(lambda: fake.stats.in_flight == 2)
-        gate.set()
-        await batch
+        batch.gate.set()
+        await batch.task
         again = await fake.query("select 7")  # the same client still answers
-        return statuses(book, records), fake, again
+        return statuses(book, batch.records), fake, again
 
     final, fake, again = asyncio.run(scenario())
     assert final == ["done", "cancelled", "done"]
@@ -378,21 +382,16 @@ def test_max_running_bounds_the_queries_in_flight_and_queues_the_rest() -> None:
     book = RunBook()
 
     async def scenario() -> FakeClient:
-        gate = asyncio.Event()
-        fake = gated_client(gate)
-        records = book.add_batch([req("select 'gated'", f"Q{i}") for i in range(5)])
-        batch = asyncio.create_task(
-            runner_for(book, max_running=2).run_batch(lambda: fake, records, POLICY)
-        )
-        await async_wait_until(lambda: fake.stats.in_flight == 2)
+        batch = await start_gated(book, [req("select 'gated'", f"Q{i}") for i in range(5)],
+                                  in_flight=2, max_running=2)
         for _ in range(10):  # let the loop turn: nobody else may start
             await asyncio.sleep(0)
-        assert sorted(statuses(book, records)) == ["queued"] * 3 + ["running"] * 2
-        assert fake.stats.in_flight == 2
-        gate.set()
-        await batch
-        assert statuses(book, records) == ["done"] * 5
-        return fake
+        assert sorted(statuses(book, batch.records)) == ["queued"] * 3 + ["running"] * 2
+        assert batch.fake.stats.in_flight == 2
+        batch.gate.set()
+        await batch.task
+        assert statuses(book, batch.records) == ["done"] * 5
+        return batch.fake
 
     fake = asyncio.run(scenario())
     assert fake.stats.max_in_flight == 2

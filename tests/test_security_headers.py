@@ -31,6 +31,7 @@ from tests.browser_support import (
     missing_requirement,
     open_console,
     run_query,
+    serving,
 )
 
 if TYPE_CHECKING:
@@ -129,13 +130,8 @@ def test_the_guides_nginx_sends_the_same_policy() -> None:
 
 @pytest.fixture(scope="module")
 def asgi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
-    running = StreamlitServer.start(tmp_path_factory.mktemp("asgi"),
-                                   script="deploy/streamlit_asgi.py")
-    try:
-        yield running
-    finally:
-        running.stop()
-    assert "Traceback" not in running.log_text(), running.log_text()[-4000:]
+    yield from serving(StreamlitServer.start(tmp_path_factory.mktemp("asgi"),
+                                             script="deploy/streamlit_asgi.py"))
 
 
 def fetch(url: str) -> tuple[int, Any, str]:

@@ -30,7 +30,7 @@ from ecc.running.sessions import (
     SessionRegistry,
     SessionRuntime,
 )
-from tests.conftest import loop_threads, wait_until
+from tests.conftest import kill_loop, loop_threads, wait_until
 
 POLICY = ExecutionPolicy(read_only=True, timeout_s=60.0)
 SLOW = "select sys::_sleep(30)"
@@ -247,74 +247,63 @@ def test_release_of_an_unknown_token_does_nothing(registry) -> None:
 
 
 # --- a disconnect never costs a running query (Streamlit releases on every websocket drop) --
-def test_release_of_a_busy_runtime_waits_until_its_runs_end(gate) -> None:
+def test_release_of_a_busy_runtime_waits_until_its_runs_end(gate, registry) -> None:
     clients = Clients(responder=gate.responder)
-    registry = SessionRegistry(reap_interval_s=None)
-    try:
-        runtime = registry.get_or_create("aaaaaaaa-1", Builder(clients))
-        run_id, _ = start_held(runtime)
-        assert registry.release("aaaaaaaa-1") is None  # nothing closes now
-        assert registry.release_pending("aaaaaaaa-1")
-        assert registry.get("aaaaaaaa-1") is runtime and runtime.loop.alive
-        assert not runtime.closed and not clients.built[0].stats.closed
-        assert status_of(runtime, run_id) == "running"
-        assert registry.totals().release_pending == 1
+    runtime = registry.get_or_create("aaaaaaaa-1", Builder(clients))
+    run_id, _ = start_held(runtime)
+    assert registry.release("aaaaaaaa-1") is None  # nothing closes now
+    assert registry.release_pending("aaaaaaaa-1")
+    assert registry.get("aaaaaaaa-1") is runtime and runtime.loop.alive
+    assert not runtime.closed and not clients.built[0].stats.closed
+    assert status_of(runtime, run_id) == "running"
+    assert registry.totals().release_pending == 1
 
-        gate.open()  # the last run ends and nobody came back: now it closes
-        wait_until(lambda: is_closed(runtime), what="the pending release completed")
-        record = runtime.book.get(run_id)
-        assert record is not None and record.status == "done"
-        assert record.result is not None and record.result.value == ["held"]
-        assert clients.built[0].stats.closed
-        assert registry.get("aaaaaaaa-1") is None
-        assert not registry.release_pending("aaaaaaaa-1")
-        totals = registry.totals()
-        assert (totals.released, totals.release_pending) == (1, 0)
-        # Coming back after that simply builds a new runtime.
-        again = registry.get_or_create("aaaaaaaa-1", Builder(clients))
-        assert again is not runtime and run_query(again, "select 2").status == "done"
-    finally:
-        registry.close_all()
+    gate.open()  # the last run ends and nobody came back: now it closes
+    wait_until(lambda: is_closed(runtime), what="the pending release completed")
+    record = runtime.book.get(run_id)
+    assert record is not None and record.status == "done"
+    assert record.result is not None and record.result.value == ["held"]
+    assert clients.built[0].stats.closed
+    assert registry.get("aaaaaaaa-1") is None
+    assert not registry.release_pending("aaaaaaaa-1")
+    totals = registry.totals()
+    assert (totals.released, totals.release_pending) == (1, 0)
+    # Coming back after that simply builds a new runtime.
+    again = registry.get_or_create("aaaaaaaa-1", Builder(clients))
+    assert again is not runtime and run_query(again, "select 2").status == "done"
 
 
-def test_a_reconnect_takes_a_pending_release_away_and_keeps_the_runtime(gate) -> None:
+def test_a_reconnect_takes_a_pending_release_away_and_keeps_the_runtime(gate, registry) -> None:
     clients = Clients(responder=gate.responder)
-    registry = SessionRegistry(reap_interval_s=None)
-    try:
-        runtime = registry.get_or_create("aaaaaaaa-1", Builder(clients))
-        run_id, batch_handled = start_held(runtime)
-        registry.release("aaaaaaaa-1")  # the websocket dropped
-        # The browser reconnects to the same session; its next script run asks again.
-        assert registry.get_or_create("aaaaaaaa-1", Builder(clients)) is runtime
-        assert not registry.release_pending("aaaaaaaa-1")
-        gate.open()
-        assert batch_handled.wait(5)
-        assert status_of(runtime, run_id) == "done"
-        assert registry.get("aaaaaaaa-1") is runtime
-        assert runtime.loop.alive and not runtime.closed
-        assert len(clients.built) == 1 and not clients.built[0].stats.closed
-        assert run_query(runtime, "select 2").status == "done"  # and it keeps working
-    finally:
-        registry.close_all()
+    runtime = registry.get_or_create("aaaaaaaa-1", Builder(clients))
+    run_id, batch_handled = start_held(runtime)
+    registry.release("aaaaaaaa-1")  # the websocket dropped
+    # The browser reconnects to the same session; its next script run asks again.
+    assert registry.get_or_create("aaaaaaaa-1", Builder(clients)) is runtime
+    assert not registry.release_pending("aaaaaaaa-1")
+    gate.open()
+    assert batch_handled.wait(5)
+    assert status_of(runtime, run_id) == "done"
+    assert registry.get("aaaaaaaa-1") is runtime
+    assert runtime.loop.alive and not runtime.closed
+    assert len(clients.built) == 1 and not clients.built[0].stats.closed
+    assert run_query(runtime, "select 2").status == "done"  # and it keeps working
 
 
-def test_a_run_of_a_disconnected_session_leaves_the_pending_release_in_place(gate) -> None:
+def test_a_run_of_a_disconnected_session_leaves_the_pending_release_in_place(
+        gate, registry) -> None:
     clients = Clients(responder=gate.responder)
-    registry = SessionRegistry(reap_interval_s=None)
-    try:
-        runtime = registry.get_or_create("aaaaaaaa-1", Builder(clients))
-        run_id, _ = start_held(runtime)
-        registry.release("aaaaaaaa-1")  # the websocket dropped; nobody comes back
-        # The dropped session's own script run asks for its runtime after the drop.
-        assert registry.get_or_create("aaaaaaaa-1", Builder(clients),
-                                      came_back=False) is runtime
-        assert registry.release_pending("aaaaaaaa-1")
-        gate.open()  # its last run ends: the release completes
-        wait_until(lambda: is_closed(runtime), what="the pending release completed")
-        assert status_of(runtime, run_id) == "done"
-        assert registry.get("aaaaaaaa-1") is None and clients.built[0].stats.closed
-    finally:
-        registry.close_all()
+    runtime = registry.get_or_create("aaaaaaaa-1", Builder(clients))
+    run_id, _ = start_held(runtime)
+    registry.release("aaaaaaaa-1")  # the websocket dropped; nobody comes back
+    # The dropped session's own script run asks for its runtime after the drop.
+    assert registry.get_or_create("aaaaaaaa-1", Builder(clients),
+                                  came_back=False) is runtime
+    assert registry.release_pending("aaaaaaaa-1")
+    gate.open()  # its last run ends: the release completes
+    wait_until(lambda: is_closed(runtime), what="the pending release completed")
+    assert status_of(runtime, run_id) == "done"
+    assert registry.get("aaaaaaaa-1") is None and clients.built[0].stats.closed
 
 
 def test_a_runtime_built_for_a_disconnected_session_is_release_pending(build) -> None:
@@ -524,18 +513,6 @@ expected_thread_death = pytest.mark.filterwarnings(
 )
 
 
-def kill_loop(runtime: SessionRuntime) -> None:
-    """End the loop's thread as an escaping BaseException would (run_forever re-raises it)."""
-
-    def die() -> None:
-        raise SystemExit("simulated loop death")
-
-    thread = runtime.loop.thread
-    runtime.loop.loop.call_soon_threadsafe(die)
-    thread.join(timeout=5)
-    assert not thread.is_alive()
-
-
 @expected_thread_death
 def test_a_dead_loop_fails_its_runs_with_the_loop_died_view(registry, build) -> None:
     runtime = registry.get_or_create("aaaaaaaa-1", build)
@@ -606,20 +583,16 @@ def test_the_reaper_thread_spares_a_busy_session(build) -> None:
         registry.close_all()
 
 
-def test_a_reconnecting_browser_keeps_its_history_in_a_new_runtime() -> None:
+def test_a_reconnecting_browser_keeps_its_history_in_a_new_runtime(registry) -> None:
     # The page keeps the book in session state and hands it to every runtime it builds.
-    registry = SessionRegistry(reap_interval_s=None)
     book = RunBook()
-    try:
-        first = registry.get_or_create("tok-blip", _book_builder(book))
-        first.submit([QueryRequest(name="Q", query="select 1")], POLICY).future.result(5)
-        registry.release("tok-blip", wait=True)
-        assert first.closed
-        again = registry.get_or_create("tok-blip", _book_builder(book))
-        assert again is not first and again.book is book
-        assert [r.request.query for r in again.book.newest_first()] == ["select 1"]
-    finally:
-        registry.close_all()
+    first = registry.get_or_create("tok-blip", _book_builder(book))
+    first.submit([QueryRequest(name="Q", query="select 1")], POLICY).future.result(5)
+    registry.release("tok-blip", wait=True)
+    assert first.closed
+    again = registry.get_or_create("tok-blip", _book_builder(book))
+    assert again is not first and again.book is book
+    assert [r.request.query for r in again.book.newest_first()] == ["select 1"]
 
 
 def test_a_closing_runtime_ends_only_the_runs_it_started() -> None:
@@ -645,31 +618,23 @@ def test_a_closing_runtime_ends_only_the_runs_it_started() -> None:
         new.close()
 
 
-def test_reaping_keeps_the_history_and_the_next_use_gets_a_new_runtime() -> None:
-    registry = SessionRegistry(reap_interval_s=None)
+def test_reaping_keeps_the_history_and_the_next_use_gets_a_new_runtime(registry) -> None:
     book = RunBook()
-    try:
-        first = registry.get_or_create("tok-idle", _book_builder(book))
-        first.submit([QueryRequest(name="Q", query="select 1")], POLICY).future.result(5)
-        assert registry.reap_idle(time.monotonic() + 1000, 300) == ["tok-idle"]
-        assert first.closed and len(book) == 1
-        again = registry.get_or_create("tok-idle", _book_builder(book))
-        again.submit([QueryRequest(name="Q2", query="select 2")], POLICY).future.result(5)
-        assert [r.status for r in book.newest_first()] == ["done", "done"]
-    finally:
-        registry.close_all()
+    first = registry.get_or_create("tok-idle", _book_builder(book))
+    first.submit([QueryRequest(name="Q", query="select 1")], POLICY).future.result(5)
+    assert registry.reap_idle(time.monotonic() + 1000, 300) == ["tok-idle"]
+    assert first.closed and len(book) == 1
+    again = registry.get_or_create("tok-idle", _book_builder(book))
+    again.submit([QueryRequest(name="Q2", query="select 2")], POLICY).future.result(5)
+    assert [r.status for r in book.newest_first()] == ["done", "done"]
 
 
-def test_a_runtime_handed_out_is_touched_inside_the_registry_lock() -> None:
-    registry = SessionRegistry(reap_interval_s=None)
-    try:
-        runtime = registry.get_or_create("tok-touch", _fake_runtime_builder())
-        runtime.touch(time.monotonic() - 10_000)
-        again = registry.get_or_create("tok-touch", _fake_runtime_builder())
-        assert again is runtime
-        assert registry.reap_idle(time.monotonic(), 300) == []
-    finally:
-        registry.close_all()
+def test_a_runtime_handed_out_is_touched_inside_the_registry_lock(registry) -> None:
+    runtime = registry.get_or_create("tok-touch", _fake_runtime_builder())
+    runtime.touch(time.monotonic() - 10_000)
+    again = registry.get_or_create("tok-touch", _fake_runtime_builder())
+    assert again is runtime
+    assert registry.reap_idle(time.monotonic(), 300) == []
 
 
 def test_building_a_runtime_does_not_hold_the_registry_lock() -> None:
@@ -830,20 +795,16 @@ def _alive_after_gc(refs: list[weakref.ref[Any]]) -> list[str]:
     return [type(obj).__name__ for obj in (ref() for ref in refs) if obj is not None]
 
 
-def test_a_released_idle_session_leaves_no_object_behind() -> None:
+def test_a_released_idle_session_leaves_no_object_behind(registry) -> None:
     # Only the page's session state (which Streamlit drops after disconnectedSessionTTL)
     # may keep a session's objects; the registry and the loop thread keep none of them.
-    registry = SessionRegistry(reap_interval_s=None)
-    try:
-        runtime = registry.get_or_create("gone-idle", _book_builder(RunBook()))
-        assert run_query(runtime).status == "done"
-        refs = _departed_refs(runtime)
-        registry.release("gone-idle", wait=True)
-        assert runtime.closed
-        del runtime
-        assert _alive_after_gc(refs) == []
-    finally:
-        registry.close_all()
+    runtime = registry.get_or_create("gone-idle", _book_builder(RunBook()))
+    assert run_query(runtime).status == "done"
+    refs = _departed_refs(runtime)
+    registry.release("gone-idle", wait=True)
+    assert runtime.closed
+    del runtime
+    assert _alive_after_gc(refs) == []
 
 
 def test_a_busy_session_released_leaves_no_object_behind_once_its_runs_end(gate) -> None:

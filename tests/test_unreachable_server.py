@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import gel
 import pytest
@@ -13,6 +15,7 @@ import st_utils
 from ecc.driver.client import QueryClient
 from ecc.driver.describe_cache import DescribeCache, Description
 from ecc.driver.execute import ExecutionPolicy, QueryRequest, execute
+from ecc.running.sessions import SessionRuntime
 from ecc.settings.config import load_settings
 from tests.conftest import wait_until
 from tests.live_support import closed_port, new_runtime, run_query
@@ -25,11 +28,22 @@ def port() -> int:
     return closed_port()
 
 
-def test_an_unreachable_port_is_reported_within_the_connect_wait(port: int) -> None:
+@contextmanager
+def unreachable_runtime(port: int, connect_wait_s: float = CONNECT_WAIT_S
+                        ) -> Iterator[SessionRuntime]:
+    """A session whose client (the real factory) points at ``port``, where nobody listens;
+    closed at the end."""
     settings = load_settings({"host": "127.0.0.1", "port": port,
-                              "connect_wait_s": CONNECT_WAIT_S}, {})
+                              "connect_wait_s": connect_wait_s}, {})
     runtime = new_runtime(st_utils.client_factory(settings), settings.secret_values)
     try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def test_an_unreachable_port_is_reported_within_the_connect_wait(port: int) -> None:
+    with unreachable_runtime(port) as runtime:
         record, elapsed = run_query(runtime, "select 1")
         assert elapsed <= CONNECT_WAIT_S + 1
         assert record.status == "failed" and record.error is not None
@@ -37,23 +51,16 @@ def test_an_unreachable_port_is_reported_within_the_connect_wait(port: int) -> N
         assert record.error.title == "ClientConnectionFailedTemporarilyError"
         assert record.error.message.startswith(f"The server at 127.0.0.1:{port} did not answer")
         assert f"TCP/IP connections on port {port}?" in (record.error.details or "")
-    finally:
-        runtime.close()
 
 
 def test_after_a_failed_connection_the_session_keeps_answering_promptly(port: int) -> None:
-    settings = load_settings({"host": "127.0.0.1", "port": port,
-                              "connect_wait_s": CONNECT_WAIT_S}, {})
-    runtime = new_runtime(st_utils.client_factory(settings), settings.secret_values)
-    try:
+    with unreachable_runtime(port) as runtime:
         run_query(runtime, "select 1")
         runtime.reset_client()  # the page's "Reset my connection"
         assert runtime.client_state == "none"
         record, elapsed = run_query(runtime, "select 2")
         assert record.status == "failed" and elapsed <= CONNECT_WAIT_S + 1
         assert runtime.loop.alive and runtime.client_state == "created"
-    finally:
-        runtime.close()
 
 
 def test_a_connect_cut_short_inside_the_transaction_times_out_as_itself(port: int) -> None:
@@ -85,9 +92,7 @@ def test_a_run_joins_the_connection_attempt_under_way_instead_of_queueing_behind
     meanwhile waited for that attempt to fail, then made its own (8.9 s with connect_wait_s
     = 5). Now it shares the attempt under way: both fail together, within the wait."""
     wait_s = 3.0
-    settings = load_settings({"host": "127.0.0.1", "port": port, "connect_wait_s": wait_s}, {})
-    runtime = new_runtime(st_utils.client_factory(settings), settings.secret_values)
-    try:
+    with unreachable_runtime(port, wait_s) as runtime:
         other_done: list[float] = []
 
         async def schema_read(client: QueryClient) -> object:
@@ -103,5 +108,3 @@ def test_a_run_joins_the_connection_attempt_under_way_instead_of_queueing_behind
         assert record.error.kind == "connection", record.error
         assert elapsed <= wait_s + 1
         assert run_done - other_done[0] < 1.0  # not a second wait after the first one
-    finally:
-        runtime.close()

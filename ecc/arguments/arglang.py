@@ -40,7 +40,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, NoReturn
+from typing import NamedTuple, NoReturn, TypeVar
 
 import gel
 
@@ -500,50 +500,46 @@ def _build_uuid(call: _Call) -> uuid.UUID:
         call.fail(pos, f"invalid uuid {_show(text)}: {exc}; write it like {call.example}")
 
 
-def _iso(call: _Call, parse: Callable[[str], object], what: str) -> tuple[object, str, int]:
+_Temporal = TypeVar("_Temporal", dt.datetime, dt.date, dt.time)
+
+
+def _temporal(call: _Call, parse: Callable[[str], _Temporal], what: str, *,
+              zoned: bool | None = None, zone_problem: str = "") -> _Temporal:
+    """``what``'s ISO text read by ``parse``. ``zoned``: whether the value must carry a time
+    zone (None: it cannot carry one); ``zone_problem`` says what is wrong when it breaks that."""
     text, pos = call.string_arg()
     try:
-        return parse(text), text, pos
+        value = parse(text)
     except ValueError as exc:
         call.fail(pos, f"invalid {what} {_show(text)}: {exc}; write it like {call.example}")
+    if zoned is not None and (getattr(value, "tzinfo", None) is not None) != zoned:
+        call.fail(pos, f"{what} {_show(text)} {zone_problem}")
+    return value
 
 
 def _build_datetime(call: _Call) -> dt.datetime:
-    value, text, pos = _iso(call, dt.datetime.fromisoformat, "datetime")
-    assert isinstance(value, dt.datetime)
-    if value.tzinfo is None:
-        call.fail(
-            pos,
-            f"datetime {_show(text)} has no time zone: add an offset like +00:00 or Z "
-            "(2024-02-29T12:30:45+00:00), or use local_datetime('...') for a time without zone",
-        )
-    return value
+    return _temporal(
+        call, dt.datetime.fromisoformat, "datetime", zoned=True,
+        zone_problem="has no time zone: add an offset like +00:00 or Z "
+        "(2024-02-29T12:30:45+00:00), or use local_datetime('...') for a time without zone",
+    )
 
 
 def _build_local_datetime(call: _Call) -> dt.datetime:
-    value, text, pos = _iso(call, dt.datetime.fromisoformat, "local_datetime")
-    assert isinstance(value, dt.datetime)
-    if value.tzinfo is not None:
-        call.fail(
-            pos,
-            f"local_datetime {_show(text)} has a time zone: remove the offset, or use "
-            "datetime('...') for a moment in time",
-        )
-    return value
+    return _temporal(
+        call, dt.datetime.fromisoformat, "local_datetime", zoned=False,
+        zone_problem="has a time zone: remove the offset, or use datetime('...') for a "
+        "moment in time",
+    )
 
 
 def _build_local_date(call: _Call) -> dt.date:
-    value, _, _ = _iso(call, dt.date.fromisoformat, "local_date")
-    assert isinstance(value, dt.date)
-    return value
+    return _temporal(call, dt.date.fromisoformat, "local_date")
 
 
 def _build_local_time(call: _Call) -> dt.time:
-    value, text, pos = _iso(call, dt.time.fromisoformat, "local_time")
-    assert isinstance(value, dt.time)
-    if value.tzinfo is not None:
-        call.fail(pos, f"local_time {_show(text)} has a time zone: remove the offset")
-    return value
+    return _temporal(call, dt.time.fromisoformat, "local_time", zoned=False,
+                     zone_problem="has a time zone: remove the offset")
 
 
 # PostgreSQL numeric (behind std::decimal) holds up to 131072 digits before the point and

@@ -53,6 +53,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 import gel
 
@@ -207,7 +208,11 @@ def _parse_uuid(text: str) -> uuid.UUID:
         ) from None
 
 
-def _iso(text: str, parse: Callable[[str], object], example: str, what: str) -> object:
+_Temporal = TypeVar("_Temporal", dt.datetime, dt.date, dt.time)
+_Local = TypeVar("_Local", dt.datetime, dt.time)  # the cal:: types with a clock
+
+
+def _iso(text: str, parse: Callable[[str], _Temporal], example: str, what: str) -> _Temporal:
     stripped = text.strip()
     try:
         return parse(stripped)
@@ -216,9 +221,8 @@ def _iso(text: str, parse: Callable[[str], object], example: str, what: str) -> 
 
 
 def _parse_datetime(text: str) -> dt.datetime:
-    value = _iso(text, dt.datetime.fromisoformat, "2024-05-01T12:30:00Z", "a date and time")
-    assert isinstance(value, dt.datetime)
-    return _check_datetime(value)
+    return _check_datetime(
+        _iso(text, dt.datetime.fromisoformat, "2024-05-01T12:30:00Z", "a date and time"))
 
 
 def _check_datetime(value: dt.datetime) -> dt.datetime:
@@ -232,37 +236,33 @@ def _check_datetime(value: dt.datetime) -> dt.datetime:
 
 
 def _parse_local_datetime(text: str) -> dt.datetime:
-    value = _iso(text, dt.datetime.fromisoformat, "2024-05-01T12:30:00", "a date and time")
-    assert isinstance(value, dt.datetime)
-    return _check_local_datetime(value)
+    return _check_local_datetime(
+        _iso(text, dt.datetime.fromisoformat, "2024-05-01T12:30:00", "a date and time"))
 
 
 def _check_local_datetime(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is not None:
-        raise _Invalid(
-            f"{value.isoformat()} has a UTC offset, but cal::local_datetime has no time zone: "
-            "remove the offset (or cast to datetime in the query)"
-        )
-    return value
+    return _without_offset(value, "cal::local_datetime",
+                           "remove the offset (or cast to datetime in the query)")
 
 
 def _parse_local_date(text: str) -> dt.date:
-    value = _iso(text, dt.date.fromisoformat, "2024-05-01", "a date")
-    assert isinstance(value, dt.date)
-    return value
+    return _iso(text, dt.date.fromisoformat, "2024-05-01", "a date")
 
 
 def _parse_local_time(text: str) -> dt.time:
-    value = _iso(text, dt.time.fromisoformat, "12:30:00", "a time of day")
-    assert isinstance(value, dt.time)
-    return _check_local_time(value)
+    return _check_local_time(_iso(text, dt.time.fromisoformat, "12:30:00", "a time of day"))
 
 
 def _check_local_time(value: dt.time) -> dt.time:
+    return _without_offset(value, "cal::local_time", "remove the offset")
+
+
+
+def _without_offset(value: _Local, type_name: str, fix: str) -> _Local:
+    """``value`` of a ``cal::`` type, which has no time zone: one with a UTC offset is refused."""
     if value.tzinfo is not None:
         raise _Invalid(
-            f"{value.isoformat()} has a UTC offset, but cal::local_time has no time zone: "
-            "remove the offset"
+            f"{value.isoformat()} has a UTC offset, but {type_name} has no time zone: {fix}"
         )
     return value
 

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import gel
 import gel.errors
@@ -69,14 +69,25 @@ class ErrorView:
         secrets = [s for s in secrets if s]
         if not secrets:
             return self
-        return replace(
-            self,
-            message=scrub(self.message, secrets),
-            hint=scrub(self.hint, secrets),
-            details=scrub(self.details, secrets),
-            excerpt=scrub(self.excerpt, secrets),
-            subject=scrub(self.subject, secrets),
-        )
+        return self.rewritten(lambda text: scrub(text, secrets), keep_title=True)
+
+    def texts(self) -> list[str]:
+        """Every text of the view a reader sees (those not empty)."""
+        return [text for name in _TEXT_FIELDS if (text := getattr(self, name))]
+
+    def rewritten(self, change: Callable[[str], str], *, keep_title: bool = False) -> ErrorView:
+        """The same view with ``change`` applied to each of its texts (not empty ones; not the
+        title when ``keep_title``)."""
+        changes: dict[str, Any] = {
+            name: change(text)
+            for name in _TEXT_FIELDS[1 if keep_title else 0:]
+            if (text := getattr(self, name))
+        }
+        return replace(self, **changes)
+
+
+# The texts of an ErrorView, the title first.
+_TEXT_FIELDS = ("title", "message", "hint", "details", "excerpt", "subject")
 
 
 class ConsoleInputError(ValueError):
@@ -310,20 +321,10 @@ class ServerPrivacy:
         # own error names what the query names.
         if not self.hidden or view.kind not in _MAY_NAME_THE_SERVER:
             return view
-        texts = (view.title, view.message, view.hint, view.details, view.excerpt, view.subject)
         names = {n for n in self.names if n}
-        for text in texts:
-            if text:
-                names.update(_server_names_in(text))
-        return replace(
-            view,
-            title=_hide_names(view.title, names),
-            message=_hide_names(view.message, names),
-            hint=_hide_names(view.hint, names),
-            details=_hide_names(view.details, names),
-            excerpt=_hide_names(view.excerpt, names),
-            subject=_hide_names(view.subject, names),
-        )
+        for text in view.texts():
+            names.update(_server_names_in(text))
+        return view.rewritten(lambda text: _hide_names(text, names))
 
 
 def _server_names_in(text: str) -> set[str]:
@@ -335,15 +336,7 @@ def _server_names_in(text: str) -> set[str]:
     return names
 
 
-@overload
-def _hide_names(text: str, names: Iterable[str]) -> str: ...
-@overload
-def _hide_names(text: None, names: Iterable[str]) -> None: ...
-@overload
-def _hide_names(text: str | None, names: Iterable[str]) -> str | None: ...
-def _hide_names(text: str | None, names: Iterable[str]) -> str | None:
-    if not text:
-        return text
+def _hide_names(text: str, names: Iterable[str]) -> str:
     # Longest first: "db.example.com:5757" before "db.example.com".
     for name in sorted(names, key=len, reverse=True):
         bare = name.removeprefix("[").removesuffix("]")

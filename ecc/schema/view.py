@@ -66,6 +66,20 @@ class _Searcher:
         elif at >= 0:
             self.found.append(Match(kind, owner, where, field, text, 0, len(text)))
 
+    def item(self, kind: str, owner: str, name: str, *, where: str | None = None,
+             members: Iterable[str] = (), types: Iterable[str] = (),
+             annotations: Iterable[Annotation] = ()) -> None:
+        """One listed item (shown as ``where``, by default its owner's name): its name, enum
+        members, type names and annotations, in that order."""
+        where = where or owner
+        self.check(kind, owner, where, "name", name)
+        for member in members:
+            self.check("enum member", owner, where, "name", member)
+        for type_name in types:
+            self.check(kind, owner, where, "type", type_name)
+        for a in annotations:
+            self.check(kind, owner, where, "annotation", a.value)
+
 
 def search(model: SchemaModel, needle: str, modules: Iterable[str] | None = None
            ) -> list[Match]:
@@ -81,42 +95,26 @@ def search(model: SchemaModel, needle: str, modules: Iterable[str] | None = None
         return wanted is None or module_of(name) in wanted
 
     for t in model.object_types:
-        if not shown(t.name):
-            continue
-        s.check("object type", t.name, t.name, "name", t.name)
-        for a in t.annotations:
-            s.check("object type", t.name, t.name, "annotation", a.value)
-        for p in t.pointers:
-            where = f"{t.name}.{p.name}"
-            s.check(p.kind, t.name, where, "name", p.name)
-            s.check(p.kind, t.name, where, "type", p.target)
-            for a in p.annotations:
-                s.check(p.kind, t.name, where, "annotation", a.value)
+        if shown(t.name):
+            s.item("object type", t.name, t.name, annotations=t.annotations)
+            for p in t.pointers:
+                s.item(p.kind, t.name, p.name, where=f"{t.name}.{p.name}", types=(p.target,),
+                       annotations=p.annotations)
     for sc in model.scalar_types:
-        if not shown(sc.name):
-            continue
-        s.check("scalar type", sc.name, sc.name, "name", sc.name)
-        for member in sc.enum_values:
-            s.check("enum member", sc.name, sc.name, "name", member)
-        for a in sc.annotations:
-            s.check("scalar type", sc.name, sc.name, "annotation", a.value)
+        if shown(sc.name):
+            s.item("scalar type", sc.name, sc.name, members=sc.enum_values,
+                   annotations=sc.annotations)
     for f in model.functions:
-        if not shown(f.name):
-            continue
-        s.check("function", f.name, f.name, "name", f.name)
-        for param in f.params:
-            s.check("function", f.name, f.name, "type", param.type)
-        s.check("function", f.name, f.name, "type", f.return_type)
-        for a in f.annotations:
-            s.check("function", f.name, f.name, "annotation", a.value)
+        if shown(f.name):
+            s.item("function", f.name, f.name,
+                   types=(*(param.type for param in f.params), f.return_type),
+                   annotations=f.annotations)
     for al in model.aliases:
         if shown(al.name):
-            s.check("alias", al.name, al.name, "name", al.name)
-            s.check("alias", al.name, al.name, "type", al.type)
+            s.item("alias", al.name, al.name, types=(al.type,))
     for g in model.globals:
         if shown(g.name):
-            s.check("global", g.name, g.name, "name", g.name)
-            s.check("global", g.name, g.name, "type", g.target)
+            s.item("global", g.name, g.name, types=(g.target,))
     return s.found
 
 

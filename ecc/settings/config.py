@@ -288,6 +288,24 @@ class ConsoleSettings:
             return self.show_connection
         return "host" if sign_in_required else "none"
 
+    def page_wait_s(self, work: PageWork) -> float:
+        """The one bound on how long the page waits for a call on the session's loop that
+        is not a user's query (those have ``query_timeout_s``): a connection from the pool
+        (``connect_wait_s``), a new connection where the call may open one
+        (``connect_timeout_s``), then the work itself."""
+        if work == "describe":  # on the pool's spare connection (max_running + 1)
+            return self.connect_wait_s + DESCRIBE_WORK_S
+        if work == "probe":  # Test connection: ``select 1``
+            return self.connect_wait_s + self.connect_timeout_s + PROBE_WORK_S
+        return self.connect_wait_s + self.connect_timeout_s + \
+            min(self.query_timeout_s, SCHEMA_WORK_MAX_S)
+
+
+PageWork = Literal["describe", "probe", "schema"]  # what the page waits for (page_wait_s)
+DESCRIBE_WORK_S = 3.0  # a query's description (typed inputs, Run in typed mode)
+PROBE_WORK_S = 2.0  # Test connection's ``select 1``
+SCHEMA_WORK_MAX_S = 30.0  # a schema read: the query timeout, at most this
+
 
 class SettingsError(ValueError):
     """A setting has the wrong type or value. The message names the key and the fix."""

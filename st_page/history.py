@@ -1,0 +1,174 @@
+"""The history panel: this session's runs, newest first; load one into the form, run it
+again, show it, clear the history, download it as JSON."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import streamlit as st
+
+from ecc.arguments.drafts import argument_size_error, request_argument_sizes
+from ecc.driver.execute import QueryRequest
+from ecc.running.runs import RunBook, RunPhases, RunRecord
+from ecc.running.sessions import SessionLimitError, SessionRuntime
+from st_page import streamlit_internals
+from st_page.form import queue_runs
+from st_utils import SettingsProblem, read_settings, session_runtime, user_prefs
+
+
+def history_panel(runtime: SessionRuntime) -> Callable[[], None] | None:
+    """The history, drawn only when opened (a toggle, not an expander: an expander's content
+    is built on every rerun even when collapsed). When open, returns what redraws its table
+    in place: the page calls it when runs it streamed finished after the table was drawn."""
+    records = runtime.book.newest_first()
+    if not st.toggle(f"History ({len(records)})", key="show_history"):
+        return None
+    with st.container(border=True):
+        return _history(runtime, records)
+
+
+def _history(runtime: SessionRuntime, records: list[RunRecord]) -> Callable[[], None] | None:
+    if not records:
+        st.caption("Runs of this session appear here, newest first (the last 100 are kept).")
+        return None
+    table = st.empty()  # one slot: the table can be drawn again, with newer statuses
+    with table.container():
+        history_table(records)
+
+    def redraw_table() -> None:
+        with table.container():
+            history_table(runtime.book.newest_first()[:len(records)])
+
+    ids = [r.run_id for r in records]
+    c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1])
+    c1.selectbox("Run", ids, key="history_run", format_func=lambda i: f"run {i}")
+    # Callbacks read the chosen run when clicked: args bound at render time would carry the
+    # choice of the previous run of the page.
+    c2.button("Load into form", key="history_load", on_click=load_into_form)
+    c3.button("Run again", key="history_rerun", on_click=run_again)
+    c4.button("Show", key="history_show", on_click=_show_run)
+    c5.button("Clear", key="history_clear", on_click=_clear_history)
+    st.download_button("Download history (JSON)",
+                       data=lambda: history_json(runtime.book.newest_first()),
+                       file_name="history.json", mime="application/json",
+                       on_click="ignore", key="history_download")
+    return redraw_table
+
+
+def _clear_history() -> None:
+    book = st.session_state.get("run_book")
+    if isinstance(book, RunBook):
+        book.clear()
+    st.session_state.pop("shown_run", None)
+
+
+def _chosen_run() -> int | None:
+    chosen = st.session_state.get("history_run")
+    return int(chosen) if chosen is not None else None
+
+
+def _show_run() -> None:
+    st.session_state["shown_run"] = _chosen_run()
+
+
+def load_into_form() -> None:
+    run_id = _chosen_run()
+    book = st.session_state.get("run_book")
+    record = book.get(run_id) if isinstance(book, RunBook) and run_id is not None else None
+    if record is None:
+        return
+    _fill_form(record.request)
+
+
+def _fill_form(request: QueryRequest) -> None:
+    """Put a request back into the first tab (editor text, arguments, method)."""
+    state = st.session_state
+    state["tab_count"] = 1
+    state["q_mode_0"] = "text"  # the request's arguments are kept as argument-language text
+    state["q_text_0"] = request.query
+    state["q_args_0"] = request.args_text
+    state["q_kwargs_0"] = request.kwargs_text
+    state["q_json_0"] = request.method.returns_json
+    state["q_card_0"] = {
+        "query": "many", "query_single": "at most one", "query_required_single": "exactly one",
+    }[request.method.value.removesuffix("_json")]
+
+
+def run_again() -> None:
+    run_id = _chosen_run()
+    settings = read_settings()
+    if run_id is None or isinstance(settings, SettingsProblem):
+        return
+    try:
+        runtime = session_runtime(settings,
+                                  connected=streamlit_internals.browser_connected())
+    except SessionLimitError as refused:
+        st.session_state["action_errors"] = [refused.view]
+        return
+    record = runtime.book.get(run_id)
+    if record is None:
+        return
+    _fill_form(record.request)  # the editor shows what runs again
+    too_large = argument_size_error(record.request.name, request_argument_sizes(record.request),
+                                    settings.max_args_chars)
+    if too_large is not None:  # kept under a larger limit, say, before a settings change
+        st.session_state["action_errors"] = [too_large]
+        return
+    # Shown by the page in the run this callback precedes (a callback cannot draw).
+    st.session_state["action_errors"] = queue_runs(
+        runtime, [record.request], settings, user_prefs(settings)
+    )
+
+
+def history_table(records: list[RunRecord]) -> None:
+    rows = {
+        "run": [r.run_id for r in records],
+        "status": [r.status for r in records],
+        "query": [r.request.query[:200] for r in records],
+        "arguments": [_args_summary(r) for r in records],
+        "method": [r.request.method.value for r in records],
+        "elapsed ms": [
+            round((r.elapsed_s() or 0) * 1000, 1) if not r.active else None for r in records
+        ],
+        "rows": [r.rows for r in records],
+        "submitted": [time.strftime("%H:%M:%S", time.localtime(r.submitted_wall))
+                      for r in records],
+        **{f"{label} ms": [_phase_ms(r.phases, name) for r in records]
+           for name, label in RunPhases.LABELS},
+    }
+    st.dataframe(rows, hide_index=True)
+
+
+def _args_summary(record: RunRecord) -> str:
+    request = record.request
+    return "; ".join(t for t in (request.args_text.strip(), request.kwargs_text.strip()) if t)
+
+
+def history_json(records: list[RunRecord]) -> str:
+    return json.dumps(
+        [
+            {
+                "run": r.run_id,
+                "status": r.status,
+                "query": r.request.query,
+                "positional_arguments": r.request.args_text,
+                "named_arguments": r.request.kwargs_text,
+                "method": r.request.method.value,
+                "elapsed_s": r.elapsed_s(),
+                "rows": r.rows,
+                "submitted": time.strftime("%Y-%m-%dT%H:%M:%S%z",
+                                           time.localtime(r.submitted_wall)),
+                "error": r.error.message if r.error else None,
+                "phases_s": dict(r.phases.items()),
+            }
+            for r in records
+        ],
+        indent=2,
+    )
+
+
+def _phase_ms(phases: RunPhases, name: str) -> float | None:
+    value: float | None = getattr(phases, name)
+    return None if value is None else round(value * 1000, 1)
