@@ -13,36 +13,24 @@ from tests.browser_support import (
     PAGE_LOAD_TIMEOUT_MS,
     RESULT_TIMEOUT_MS,
     StreamlitServer,
-    launch_chromium,
-    missing_requirement,
+    serving,
+    skip_without_browser,
     wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
 
-_missing = missing_requirement()
-if _missing:
-    pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
+skip_without_browser()
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 PREFIX = "ecc.mem.v1."
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
-    running = StreamlitServer.start(tmp_path_factory.mktemp("memory-probe"),
-                                    script="tests/memory_probe_page.py")
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+    yield from serving(StreamlitServer.start(tmp_path_factory.mktemp("memory-probe"),
+                                             script="tests/memory_probe_page.py"))
 
 
 @pytest.fixture
