@@ -7,11 +7,13 @@ import streamlit as st
 import st_comps
 import st_utils
 from st_page import (
+    browser_memory,
     descriptions,
     form,
     history,
     links,
     results,
+    saved_queries,
     schema_explorer,
     sidebar,
     signin,
@@ -36,6 +38,8 @@ runtime = st_utils.page_runtime(settings, connected=streamlit_internals.browser_
 if runtime.ensure_loop() or st.session_state.pop("loop_notice", False):
     st.warning(st_utils.LOOP_NOTICE, icon="🔁")
 prefs = st_utils.user_prefs(settings)
+# This user's history and saved queries kept in the browser (None: it keeps none).
+memory = browser_memory.session_memory(settings, runtime.book.newest_first())
 # A submission is queued before anything is drawn: its queries run while the page draws.
 submitted = form.submit_requested(runtime, ready, prefs)
 
@@ -71,9 +75,14 @@ if st.session_state.pop("loop_notice", False):
 # finish (one script run per submission).
 live = results.draw_results(runtime, prefs, settings.stream_window_s)
 # Panels that list runs were drawn before the streamed runs ended: they redraw in place.
-stale = [schema_explorer.schema_explorer(runtime, settings), history.history_panel(runtime)]
+stale = [schema_explorer.schema_explorer(runtime, settings),
+         history.history_panel(runtime, memory)]
+saved_queries.saved_queries_panel(settings, memory)
 sidebar.resources(runtime)
 links.rerun_on_reconnect()
 if results.stream_results(live, runtime, prefs):
     for redraw in filter(None, stale):
         redraw()
+if memory is not None:  # last: runs that finished while this run streamed are kept too
+    browser_memory.record_finished(memory, runtime.book.newest_first())
+    browser_memory.mount(memory)

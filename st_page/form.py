@@ -21,6 +21,7 @@ from ecc.display.safe_text import escape_markdown, label_markdown
 from ecc.driver.errors import ConsoleInputError, ErrorView
 from ecc.driver.execute import ExecutionPolicy, QueryRequest
 from ecc.editor import sync as editor_sync
+from ecc.library.entries import QueryText
 from ecc.running.loop import LoopStoppedError
 from ecc.running.sessions import SessionLimitError, SessionRuntime, SubmitResult
 from ecc.schema.store import CompletionTree
@@ -164,6 +165,20 @@ def arguments_text(values: Any, render: Callable[[Any], str]) -> str:
     except (TypeError, ValueError) as exc:
         log.info("typed arguments kept without text: %s", type(exc).__name__)
         return ""
+
+
+def first_query_text(runtime: SessionRuntime, settings: ConsoleSettings
+                     ) -> QueryText | ErrorView:
+    """The first tab's query as the form holds it, its arguments as argument-language text
+    (typed inputs converted as a run converts them): what "Save" keeps. The view says why
+    not (a typed input that does not parse)."""
+    tab = _tab_content(0, lambda text: typed_inputs_for(runtime, text, settings),
+                       settings.max_query_chars)
+    content, errors = _with_typed_values(runtime, FormContent(tabs=(tab,)), settings)
+    if errors:
+        return errors[0].scrubbed(settings.secret_values)
+    [draft] = content.drafts()
+    return QueryText(draft.text, draft.method, draft.args_text, draft.kwargs_text)
 
 
 InputsFor = Callable[[str], TypedInputs]

@@ -25,8 +25,13 @@ from ecc.library.browser import BrowserMemory
 from ecc.library.entries import Loadable, MemoryLimits, QueryText, search, shared_link
 from ecc.library.files import export_edgeql, export_json, import_file
 from ecc.library.team import TeamLibrary, TeamQuery, read_team_library
+from ecc.running.sessions import SessionLimitError
 from ecc.settings.config import ConsoleSettings
+from st_page import streamlit_internals
 from st_page.browser_memory import MEMORY_KEY
+from st_page.form import first_query_text
+from st_page.history import fill_form, run_kept
+from st_utils import SettingsProblem, read_settings, session_runtime
 
 APP_ROOT = Path(__file__).resolve().parents[1]  # a relative team_library is read from here
 ACTION_ERRORS = "action_errors"  # the page shows these ErrorViews (set by callbacks)
@@ -243,3 +248,38 @@ def _team(library: TeamLibrary, actions: PageActions) -> None:
     t1.button("Load into editor", key="team_load", on_click=_use_team,
               args=(library, actions.load))
     t2.button("Run", key="team_run", on_click=_use_team, args=(library, actions.run))
+
+
+# --- on the page ---------------------------------------------------------------------------------
+
+
+def _current_query() -> QueryText | ErrorView | None:
+    """The first tab's query, read when Save is clicked (a callback: the runtime is looked up
+    then, as the history's buttons do)."""
+    settings = read_settings()
+    if isinstance(settings, SettingsProblem):
+        return None
+    try:
+        runtime = session_runtime(settings, connected=streamlit_internals.browser_connected())
+    except SessionLimitError as refused:
+        return refused.view
+    return first_query_text(runtime, settings)
+
+
+PAGE_ACTIONS = PageActions(current=_current_query, load=fill_form, run=run_kept)
+
+
+def saved_queries_panel(settings: ConsoleSettings, memory: BrowserMemory | None) -> None:
+    """The panel behind its toggle (drawn only when opened), with the page's actions."""
+    team = team_library(settings)
+    if memory is None and team is None:
+        return
+    count = len(memory.saved) if memory is not None and memory.loaded else None
+    label = "Saved queries" + (f" ({count})" if count is not None else "")
+    if team is not None:
+        label += f" · team library ({len(team.queries)})"
+    if not st.toggle(label, key="show_saved"):
+        return
+    with st.container(border=True):
+        panel(memory, team, PAGE_ACTIONS,
+              DraftLimits(settings.max_query_chars, settings.max_args_chars))
