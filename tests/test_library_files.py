@@ -30,7 +30,7 @@ QUERIES = [
                when=1_700_000_000.0, description="Line one\nline two"),
     SavedQuery(id="b", name="# not a header: really", query="# a comment in the query\n"
                "select 1", args_text="[1, 'two']", when=1_700_000_100.0),
-    SavedQuery(id="c", name="Ünïcødé 🎬 <b>x</b>", query="select '--- saved query ---'",
+    SavedQuery(id="c", name="Ünïcødé 🎬 <b>x</b>", query=f"select 1\n{MARKER}\nselect 2",
                method=QueryMethod.QUERY_REQUIRED_SINGLE, when=1_700_000_200.0),
 ]
 

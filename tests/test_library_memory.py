@@ -73,6 +73,8 @@ def test_a_saved_query_round_trips_through_its_stored_form() -> None:
     (wire(q=""), "query is empty"),
     (wire(q="x" * 1_001), "limit is 1,000 (max_query_chars)"),
     (wire(q="select 1\x00"), "NUL"),
+    ('{"v": 1, "q": "select \'\\ud800\'", "m": "query", "s": "done", "t": 1}', "surrogate"),
+    (wire(k="{x: \ud83d}"), "arguments holds a lone surrogate"),
     (wire(a="1" * 150, k="2" * 51), "arguments are 201 characters; the limit is 200"),
     (wire(q=["select 1"]), "not text"),
     (wire(m="eval"), "method"),

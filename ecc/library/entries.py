@@ -156,10 +156,27 @@ def stored_chars(entry: HistoryEntry | SavedQuery) -> int:
 
 
 def _utf16_units(text: str) -> int:
-    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _stored_as(entry: Entry, entry_id: str, raw: str) -> Entry:
+    """``entry`` knowing its storage cost from the text the browser holds (no re-encoding:
+    ``stored_chars`` is a cached property, kept in the instance's ``__dict__``)."""
+    entry.__dict__["stored_chars"] = _utf16_units(entry_id + raw)
+    return entry
 
 
 # --- checks -------------------------------------------------------------------------------------
+
+
+def _unicode(text: str, what: str) -> str:
+    """``text`` when it is valid Unicode: JSON may carry a lone surrogate (``\\ud800``), which
+    no page element can send (Streamlit's messages are UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StoredValueError(f"its {what} holds a lone surrogate (not valid Unicode)") from None
+    return text
 
 
 def check_name(name: object) -> str:
@@ -175,7 +192,7 @@ def check_name(name: object) -> str:
                                f"{MAX_NAME_CHARS} are allowed")
     if _CONTROL.search(name):
         raise StoredValueError("its name holds a line break or another control character")
-    return name
+    return _unicode(name, "name")
 
 
 def check_query(query: object, args_text: object, kwargs_text: object,
@@ -191,6 +208,8 @@ def check_query(query: object, args_text: object, kwargs_text: object,
                                f"{limits.max_query_chars:,} (max_query_chars)")
     if "\x00" in query or "\x00" in args_text or "\x00" in kwargs_text:
         raise StoredValueError("it holds a NUL character")
+    _unicode(query, "query")
+    _unicode(args_text + kwargs_text, "arguments")
     sizes = {"the positional arguments": len(args_text), "the named arguments": len(kwargs_text)}
     if argument_size_error("it", sizes, limits.max_args_chars) is not None:  # the one rule
         raise StoredValueError(f"its arguments are {sum(sizes.values()):,} characters; the "
@@ -235,7 +254,7 @@ def _text(value: object, what: str, limit: int) -> str:
     if len(value) > limit:
         raise StoredValueError(f"its {what} is {len(value):,} characters; at most "
                                f"{limit:,} are allowed")
-    return value
+    return _unicode(value, what)
 
 
 def _object(raw: object, limits: MemoryLimits) -> dict[str, Any]:
@@ -264,10 +283,12 @@ def history_from_wire(entry_id: object, raw: object, limits: MemoryLimits) -> Hi
     if status not in HISTORY_STATUSES:
         raise StoredValueError("its status is not one a run ends with")
     rows = _number(value.get("r"), "row count", whole=True)
-    return HistoryEntry(id=_check_id(entry_id), query=query, method=check_method(value.get("m")),
-                        args_text=args_text, kwargs_text=kwargs_text, status=str(status),
-                        elapsed_s=_number(value.get("e"), "elapsed time"),
-                        rows=None if rows is None else int(rows), when=_when(value.get("t")))
+    checked_id = _check_id(entry_id)
+    entry = HistoryEntry(id=checked_id, query=query, method=check_method(value.get("m")),
+                         args_text=args_text, kwargs_text=kwargs_text, status=str(status),
+                         elapsed_s=_number(value.get("e"), "elapsed time"),
+                         rows=None if rows is None else int(rows), when=_when(value.get("t")))
+    return _stored_as(entry, checked_id, str(raw))
 
 
 def saved_from_wire(entry_id: object, raw: object, limits: MemoryLimits) -> SavedQuery:
@@ -275,10 +296,12 @@ def saved_from_wire(entry_id: object, raw: object, limits: MemoryLimits) -> Save
     value = _object(raw, limits)
     query, args_text, kwargs_text = check_query(value.get("q"), value.get("a", ""),
                                                 value.get("k", ""), limits)
-    return SavedQuery(id=_check_id(entry_id), name=check_name(value.get("n")), query=query,
-                      method=check_method(value.get("m")), args_text=args_text,
-                      kwargs_text=kwargs_text, when=_when(value.get("t")),
-                      description=_text(value.get("d"), "description", MAX_DESCRIPTION_CHARS))
+    checked_id = _check_id(entry_id)
+    entry = SavedQuery(id=checked_id, name=check_name(value.get("n")), query=query,
+                       method=check_method(value.get("m")), args_text=args_text,
+                       kwargs_text=kwargs_text, when=_when(value.get("t")),
+                       description=_text(value.get("d"), "description", MAX_DESCRIPTION_CHARS))
+    return _stored_as(entry, checked_id, str(raw))
 
 
 # --- bounds and search ---------------------------------------------------------------------------

@@ -165,16 +165,14 @@ def _header_value(key: str, raw: str) -> str:
 
 
 def split_edgeql(text: str) -> list[str]:
-    """The blocks of an ``.edgeql`` export (none when the marker is absent: a plain file)."""
-    if not any(line.strip() == MARKER for line in text.splitlines()):
-        return []
-    blocks: list[list[str]] = []
-    for line in text.splitlines():
-        if line.strip() == MARKER:
-            blocks.append([])
-        elif blocks:
-            blocks[-1].append(line)
-    return ["\n".join(block) for block in blocks]
+    """The blocks of an ``.edgeql`` export (none when the marker is absent: a plain file). A
+    marker line starts a block only when a ``# name:`` line follows it, so a query holding
+    the marker as a comment of its own stays whole."""
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.strip() == MARKER
+              and i + 1 < len(lines) and lines[i + 1].startswith("# name:")]
+    ends = [*starts[1:], len(lines)]
+    return ["\n".join(lines[start + 1:end]) for start, end in zip(starts, ends, strict=False)]
 
 
 def checked(parsed: ParsedQuery, limits: MemoryLimits) -> SavedQuery:
