@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -232,6 +233,7 @@ def forget_in_browser() -> None:
 HISTORY_SEARCH_KEY = "memory_search"
 HISTORY_CHOICE_KEY = "memory_choice"
 HISTORY_SHOWN = 200  # rows of the table; search narrows the rest
+HISTORY_VIEW_KEY = "_memory_history_view"  # st.session_state: the last HistoryView
 
 
 def _when(entry: HistoryEntry) -> str:
@@ -257,6 +259,45 @@ def _forget() -> None:
         st.session_state.pop(HISTORY_CHOICE_KEY, None)
 
 
+@dataclass(frozen=True)
+class HistoryView:
+    """What the panel shows of the history for one search: built once per change of the
+    history or the search (a rerun that changed neither rebuilds nothing)."""
+
+    key: tuple[str, int, str]  # (load token, history version, search)
+    matches: int
+    table: Any  # a pyarrow Table of the newest HISTORY_SHOWN matches
+    labels: dict[str, str]  # entry id -> the choice's label, newest first
+
+
+def _history_view(memory: BrowserMemory, text: str) -> HistoryView:
+    key = (memory.load_token, memory.history_version, text)
+    cached = st.session_state.get(HISTORY_VIEW_KEY)
+    if isinstance(cached, HistoryView) and cached.key == key:
+        return cached
+    import pyarrow as pa  # Streamlit's own dependency; a table is sent without conversion
+
+    found = search(memory.history, text)
+    shown = found[:HISTORY_SHOWN]
+    when = [_when(e) for e in shown]
+    table = pa.table({
+        "when": when,
+        "status": [e.status for e in shown],
+        "query": [e.query[:200] for e in shown],
+        "arguments": ["; ".join(t for t in (e.args_text.strip(), e.kwargs_text.strip()) if t)
+                      [:200] for e in shown],
+        "method": [e.method.value for e in shown],
+        "elapsed ms": pa.array([None if e.elapsed_s is None else round(e.elapsed_s * 1000, 1)
+                                for e in shown], type=pa.float64()),
+        "rows": pa.array([e.rows for e in shown], type=pa.int64()),
+    })
+    labels = {e.id: f"{w} · {' '.join(e.query.split())[:80]}" for e, w in zip(shown, when,
+                                                                              strict=True)}
+    view = HistoryView(key, len(found), table, labels)
+    st.session_state[HISTORY_VIEW_KEY] = view
+    return view
+
+
 def history_panel(memory: BrowserMemory, load: Callable[[Loadable], None],
                   run: Callable[[Loadable], None]) -> None:
     """The history this browser keeps (every session's runs, newest first): search, load
@@ -275,29 +316,19 @@ def history_panel(memory: BrowserMemory, load: Callable[[Loadable], None],
     if not memory.syncing:
         st.warning("This browser is not storing the history: new runs are not kept.",
                    icon="💾")
-    entries = memory.history
-    found = search(entries, st.text_input("Search the history", key=HISTORY_SEARCH_KEY,
-                                          placeholder="words of the query or arguments"))
-    st.caption(f"{len(entries):,} runs kept in this browser (at most "
-               f"{memory.limits.history_size:,}); {len(found):,} match"
-               + (f", the newest {HISTORY_SHOWN} shown." if len(found) > HISTORY_SHOWN
+    view = _history_view(memory, st.text_input(
+        "Search the history", key=HISTORY_SEARCH_KEY,
+        placeholder="words of the query or arguments"))
+    st.caption(f"{len(memory.history):,} runs kept in this browser (at most "
+               f"{memory.limits.history_size:,}); {view.matches:,} match"
+               + (f", the newest {HISTORY_SHOWN} shown." if view.matches > HISTORY_SHOWN
                   else "."))
+    found = bool(view.labels)
     if found:
-        shown = found[:HISTORY_SHOWN]
-        st.dataframe({
-            "when": [_when(e) for e in shown],
-            "status": [e.status for e in shown],
-            "query": [e.query[:200] for e in shown],
-            "arguments": ["; ".join(t for t in (e.args_text.strip(), e.kwargs_text.strip())
-                                    if t)[:200] for e in shown],
-            "method": [e.method.value for e in shown],
-            "elapsed ms": [None if e.elapsed_s is None else round(e.elapsed_s * 1000, 1)
-                           for e in shown],
-            "rows": [e.rows for e in shown],
-        }, hide_index=True)
-        labels = {e.id: f"{_when(e)} · {' '.join(e.query.split())[:80]}" for e in shown}
+        st.dataframe(view.table, hide_index=True)
+        labels = view.labels
         if st.session_state.get(HISTORY_CHOICE_KEY) not in labels:
-            st.session_state[HISTORY_CHOICE_KEY] = shown[0].id
+            st.session_state[HISTORY_CHOICE_KEY] = next(iter(labels))
         st.selectbox("Run", list(labels), key=HISTORY_CHOICE_KEY,
                      format_func=lambda i: labels.get(i, "?"))
     c1, c2, c3 = st.columns(3)
@@ -305,6 +336,6 @@ def history_panel(memory: BrowserMemory, load: Callable[[Loadable], None],
               disabled=not found)
     c2.button("Run again", key="memory_rerun", on_click=_use_entry, args=(run,),
               disabled=not found)
-    with c3.popover("Forget my history", disabled=not entries):
+    with c3.popover("Forget my history", disabled=not memory.history):
         st.caption("Removes every run from this browser's history (saved queries stay).")
         st.button("Forget", key="memory_forget", on_click=_forget, type="primary")

@@ -142,6 +142,7 @@ class BrowserMemory:
         self.report = LoadReport()
         self._history: list[HistoryEntry] = []  # newest first
         self._history_chars = 0  # sum of stored_chars over _history
+        self.history_version = 0  # bumped whenever the history changes (views cache by it)
         self._saved: list[SavedQuery] = []  # by name
         self._pending: list[dict[str, Any]] = []
         self._seq = 0
@@ -231,6 +232,7 @@ class BrowserMemory:
         self._history, dropped = bounded(merged, self.limits.history_size,
                                          self.limits.history_chars)
         self._history_chars = sum(stored_chars(e) for e in self._history)
+        self.history_version += 1
         self._delete(HISTORY, [e.id for e in dropped])
         by_name: dict[str, SavedQuery] = {}
         duplicates = []
@@ -289,12 +291,14 @@ class BrowserMemory:
             dropped.append(oldest.id)
         self._put(HISTORY, entry)
         self._delete(HISTORY, dropped)
+        self.history_version += 1
         return True
 
     def forget_history(self) -> None:
         """Forget the history, here and in the browser (saved queries stay)."""
         self._history = []
         self._history_chars = 0
+        self.history_version += 1
         self._command("clear", HISTORY)
 
     # --- saved queries ---
