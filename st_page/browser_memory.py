@@ -70,12 +70,8 @@ function ownKeys(store) {
 export default function (component) {
   const data = component.data || {};
   const store = storage();
-  if (!store) {
-    component.setStateValue("error", "localStorage is not available");
-    return;
-  }
   if (typeof data.ns !== "string") {  // nobody signed in: forget every namespace
-    for (const key of ownKeys(store)) store.removeItem(key);
+    if (store) for (const key of ownKeys(store)) store.removeItem(key);
     return;
   }
   const mine = PREFIX + data.ns + ".";
@@ -85,7 +81,8 @@ export default function (component) {
     delivered.add(load);
     delivering = true;
     const entries = {load: load, h: {}, s: {}};
-    for (const key of ownKeys(store)) {
+    if (!store) component.setStateValue("error", "localStorage is not available");
+    for (const key of store ? ownKeys(store) : []) {
       if (!key.startsWith(mine)) { store.removeItem(key); continue; }  // another user's
       const rest = key.slice(mine.length);
       const dot = rest.indexOf(".");
@@ -103,13 +100,14 @@ export default function (component) {
     if (command.seq <= done) continue;
     const prefix = mine + command.kind + ".";
     try {
+      if (!store) throw new Error("localStorage is not available");
       if (command.op === "put") store.setItem(prefix + command.id, command.value);
       else if (command.op === "del") for (const id of command.ids) store.removeItem(prefix + id);
       else if (command.op === "clear") {
         for (const key of ownKeys(store)) if (key.startsWith(prefix)) store.removeItem(key);
       }
-    } catch (e) {
-      component.setStateValue("error", String((e && e.name) || e));
+    } catch (e) {  // acknowledged all the same: the page says the browser refused
+      component.setStateValue("error", String((e && e.message) || e).slice(0, 200));
     }
     done = command.seq;
   }

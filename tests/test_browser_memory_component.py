@@ -5,6 +5,7 @@ is removed, another namespace's entries are wiped, and forgetting empties the br
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -111,3 +112,19 @@ def test_forget_empties_the_browser(page: Page, server: StreamlitServer) -> None
     page.reload()
     open_probe(page, server.url)
     expect(page.get_by_text("history: []")).to_be_visible()
+
+
+def test_a_full_storage_is_reported_and_nothing_piles_up(page: Page,
+                                                        server: StreamlitServer) -> None:
+    page.goto(server.url)
+    # Fill this origin's storage (Chromium: about 5 million characters) with another key.
+    page.evaluate("""() => { let chunk = 'x'.repeat(1 << 20), n = 0;
+        try { for (;;) { localStorage.setItem('filler' + n, chunk); n++; } } catch (e) {}
+        chunk = 'x'.repeat(1 << 14);
+        try { for (;;) { localStorage.setItem('filler' + n, chunk); n++; } } catch (e) {} }""")
+    page.reload()
+    open_probe(page, server.url)
+    record(page, "select '" + "y" * 50_000 + "'")  # acknowledged: "pending: 0"
+    expect(page.get_by_text(re.compile(r"^error: .*quota", re.IGNORECASE))).to_be_visible(
+        timeout=RESULT_TIMEOUT_MS)
+    assert stored(page) == {}

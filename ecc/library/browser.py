@@ -58,7 +58,7 @@ KEY_PREFIX = "ecc.mem.v1."
 HISTORY, SAVED = "h", "s"
 # Commands waiting for the browser's acknowledgement; past this the browser is not applying
 # them (storage disabled or full) and the memory stops sending more (``syncing`` turns false).
-MAX_PENDING = 5_000
+MAX_PENDING = 1_000
 # Stored entries examined per kind on a load; more can only be hostile: they are removed.
 MAX_LOADED_PER_KIND = 20_000
 LOAD_RETRY_RUNS = 3  # page runs without the browser's load before it is asked again
