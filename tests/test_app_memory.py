@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ecc.driver.client import QueryMethod
 from ecc.library.browser import BrowserMemory
 from ecc.library.entries import MemoryLimits
 from ecc.settings.config import ConsoleSettings
 from st_page import saved_queries
 from st_page.browser_memory import MEMORY_KEY
-from tests.apptest_support import shown
+from tests.apptest_support import console, set_query_text, shown, texts
+from tests.conftest import wait_until
 from tests.test_app_hardening import PAYLOADS, foreign_structure
 
 PAGE = str(Path(__file__).resolve().parent / "memory_panels_page.py")
@@ -118,3 +120,57 @@ def test_the_team_library_is_listed_beside_saved_queries(at: AppTest,
     assert any("bad.edgeql: its query is empty" in shown(c.value) for c in at.caption)
     at.button(key="team_run").click().run()
     assert at.text[-1].value == "did: run: select Movie limit 10"
+
+
+# --- on the console itself ----------------------------------------------------------------------
+def loaded_console_memory(at: AppTest) -> BrowserMemory:
+    memory = BrowserMemory("anon", MemoryLimits.from_settings(ConsoleSettings()))
+    memory.adopt_loaded({"load": memory.load_token, "h": {}, "s": {}})
+    at.session_state[MEMORY_KEY] = memory
+    return memory
+
+
+def test_the_console_saves_a_typed_query_with_its_arguments_as_text() -> None:
+    with console() as at:
+        memory = loaded_console_memory(at)
+        set_query_text(at, "select <int64>$n + <str>$s")
+        at.text_input(key="p_0_n").input("41").run()
+        at.text_input(key="p_0_s").input("x").run()
+        at.toggle(key="show_saved").set_value(True).run()
+        at.text_input(key="saved_name").input("Typed").run()
+        at.button(key="saved_save").click().run()
+        assert not at.exception
+        [saved] = memory.saved
+        assert (saved.name, saved.query) == ("Typed", "select <int64>$n + <str>$s")
+        assert (saved.args_text, saved.kwargs_text) == ("", 'n = 41\ns = "x"')
+
+
+def test_the_console_runs_a_saved_query_and_records_the_run() -> None:
+    with console() as at:
+        memory = loaded_console_memory(at)
+        memory.save("Two", "select 'saved-and-run'", memory_method())
+        at.run()
+        at.toggle(key="show_saved").set_value(True).run()
+        at.button(key="saved_run").click().run()
+        assert not at.exception
+        assert at.session_state["q_text_0"] == "select 'saved-and-run'"
+        wait_until(lambda: bool(at.run() and memory.history), 15, "the run recorded")
+        assert memory.history[0].query == "select 'saved-and-run'"
+        assert memory.history[0].status == "done"
+        puts = [c for c in memory.component_data()["cmds"] if c["op"] == "put"]
+        assert [c["kind"] for c in puts] == ["s", "h"]  # what the browser has to store
+
+
+def test_a_saved_query_with_bad_arguments_is_refused_with_its_reason() -> None:
+    with console() as at:
+        memory = loaded_console_memory(at)
+        memory.save("Broken", "select <int64>$0", memory_method(), args_text="1, [")
+        at.run()
+        at.toggle(key="show_saved").set_value(True).run()
+        at.button(key="saved_run").click().run()
+        assert "cannot read the positional arguments" in texts(at)
+        assert memory.history == []
+
+
+def memory_method() -> QueryMethod:
+    return QueryMethod.QUERY
