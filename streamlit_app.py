@@ -9,12 +9,14 @@ import st_utils
 from ecc.display.safe_text import escape_markdown
 from st_page import (
     branch_and_globals,
+    browser_memory,
     data_explorer,
     descriptions,
     form,
     history,
     links,
     results,
+    saved_queries,
     schema_explorer,
     sidebar,
     signin,
@@ -42,6 +44,8 @@ ready = settings  # narrowed: a ConsoleSettings from here on (closures keep the 
 if runtime.ensure_loop() or st.session_state.pop("loop_notice", False):
     st.warning(st_utils.LOOP_NOTICE, icon="🔁")
 prefs = st_utils.user_prefs(settings)
+# This user's history and saved queries kept in the browser (None: it keeps none).
+memory = browser_memory.session_memory(settings, runtime.book.newest_first())
 # A submission is queued before anything is drawn: its queries run while the page draws.
 submitted = form.submit_requested(runtime, ready, prefs)
 
@@ -81,9 +85,13 @@ live = results.draw_results(runtime, prefs, settings.stream_window_s)
 # Panels that list runs were drawn before the streamed runs ended: they redraw in place.
 schema_note = schema_explorer.schema_explorer(runtime, settings)
 data_explorer.data_explorer_panel(runtime, settings, prefs)
-stale = [schema_note, history.history_panel(runtime)]
+stale = [schema_note, history.history_panel(runtime, memory)]
+saved_queries.saved_queries_panel(settings, memory)
 sidebar.resources(runtime)
 links.rerun_on_reconnect()
 if results.stream_results(live, runtime, prefs):
     for redraw in filter(None, stale):
         redraw()
+if memory is not None:  # last: runs that finished while this run streamed are kept too
+    browser_memory.record_finished(memory, runtime.book.newest_first())
+    browser_memory.mount(memory)

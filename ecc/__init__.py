@@ -6,6 +6,7 @@ Packages, lowest layer first (each imports only from those above it in this list
 argument language, typed inputs, drafts), ``schema`` (model, introspection, store, explorer
 view, completions), ``branches`` (the branch list, the operator's branch and globals
 policy, globals as typed inputs), ``editor`` (keywords, text sync), ``explorer`` (the data
-explorer's state, queries and pages), ``running`` (run book, batches, session loops and
-registry), ``fake`` (the shipped fake server).
+explorer's state, queries and pages), ``library`` (the analyst's memory: history and saved
+queries kept in the browser, files, the team's library), ``running`` (run book, batches,
+session loops and registry), ``fake`` (the shipped fake server).
 """

@@ -11,6 +11,8 @@
     branch_and_globals  the sidebar's branch picker and globals panel; a run's branch and globals
     data_explorer       the data explorer panel: a type's objects, paged, ordered, filtered
     streamlit_internals every Streamlit internal the page reads, checked on one version range
+    browser_memory      the browser memory component (localStorage), the browser-kept history
+    saved_queries       saved queries beside the team's library
 
 These modules may import ``st_comps`` (shared widgets), ``st_utils`` (settings, registries,
 the session's runtime), ``st_data_structures`` and ``ecc``; ``st_comps`` and ``st_utils`` never

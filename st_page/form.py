@@ -20,6 +20,7 @@ from ecc.driver.describe_cache import Description
 from ecc.driver.errors import ConsoleInputError, ErrorView
 from ecc.driver.execute import ExecutionPolicy, QueryRequest
 from ecc.editor import sync as editor_sync
+from ecc.library.entries import QueryText
 from ecc.running.loop import LoopStoppedError
 from ecc.running.sessions import SessionLimitError, SessionRuntime, SubmitResult
 from ecc.schema.store import CompletionTree
@@ -128,6 +129,21 @@ def _as_run(content: FormContent, first: QueryRequest) -> FormContent:
     used = set(first.kwargs) | {str(position) for position in range(len(first.args))}
     shown = {name: raw for name, raw in tab.raw_params.items() if name in used}
     return replace(content, tabs=(replace(tab, raw_params=shown), *content.tabs[1:]))
+
+
+def first_query_text(runtime: SessionRuntime, settings: ConsoleSettings
+                     ) -> QueryText | ErrorView:
+    """The first tab's query as the form holds it, its arguments as argument-language text
+    (typed inputs read as a run reads them, ``ecc.arguments.drafts``): what "Save" keeps. The
+    view says why not (a typed input that does not parse)."""
+    tab = _tab_content(0, lambda text: description_for(runtime, text, settings))
+    content = FormContent(tabs=(tab,), remembered=dict(st.session_state.get("param_memory", {})))
+    limits = DraftLimits(settings.max_query_chars, settings.max_args_chars, settings.max_batch)
+    requests, errors = build_requests(content.drafts(), limits)
+    if errors:
+        return errors[0].scrubbed(settings.secret_values)
+    [request] = requests
+    return QueryText(request.query, request.method, request.args_text, request.kwargs_text)
 
 
 InputsFor = Callable[[str], TypedInputs]

@@ -1,5 +1,6 @@
 """The history panel: this session's runs, newest first; load one into the form, run it
-again, show it, clear the history, download it as JSON."""
+again, show it, clear the history, download it as JSON. Below them, the history this browser
+keeps across reloads and sessions (``st_page.browser_memory``)."""
 
 from __future__ import annotations
 
@@ -9,24 +10,38 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from ecc.arguments.drafts import argument_size_error, request_argument_sizes
-from ecc.driver.execute import QueryRequest
+from ecc.arguments.drafts import (
+    DraftLimits,
+    argument_size_error,
+    build_request,
+    request_argument_sizes,
+)
+from ecc.driver.errors import ConsoleInputError
+from ecc.library.browser import BrowserMemory
+from ecc.library.entries import Loadable, draft_of
 from ecc.running.runs import RunBook, RunPhases, RunRecord
 from ecc.running.sessions import SessionLimitError, SessionRuntime
-from st_page import streamlit_internals
+from st_page import browser_memory, streamlit_internals
 from st_page.form import queue_runs
 from st_utils import SettingsProblem, read_settings, session_runtime, user_prefs
 
 
-def history_panel(runtime: SessionRuntime) -> Callable[[], None] | None:
+def history_panel(runtime: SessionRuntime, memory: BrowserMemory | None = None
+                  ) -> Callable[[], None] | None:
     """The history, drawn only when opened (a toggle, not an expander: an expander's content
-    is built on every rerun even when collapsed). When open, returns what redraws its table
-    in place: the page calls it when runs it streamed finished after the table was drawn."""
+    is built on every rerun even when collapsed): this session's runs (results, timings),
+    then what this browser keeps of every session's runs (``memory``: search, load, run
+    again, forget). When open, returns what redraws the session's table in place: the page
+    calls it when runs it streamed finished after the table was drawn."""
     records = runtime.book.newest_first()
     if not st.toggle(f"History ({len(records)})", key="show_history"):
         return None
     with st.container(border=True):
-        return _history(runtime, records)
+        redraw = _history(runtime, records)
+        if memory is not None:
+            st.markdown("**Kept in this browser**")
+            browser_memory.history_panel(memory, load=fill_form, run=run_kept)
+        return redraw
 
 
 def _history(runtime: SessionRuntime, records: list[RunRecord]) -> Callable[[], None] | None:
@@ -79,11 +94,12 @@ def load_into_form() -> None:
     record = book.get(run_id) if isinstance(book, RunBook) and run_id is not None else None
     if record is None:
         return
-    _fill_form(record.request)
+    fill_form(record.request)
 
 
-def _fill_form(request: QueryRequest) -> None:
-    """Put a request back into the first tab (editor text, arguments, method)."""
+def fill_form(request: Loadable) -> None:
+    """Put a query back into the first tab (editor text, arguments, method): a run's request,
+    or a query the browser keeps (history, saved) or the team's library holds."""
     state = st.session_state
     state["tab_count"] = 1
     state["q_mode_0"] = "text"  # the request's arguments are kept as argument-language text
@@ -108,7 +124,7 @@ def run_again() -> None:
     record = runtime.book.get(run_id)
     if record is None:
         return
-    _fill_form(record.request)  # the editor shows what runs again
+    fill_form(record.request)  # the editor shows what runs again
     too_large = argument_size_error(record.request.name, request_argument_sizes(record.request),
                                     settings.max_args_chars)
     if too_large is not None:  # kept under a larger limit, say, before a settings change
@@ -118,6 +134,28 @@ def run_again() -> None:
     st.session_state["action_errors"] = queue_runs(
         runtime, [record.request], settings, user_prefs(settings)
     )
+
+
+def run_kept(kept: Loadable) -> None:
+    """Load a kept query (history, saved, team) into the form and run it, through the same
+    checks as typed text (its arguments are argument-language text, parsed here)."""
+    settings = read_settings()
+    if isinstance(settings, SettingsProblem):
+        return
+    fill_form(kept)  # the editor shows what runs
+    try:
+        runtime = session_runtime(settings,
+                                  connected=streamlit_internals.browser_connected())
+        request = build_request(draft_of(kept, "Query 1"),
+                                DraftLimits(settings.max_query_chars, settings.max_args_chars))
+    except SessionLimitError as refused:
+        st.session_state["action_errors"] = [refused.view]
+        return
+    except ConsoleInputError as refused:
+        st.session_state["action_errors"] = [refused.view.scrubbed(settings.secret_values)]
+        return
+    st.session_state["action_errors"] = queue_runs(runtime, [request], settings,
+                                                   user_prefs(settings))
 
 
 def history_table(records: list[RunRecord]) -> None:

@@ -8,6 +8,7 @@ import streamlit as st
 from ecc.display.safe_text import escape_markdown
 from ecc.settings.access import access_decision
 from ecc.settings.config import ConsoleSettings
+from st_page.browser_memory import forget_in_browser
 from st_utils import auth_configured
 
 
@@ -38,6 +39,9 @@ def sign_in_gate(settings: ConsoleSettings) -> None:
             st.button("Sign out", on_click=st.logout, key="sign_out")
         return
     st.title("Gel query console")
+    # Nobody the console serves is signed in (signed out, or refused): this browser keeps
+    # nobody's history or saved queries any longer.
+    forget_in_browser()
     st.info(escape_markdown(decision.reason), icon="🔒")
     if logged_in:
         st.button("Sign out", on_click=st.logout, key="sign_out")

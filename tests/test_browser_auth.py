@@ -20,13 +20,16 @@ from ecc.display.safe_text import WORD_JOINER
 from tests.browser_support import (
     PAGE_LOAD_TIMEOUT_MS,
     REPO_ROOT,
+    RESULT_TIMEOUT_MS,
     StreamlitServer,
     assert_no_traceback,
     free_loopback_port,
     open_console,
+    open_panel,
     query_box,
     serving,
     skip_without_browser,
+    type_query,
     wait_until_idle,
 )
 
@@ -47,8 +50,9 @@ USERS: dict[str, dict[str, object]] = {  # sub -> ID-token claims
     "uma": {"email": "uma@example.com", "email_verified": False},
     "max": {"email": "max@example.com"},  # no email_verified claim at all
     "eve": {"email": PAYLOAD_EMAIL, "email_verified": True},
+    "bob": {"email": "bob@example.com", "email_verified": True},
 }
-ALLOWED = ["ana@example.com", "uma@example.com", "max@example.com"]
+ALLOWED = ["ana@example.com", "uma@example.com", "max@example.com", "bob@example.com"]
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +175,51 @@ def test_a_listed_address_the_provider_does_not_confirm_is_refused(
     assert str(USERS[sub]["email"]) in reason
     assert f"email_verified claim is {state}" in reason
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def sign_out(page: Page, server: StreamlitServer, provider: str) -> None:
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(re.escape(provider) + r"/oauth2/end_session"),
+                      timeout=PAGE_LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name="End session").click()
+    page.wait_for_url(server.url, timeout=PAGE_LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=PAGE_LOAD_TIMEOUT_MS)
+    wait_until_idle(page, PAGE_LOAD_TIMEOUT_MS)
+
+
+def memory_keys(page: Page) -> list[str]:
+    keys: list[str] = page.evaluate(
+        "() => Object.keys(localStorage).filter(k => k.startsWith('ecc.mem.v1.'))")
+    return keys
+
+
+def test_another_user_on_the_same_browser_never_sees_the_first_user_s_queries(
+    page: Page, server: StreamlitServer, provider: str
+) -> None:
+    sign_in(page, server, provider, "ana")
+    open_console(page, server.url)
+    type_query(page, "select 'ana-private-query'")
+    open_panel(page, re.compile(r"^Saved queries \(0\)"))
+    name = page.get_by_label("Name", exact=True)
+    name.fill("Ana's query")
+    name.press("Enter")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Saved “Ana's query”.")).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+    page.wait_for_function("() => Object.keys(localStorage).some(k => "
+                           "k.startsWith('ecc.mem.v1.') && k.split('.')[4] === 's')",
+                           timeout=RESULT_TIMEOUT_MS)
+    ana_keys = memory_keys(page)
+    assert ana_keys and not any("ana" in key for key in ana_keys)  # a keyed hash, not a name
+    sign_out(page, server, provider)
+    page.wait_for_function("() => !Object.keys(localStorage).some(k => "
+                           "k.startsWith('ecc.mem.v1.'))", timeout=RESULT_TIMEOUT_MS)
+    # (Had they stayed, another user's load would remove every other namespace: tested on
+    # the component alone, tests/test_browser_memory_component.py.)
+    sign_in(page, server, provider, "bob")
+    open_console(page, server.url)
+    open_panel(page, re.compile(r"^Saved queries \(0\)"))
+    expect(page.get_by_text("Name the first query above and Save")).to_be_visible(
+        timeout=RESULT_TIMEOUT_MS)
+    assert not set(memory_keys(page)) & set(ana_keys)
+    assert "ana-private-query" not in (page.locator("body").text_content() or "")

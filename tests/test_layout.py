@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # Lowest layer first: a package may import only from packages before it (ecc/__init__.py).
 ECC_LAYERS = ("settings", "driver", "display", "arguments", "schema", "branches", "editor",
-              "explorer", "running", "fake")
+              "explorer", "library", "running", "fake")
 PAGE_DIRS = ("st_page",)
 DESCRIPTION_COLUMN = 16  # README Architecture: names sit left of this, descriptions right
 

@@ -320,6 +320,18 @@ class ConsoleSettings:
     # process-wide caches keyed by the connection (descriptions, schema models) include it.
     session_branch: str | None = None
 
+    # The analyst's memory (ecc/library): history and saved queries kept in the browser's
+    # localStorage (per origin, per signed-in user), bounded by entries and by characters of
+    # stored JSON (localStorage quotas are ~5 million characters per origin, shared by both).
+    browser_memory: bool = True
+    browser_history_size: int = 1_000
+    browser_history_chars: int = 2_000_000
+    saved_queries_size: int = 500
+    saved_queries_chars: int = 1_000_000
+    # A folder of .edgeql files (relative to the app's directory, or absolute) listed read-only
+    # as the team's query library; None: no library.
+    team_library: str | None = None
+
     @property
     def explorer_rows_per_page(self) -> int:
         """A page is a result the session keeps: never more rows than max_kept_rows."""
@@ -373,6 +385,10 @@ _INT_SETTINGS = {
     "max_args_chars": (10, 10_000_000),
     "max_branch_clients": (1, 16),
     "explorer_page_size": (1, 1000),
+    "browser_history_size": (0, 10_000),
+    "browser_history_chars": (1_000, 4_000_000),
+    "saved_queries_size": (0, 5_000),
+    "saved_queries_chars": (1_000, 4_000_000),
 }
 _FLOAT_SETTINGS = {
     "connect_wait_s": (0.0, 300.0),
@@ -382,13 +398,17 @@ _FLOAT_SETTINGS = {
     "stream_window_s": (0.0, 3600.0),
     "explorer_count_budget_s": (0.1, 3600.0),
 }
-_BOOL_SETTINGS = ("read_only", "fake_client")
+_BOOL_SETTINGS = ("read_only", "fake_client", "browser_memory")
 _LIST_SETTINGS = ("allowed_emails", "allowed_domains")
 _BRANCH_AND_GLOBAL_SETTINGS = ("pinned_branch", "allowed_branches", "fixed_globals",
                                "user_globals")
+_STR_SETTINGS = ("team_library",)
+# Both kinds of browser memory share one origin's localStorage (about 5 million characters in
+# Chromium and Firefox); together they stay under it, with room for the origin's other keys.
+BROWSER_MEMORY_MAX_CHARS = 4_000_000
 KNOWN_KEYS = frozenset(
     (*CONNECTION_KEYS, *_INT_SETTINGS, *_FLOAT_SETTINGS, *_BOOL_SETTINGS, *_LIST_SETTINGS,
-     *_BRANCH_AND_GLOBAL_SETTINGS, "show_connection")
+     *_STR_SETTINGS, *_BRANCH_AND_GLOBAL_SETTINGS, "show_connection")
 )
 
 
@@ -427,6 +447,11 @@ def load_settings(
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
                 raise SettingsError(f"[connections.gel] {key} must be a list of strings.")
             console[key] = tuple(v.strip().lower() for v in value if v.strip())
+    for key in _STR_SETTINGS:
+        if key in section and section[key] not in (None, ""):
+            if not isinstance(section[key], str):
+                raise SettingsError(f"[connections.gel] {key} must be a string (a folder).")
+            console[key] = section[key]
     if "show_connection" in section:
         if section["show_connection"] not in SHOW_CONNECTION_MODES:
             raise SettingsError(
@@ -447,6 +472,13 @@ def load_settings(
         raise SettingsError(
             f"[connections.gel] max_queued ({settings.max_queued}) must be at least max_batch "
             f"({settings.max_batch}): otherwise a full submission could never be queued."
+        )
+    memory_chars = settings.browser_history_chars + settings.saved_queries_chars
+    if memory_chars > BROWSER_MEMORY_MAX_CHARS:
+        raise SettingsError(
+            f"[connections.gel] browser_history_chars + saved_queries_chars is "
+            f"{memory_chars:,}; together they must stay at most {BROWSER_MEMORY_MAX_CHARS:,} "
+            "characters (a browser keeps about 5 million per site)."
         )
     return settings
 
