@@ -16,7 +16,6 @@ reference to the element the browser holds).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -27,7 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_ws import Session, editor_events_id, open_session, streamlit_server
-from bench.common import ROOT, Row, load_average, print_before_after
+from bench.common import (
+    ROOT,
+    Row,
+    before_after_parser,
+    load_average,
+    print_before_after,
+)
 from ecc.driver.client import QueryMethod
 from ecc.library.entries import HistoryEntry, SavedQuery, new_id
 
@@ -181,11 +186,7 @@ ROWS: list[Row] = [
 
 
 def main(argv: list[str] | None = None) -> bool:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", type=Path, default=None,
-                        help="a checkout of main to measure first (read only)")
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args(argv)
+    args = before_after_parser(__doc__).parse_args(argv)
     print(f"{HISTORY} history entries, {SAVED} saved queries; load average {load_average()} on "
           f"{os.cpu_count()} cores", flush=True)
     results: dict[str, dict[str, float]] = {}

@@ -25,7 +25,6 @@ as their JavaScript does):
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -38,7 +37,13 @@ import time
 from pathlib import Path
 
 from bench.bench_ws import Session, open_session, streamlit_server
-from bench.common import ROOT, Row, load_average, print_before_after
+from bench.common import (
+    ROOT,
+    Row,
+    before_after_parser,
+    load_average,
+    print_before_after,
+)
 
 TYPES, PROPERTIES, MODULES, ENUMS = 2000, 30, 10, 100
 EXTRA_SESSIONS = 10
@@ -220,11 +225,7 @@ ROWS: list[Row] = [
 
 
 def main(argv: list[str] | None = None) -> bool:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", type=Path, default=None,
-                        help="a checkout of main to measure first (read only)")
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args(argv)
+    args = before_after_parser(__doc__).parse_args(argv)
     print(f"schema: {TYPES} object types x {PROPERTIES} properties, 2 links each, {ENUMS} "
           f"enums, {MODULES} modules; load average {load_average()} on {os.cpu_count()} cores",
           flush=True)

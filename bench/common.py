@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -67,6 +68,16 @@ def click_run(at: Any) -> Any:
 
 # A row of a before/after table: key in the results, label, unit, goal for "after" (or None).
 Row = tuple[str, str, str, float | None]
+
+
+def before_after_parser(doc: str) -> argparse.ArgumentParser:
+    """A bench's arguments: ``--before`` (a checkout to measure first) and ``--repeats``;
+    ``doc``'s first line describes it."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a checkout of main to measure first (read only)")
+    parser.add_argument("--repeats", type=int, default=5)
+    return parser
 
 
 def load_average() -> str:
