@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -26,7 +27,9 @@ from tests.test_live import live_settings, raw, run_engine
 pytestmark = LIVE
 
 
-def branch_runtime() -> SessionRuntime:
+@contextmanager
+def branch_runtime() -> Iterator[SessionRuntime]:
+    """A session as the page runs it, with a client per branch; closed at the block's end."""
     settings = live_settings()
     options = ClientOptions(5, 5, max_concurrency=2)
 
@@ -34,8 +37,12 @@ def branch_runtime() -> SessionRuntime:
         connection = dataclasses.replace(settings.connection, branch=branch)
         return create_gel_client(connection, options)
 
-    return new_runtime(lambda: create_gel_client(settings.connection, options),
-                       settings.secret_values, branch_client_factory=on_branch)
+    runtime = new_runtime(lambda: create_gel_client(settings.connection, options),
+                          settings.secret_values, branch_client_factory=on_branch)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
 
 
 def run(runtime: SessionRuntime, query: str, **request: Any) -> Any:
@@ -82,8 +89,7 @@ def scratch_branch() -> Iterator[str]:
 
 
 def test_a_run_on_another_branch_runs_there(scratch_branch: str) -> None:
-    runtime = branch_runtime()
-    try:
+    with branch_runtime() as runtime:
         default = run(runtime, "select sys::get_current_branch()")
         switched = run(runtime, "select sys::get_current_branch()", branch=scratch_branch)
         assert switched.status == "done", switched.error
@@ -94,8 +100,6 @@ def test_a_run_on_another_branch_runs_there(scratch_branch: str) -> None:
                       branch=scratch_branch)
         assert counted.result.value == [0]
         assert runtime.branch_clients == (scratch_branch,)
-    finally:
-        runtime.close()
     assert runtime.branch_clients == ()
 
 
@@ -115,13 +119,10 @@ def test_the_catalog_on_a_scratch_branch_names_it_current(scratch_branch: str) -
 
 
 def test_an_unknown_branch_fails_as_a_connection_error() -> None:
-    runtime = branch_runtime()
-    try:
+    with branch_runtime() as runtime:
         failed = run(runtime, "select 1", branch=f"nosuch_{uuid.uuid4().hex[:8]}")
         assert failed.status == "failed" and failed.error.kind == "connection"
         assert run(runtime, "select 1").status == "done"  # the session goes on
-    finally:
-        runtime.close()
 
 
 @pytest.fixture(scope="module")
@@ -131,15 +132,12 @@ def scratch_global() -> Iterator[str]:
 
 
 def test_a_run_applies_its_globals(scratch_global: str) -> None:
-    runtime = branch_runtime()
-    try:
+    with branch_runtime() as runtime:
         set_ = run(runtime, f"select global {scratch_global}",
                    globals={scratch_global: "acme"})
         unset = run(runtime, f"select global {scratch_global}")
         assert set_.status == "done", set_.error
         assert set_.result.value == ["acme"] and unset.result.value == []
-    finally:
-        runtime.close()
 
 
 def test_the_schema_model_reads_the_scratch_global(scratch_global: str) -> None:
