@@ -16,7 +16,6 @@ reference to the element the browser holds).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -27,7 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_ws import Session, editor_events_id, open_session, streamlit_server
-from bench.common import ROOT
+from bench.common import (
+    ROOT,
+    Row,
+    before_after_parser,
+    load_average,
+    print_before_after,
+)
 from ecc.driver.client import QueryMethod
 from ecc.library.entries import HistoryEntry, SavedQuery, new_id
 
@@ -166,7 +171,7 @@ def measure(root: Path, repeats: int) -> dict[str, float]:
     return figures
 
 
-ROWS: list[tuple[str, str, str, float | None]] = [
+ROWS: list[Row] = [
     # key, label, unit, goal (after)
     ("load_ms", "the run that takes the browser's 1,000 + 200 entries", "ms", None),
     ("load_bytes_sent", "  bytes the browser sent for them (once per page load)", "B", None),
@@ -180,39 +185,16 @@ ROWS: list[tuple[str, str, str, float | None]] = [
 ]
 
 
-def load() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
 def main(argv: list[str] | None = None) -> bool:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", type=Path, default=None,
-                        help="a checkout of main to measure first (read only)")
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args(argv)
-    print(f"{HISTORY} history entries, {SAVED} saved queries; load average {load()} on "
+    args = before_after_parser(__doc__).parse_args(argv)
+    print(f"{HISTORY} history entries, {SAVED} saved queries; load average {load_average()} on "
           f"{os.cpu_count()} cores", flush=True)
     results: dict[str, dict[str, float]] = {}
     if args.before is not None:
         results["before"] = measure(args.before.resolve(), args.repeats)
     results["after"] = measure(ROOT, args.repeats)
-    print(f"measured; load average {load()}", flush=True)
-    ok = True
-    print(f"{'figure':<64} " + " ".join(f"{k:>12}" for k in results) +
-          ("       ratio" if len(results) == 2 else ""))
-    for key, label, unit, goal in ROWS:
-        values = [results[k].get(key, float("nan")) for k in results]
-        cells = " ".join(f"{v:>12,.1f}" for v in values)
-        ratio = f" {values[1] / values[0]:>11.3f}" if len(values) == 2 and values[0] else ""
-        verdict = ""
-        if goal is not None:
-            met = values[-1] <= goal
-            ok &= met
-            verdict = f"  (goal <= {goal:g} {unit}: {'OK' if met else 'MISSED'})"
-        print(f"{label + (' [' + unit + ']' if unit else ''):<64} {cells}{ratio}{verdict}",
-              flush=True)
-    print(json.dumps(results))
-    return ok
+    print(f"measured; load average {load_average()}", flush=True)
+    return print_before_after(results, ROWS)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ as their JavaScript does):
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -38,7 +37,13 @@ import time
 from pathlib import Path
 
 from bench.bench_ws import Session, open_session, streamlit_server
-from bench.common import ROOT
+from bench.common import (
+    ROOT,
+    Row,
+    before_after_parser,
+    load_average,
+    print_before_after,
+)
 
 TYPES, PROPERTIES, MODULES, ENUMS = 2000, 30, 10, 100
 EXTRA_SESSIONS = 10
@@ -120,10 +125,6 @@ print(json.dumps({{
 """
 
 
-def load() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
 async def rerun(session: Session, timeout: float = 120) -> tuple[float, int]:
     """One whole-page rerun with nothing changed: (seconds to script_finished, bytes)."""
     await session.wait_quiet(3)
@@ -203,7 +204,7 @@ def measure(root: Path, repeats: int) -> dict[str, float]:
     return figures
 
 
-ROWS: list[tuple[str, str, str, float | None]] = [
+ROWS: list[Row] = [
     # key, label, unit, goal (after)
     ("rerun_1_tab_ms", "page rerun, nothing changed, 1 tab", "ms", None),
     ("rerun_1_tab_bytes", "  bytes sent per rerun", "B", None),
@@ -224,37 +225,17 @@ ROWS: list[tuple[str, str, str, float | None]] = [
 
 
 def main(argv: list[str] | None = None) -> bool:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", type=Path, default=None,
-                        help="a checkout of main to measure first (read only)")
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args(argv)
+    args = before_after_parser(__doc__).parse_args(argv)
     print(f"schema: {TYPES} object types x {PROPERTIES} properties, 2 links each, {ENUMS} "
-          f"enums, {MODULES} modules; load average {load()} on {os.cpu_count()} cores",
+          f"enums, {MODULES} modules; load average {load_average()} on {os.cpu_count()} cores",
           flush=True)
     results: dict[str, dict[str, float]] = {}
     if args.before is not None:
         results["before"] = measure(args.before.resolve(), args.repeats)
-        print(f"before measured; load average {load()}", flush=True)
+        print(f"before measured; load average {load_average()}", flush=True)
     results["after"] = measure(ROOT, args.repeats)
-    print(f"after measured; load average {load()}", flush=True)
-    ok = True
-    header = f"{'figure':<64} " + " ".join(f"{k:>12}" for k in results) + \
-        ("       ratio" if len(results) == 2 else "")
-    print(header)
-    for key, label, unit, goal in ROWS:
-        values = [results[k].get(key, float("nan")) for k in results]
-        cells = " ".join(f"{v:>12,.1f}" for v in values)
-        ratio = f" {values[1] / values[0]:>11.3f}" if len(values) == 2 and values[0] else ""
-        verdict = ""
-        if goal is not None:
-            met = values[-1] <= goal
-            ok &= met
-            verdict = f"  (goal <= {goal:g} {unit}: {'OK' if met else 'MISSED'})"
-        print(f"{label + (' [' + unit + ']' if unit else ''):<64} {cells}{ratio}{verdict}",
-              flush=True)
-    print(json.dumps(results))
-    return ok
+    print(f"after measured; load average {load_average()}", flush=True)
+    return print_before_after(results, ROWS)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import logging
+import os
 import statistics
 import sys
 import time
@@ -61,3 +64,43 @@ def fake_console(**fake_kwargs: Any) -> Iterator[Any]:
 
 def click_run(at: Any) -> Any:
     return next(b for b in at.button if b.label == "Run").click().run()
+
+
+# A row of a before/after table: key in the results, label, unit, goal for "after" (or None).
+Row = tuple[str, str, str, float | None]
+
+
+def before_after_parser(doc: str) -> argparse.ArgumentParser:
+    """A bench's arguments: ``--before`` (a checkout to measure first) and ``--repeats``;
+    ``doc``'s first line describes it."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a checkout of main to measure first (read only)")
+    parser.add_argument("--repeats", type=int, default=5)
+    return parser
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def print_before_after(results: dict[str, dict[str, float]], rows: list[Row]) -> bool:
+    """Print ``rows`` for each measured tree (``before``, ``after``), the ratio when both are
+    there, each goal's verdict on the last one, then ``results`` as JSON; True when every goal
+    is met."""
+    ok = True
+    print(f"{'figure':<64} " + " ".join(f"{k:>12}" for k in results) +
+          ("       ratio" if len(results) == 2 else ""))
+    for key, label, unit, goal in rows:
+        values = [results[k].get(key, float("nan")) for k in results]
+        cells = " ".join(f"{v:>12,.1f}" for v in values)
+        ratio = f" {values[1] / values[0]:>11.3f}" if len(values) == 2 and values[0] else ""
+        verdict = ""
+        if goal is not None:
+            met = values[-1] <= goal
+            ok &= met
+            verdict = f"  (goal <= {goal:g} {unit}: {'OK' if met else 'MISSED'})"
+        print(f"{label + (' [' + unit + ']' if unit else ''):<64} {cells}{ratio}{verdict}",
+              flush=True)
+    print(json.dumps(results))
+    return ok

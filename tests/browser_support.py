@@ -292,6 +292,23 @@ def load_from_history(page: Page, expected: str) -> None:
     wait_until_idle(page)
 
 
+SAVED_QUERIES_TOGGLE = re.compile(r"^Saved queries \(\d+\)")
+
+
+def save_query(page: Page, name: str, toggle: re.Pattern[str] = SAVED_QUERIES_TOGGLE) -> None:
+    """Open the Saved queries panel (its toggle's title matches ``toggle``) and save the
+    editor's query as ``name``; return once the page confirms it."""
+    from playwright.sync_api import expect
+
+    open_panel(page, toggle)
+    field = page.get_by_label("Name", exact=True)
+    field.fill(name)
+    field.press("Enter")
+    wait_until_idle(page)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text(f"Saved “{name}”.")).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+
+
 def session_token_prefix(page: Page) -> str:
     """Open the Resources panel and read this session's token prefix from its caption."""
     from playwright.sync_api import expect

@@ -120,3 +120,9 @@ def open_page(server: StreamlitServer, browser: Browser) -> Iterator[OpenPage]:
     finally:
         for context in contexts:
             context.close()
+
+
+@pytest.fixture
+def page(open_page: OpenPage) -> Page:
+    """The console open in a new browser context (``open_page``'s checks at the end)."""
+    return open_page()

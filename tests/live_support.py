@@ -17,7 +17,7 @@ import pytest
 from ecc.driver.client import QueryClient
 from ecc.driver.execute import ExecutionPolicy, QueryRequest
 from ecc.running.runs import RunRecord
-from ecc.running.sessions import RuntimeLimits, SessionRuntime
+from ecc.running.sessions import BranchClientFactory, RuntimeLimits, SessionRuntime
 
 READ_ONLY = ExecutionPolicy(read_only=True, timeout_s=30)
 # A live test module's ``pytestmark``: marked ``live``, skipped (saying why) without a server.
@@ -38,18 +38,20 @@ def closed_port() -> int:
     return port
 
 
-def new_runtime(factory: Callable[[], QueryClient], secret_values: tuple[str, ...] = ()
-                ) -> SessionRuntime:
+def new_runtime(factory: Callable[[], QueryClient], secret_values: tuple[str, ...] = (),
+                branch_client_factory: BranchClientFactory | None = None) -> SessionRuntime:
     return SessionRuntime(f"live-{secrets.token_hex(4)}", factory,
-                          RuntimeLimits(close_timeout_s=3.0), secret_values)
+                          RuntimeLimits(close_timeout_s=3.0), secret_values,
+                          branch_client_factory=branch_client_factory)
 
 
 def run_query(runtime: SessionRuntime, query: str, policy: ExecutionPolicy = READ_ONLY,
-              wait_s: float = 60.0) -> tuple[RunRecord, float]:
-    """Submit one query as the page does and wait for its outcome (bounded).
+              wait_s: float = 60.0, **request: Any) -> tuple[RunRecord, float]:
+    """Submit one query as the page does and wait for its outcome (bounded); ``request``:
+    more of the ``QueryRequest`` (``branch``, ``globals``).
     Returns the finished record and the seconds from submission to outcome."""
     start = time.monotonic()
-    submitted = runtime.submit([QueryRequest(name="live", query=query)], policy)
+    submitted = runtime.submit([QueryRequest(name="live", query=query, **request)], policy)
     submitted.future.result(timeout=wait_s)
     elapsed = time.monotonic() - start
     record = runtime.book.get(submitted.records[0].run_id)

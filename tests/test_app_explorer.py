@@ -62,6 +62,14 @@ def caption_with(at: AppTest, text: str) -> str:
     return found[0]
 
 
+def add_filter(at: AppTest, prop: str, op: str, value: str) -> None:
+    """Fill the explorer's filter row (property, operator, value) and press its add button."""
+    at.selectbox(key="dx_filter_prop").set_value(prop).run()
+    at.selectbox(key="dx_filter_op").set_value(op).run()
+    at.text_input(key="dx_filter_value").input(value).run()
+    at.button(key="dx_filter_add").click().run()
+
+
 def page_calls(factory: FakeClientFactory) -> int:
     return sum(1 for call in factory.calls if "$page_offset" in call[1])
 
@@ -98,10 +106,7 @@ def test_order_by_a_property(at: AppTest) -> None:
 
 
 def test_filters_are_added_and_removed(at: AppTest) -> None:
-    at.selectbox(key="dx_filter_prop").set_value("kind").run()
-    at.selectbox(key="dx_filter_op").set_value("=").run()
-    at.text_input(key="dx_filter_value").input("Gamma").run()
-    at.button(key="dx_filter_add").click().run()
+    add_filter(at, "kind", "=", "Gamma")
     assert column(at, "number") == [2, 7, 12, 17, 22, 27, 32, 37, 42, 47]
     assert "of 19" in caption_with(at, "Page 1")
     at.button(key="dx_rm_0").click().run()
@@ -109,10 +114,7 @@ def test_filters_are_added_and_removed(at: AppTest) -> None:
 
 
 def test_a_bad_filter_value_is_refused_with_a_message(at: AppTest) -> None:
-    at.selectbox(key="dx_filter_prop").set_value("number").run()
-    at.selectbox(key="dx_filter_op").set_value(">").run()
-    at.text_input(key="dx_filter_value").input("many").run()
-    at.button(key="dx_filter_add").click().run()
+    add_filter(at, "number", ">", "many")
     assert any("Filter on number" in e.value and "whole number" in e.value for e in at.error), \
         [e.value for e in at.error]
     assert column(at, "number") == list(range(10))  # the table stays as it was
@@ -128,10 +130,7 @@ def test_following_a_link_and_coming_back(at: AppTest) -> None:
 
 
 def test_open_as_query_fills_the_first_tab(at: AppTest) -> None:
-    at.selectbox(key="dx_filter_prop").set_value("number").run()
-    at.selectbox(key="dx_filter_op").set_value(">=").run()
-    at.text_input(key="dx_filter_value").input("40").run()
-    at.button(key="dx_filter_add").click().run()
+    add_filter(at, "number", ">=", "40")
     at.button(key="dx_open").click().run()
     text = at.session_state["q_text_0"]
     assert text.startswith("select default::Item {")
@@ -169,10 +168,7 @@ def test_open_as_query_then_run_it_from_the_form() -> None:
     with console(factory, explorer_page_size=10) as page:
         page.run()
         page.toggle(key="show_data").set_value(True).run()
-        page.selectbox(key="dx_filter_prop").set_value("kind").run()
-        page.selectbox(key="dx_filter_op").set_value("=").run()
-        page.text_input(key="dx_filter_value").input("Beta").run()
-        page.button(key="dx_filter_add").click().run()
+        add_filter(page, "kind", "=", "Beta")
         page.button(key="dx_open").click().run()
         assert not page.exception, page.exception
         assert "(.kind = <default::Kind><std::str>$f0)" in page.session_state["q_text_0"]
@@ -222,14 +218,8 @@ def test_reload_and_a_new_schema_model_ask_the_server_again(
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_hostile_filter_text_renders_as_text(at: AppTest, payload: str) -> None:
-    at.selectbox(key="dx_filter_prop").set_value("name").run()
-    at.selectbox(key="dx_filter_op").set_value("ilike").run()
-    at.text_input(key="dx_filter_value").input(payload).run()
-    at.button(key="dx_filter_add").click().run()  # a str: taken, shown in the filter list
-    at.selectbox(key="dx_filter_prop").set_value("number").run()
-    at.selectbox(key="dx_filter_op").set_value("=").run()
-    at.text_input(key="dx_filter_value").input(payload).run()
-    at.button(key="dx_filter_add").click().run()  # not a number: refused with a message
+    add_filter(at, "name", "ilike", payload)  # a str: taken, shown in the filter list
+    add_filter(at, "number", "=", payload)  # not a number: refused with a message
     assert not at.exception, at.exception
     assert any("Filter on number" in e.value for e in at.error)
     assert any(shown(c.value) == f"name ilike {' '.join(payload.split())}"

@@ -27,6 +27,7 @@ from tests.browser_support import (
     open_console,
     open_panel,
     query_box,
+    save_query,
     serving,
     skip_without_browser,
     type_query,
@@ -199,13 +200,7 @@ def test_another_user_on_the_same_browser_never_sees_the_first_user_s_queries(
     sign_in(page, server, provider, "ana")
     open_console(page, server.url)
     type_query(page, "select 'ana-private-query'")
-    open_panel(page, re.compile(r"^Saved queries \(0\)"))
-    name = page.get_by_label("Name", exact=True)
-    name.fill("Ana's query")
-    name.press("Enter")
-    wait_until_idle(page)
-    page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_text("Saved “Ana's query”.")).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+    save_query(page, "Ana's query", re.compile(r"^Saved queries \(0\)"))
     page.wait_for_function("() => Object.keys(localStorage).some(k => "
                            "k.startsWith('ecc.mem.v1.') && k.split('.')[4] === 's')",
                            timeout=RESULT_TIMEOUT_MS)

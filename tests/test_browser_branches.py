@@ -11,23 +11,19 @@ import pytest
 
 from tests.browser_support import (
     RESULT_TIMEOUT_MS,
-    VIEWPORT,
     StreamlitServer,
-    assert_no_traceback,
     grid_cell,
-    missing_requirement,
-    open_console,
     run_query,
+    serving,
+    skip_without_browser,
     wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
 
-_missing = missing_requirement()
-if _missing:
-    pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
+skip_without_browser()
 
-from playwright.sync_api import Browser, Page, expect  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 SECRETS = """
 [connections.gel]
@@ -38,26 +34,9 @@ fixed_globals = { "default::current_user" = "ana" }
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
-    running = StreamlitServer.start(tmp_path_factory.mktemp("streamlit-branches"),
-                                    secrets_text=SECRETS,
-                                    extra_env={"ECC_TEST_FAKE_BRANCHES": "main,staging"})
-    try:
-        yield running
-    finally:
-        running.stop()
-    assert "Traceback" not in running.log_text(), running.log_text()[-4000:]
-
-
-@pytest.fixture
-def page(server: StreamlitServer, browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        opened = context.new_page()
-        open_console(opened, server.url)
-        yield opened
-        assert_no_traceback(opened)
-    finally:
-        context.close()
+    yield from serving(StreamlitServer.start(
+        tmp_path_factory.mktemp("streamlit-branches"), secrets_text=SECRETS,
+        extra_env={"ECC_TEST_FAKE_BRANCHES": "main,staging"}))
 
 
 def pick_branch(page: Page, name: str) -> None:

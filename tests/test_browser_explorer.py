@@ -11,49 +11,28 @@ import pytest
 
 from tests.browser_support import (
     RESULT_TIMEOUT_MS,
-    VIEWPORT,
     StreamlitServer,
-    assert_no_traceback,
-    missing_requirement,
-    open_console,
     open_panel,
+    serving,
+    skip_without_browser,
     wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
 
-_missing = missing_requirement()
-if _missing:
-    pytest.skip(f"browser tests need Chromium and Playwright: {_missing}", allow_module_level=True)
+skip_without_browser()
 
-from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
+from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
     """The console with the fake's explorer data set (this module's own server)."""
-    running = StreamlitServer.start(
+    yield from serving(StreamlitServer.start(
         tmp_path_factory.mktemp("streamlit-explorer"),
         secrets_text="[connections.gel]\nexplorer_page_size = 10\n",
         extra_env={"ECC_TEST_FAKE_DATASET": "95"},
-    )
-    try:
-        yield running
-    finally:
-        running.stop()
-    assert "Traceback" not in running.log_text(), running.log_text()[-4000:]
-
-
-@pytest.fixture
-def page(server: StreamlitServer, browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        opened = context.new_page()
-        open_console(opened, server.url)
-        yield opened
-        assert_no_traceback(opened)
-    finally:
-        context.close()
+    ))
 
 
 def explorer_table(page: Page) -> Locator:

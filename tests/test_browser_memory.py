@@ -12,12 +12,14 @@ import pytest
 
 from tests.browser_support import (
     RESULT_TIMEOUT_MS,
+    SAVED_QUERIES_TOGGLE,
     OpenPage,
     StreamlitServer,
     open_console,
     open_panel,
     query_box,
     run_query,
+    save_query,
     skip_without_browser,
     type_query,
     wait_until_idle,
@@ -31,7 +33,6 @@ from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 PREFIX = "ecc.mem.v1."
 HISTORY_TOGGLE = re.compile(r"^History \(\d+\)$")
-SAVED_TOGGLE = re.compile(r"^Saved queries \(\d+\)")
 EVIL = "evil.example"
 PAYLOAD = (f"![x](http://{EVIL}/px.png) [Session expired: sign in again](https://{EVIL}/login)"
            f" <img src=http://{EVIL}/img.png> <b>bold</b> # heading")
@@ -86,13 +87,7 @@ def test_a_saved_query_is_there_in_a_new_tab(open_page: OpenPage,
                                              server: StreamlitServer) -> None:
     page = open_page()
     type_query(page, "select 'saved-for-later'")
-    open_panel(page, SAVED_TOGGLE)
-    name = page.get_by_label("Name", exact=True)
-    name.fill("For later")
-    name.press("Enter")
-    wait_until_idle(page)
-    page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_text("Saved “For later”.")).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+    save_query(page, "For later")
     wait_stored(page, "s", 1)
     tab = page.context.new_page()
     open_console(tab, server.url)
@@ -131,7 +126,7 @@ def test_stored_markdown_and_html_render_as_text(open_page: OpenPage,
     reload(page, server)
     expect(open_kept_history(page, "1 runs kept in this browser")).to_contain_text(
         f"select 1 # {PAYLOAD}", timeout=RESULT_TIMEOUT_MS)
-    open_panel(page, SAVED_TOGGLE)
+    open_panel(page, SAVED_QUERIES_TOGGLE)
     expect(page.get_by_test_id("stMain").get_by_text(f"select 2 # {PAYLOAD}")
            ).to_be_visible(timeout=RESULT_TIMEOUT_MS)
     wait_until_idle(page)

@@ -4,18 +4,13 @@ are highlighted, and the list is readable at 1400 px wide."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.browser_support import (
     ARTIFACTS,
     RESULT_TIMEOUT_MS,
     VIEWPORT,
-    StreamlitServer,
-    assert_no_traceback,
     grid_cell,
-    open_console,
     open_panel,
     skip_without_browser,
     wait_until_idle,
@@ -25,19 +20,7 @@ pytestmark = pytest.mark.browser
 
 skip_without_browser()
 
-from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
-
-
-@pytest.fixture
-def page(server: StreamlitServer, browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        opened = context.new_page()
-        open_console(opened, server.url)
-        yield opened
-        assert_no_traceback(opened)
-    finally:
-        context.close()
+from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 
 def open_schema(page: Page) -> None:

@@ -11,31 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
-import secrets
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from ecc.branches.catalog import read_catalog
 from ecc.driver.client import ClientOptions, create_gel_client
-from ecc.driver.execute import QueryRequest
-from ecc.running.sessions import RuntimeLimits, SessionRuntime
-from tests.live_support import READ_ONLY
+from ecc.running.sessions import SessionRuntime
+from tests.live_support import LIVE, new_runtime, run_query
 from tests.test_live import live_settings, raw, run_engine
 
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.skipif(
-        not os.environ.get("GEL_DSN"),
-        reason="GEL_DSN is not set: no live Gel server to test against",
-    ),
-]
+pytestmark = LIVE
 
 
-def branch_runtime() -> SessionRuntime:
+@contextmanager
+def branch_runtime() -> Iterator[SessionRuntime]:
+    """A session as the page runs it, with a client per branch; closed at the block's end."""
     settings = live_settings()
     options = ClientOptions(5, 5, max_concurrency=2)
 
@@ -43,17 +37,17 @@ def branch_runtime() -> SessionRuntime:
         connection = dataclasses.replace(settings.connection, branch=branch)
         return create_gel_client(connection, options)
 
-    return SessionRuntime(f"live-{secrets.token_hex(4)}",
-                          lambda: create_gel_client(settings.connection, options),
-                          RuntimeLimits(close_timeout_s=3.0), settings.secret_values,
-                          branch_client_factory=on_branch)
+    runtime = new_runtime(lambda: create_gel_client(settings.connection, options),
+                          settings.secret_values, branch_client_factory=on_branch)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
 
 
 def run(runtime: SessionRuntime, query: str, **request: Any) -> Any:
-    submitted = runtime.submit([QueryRequest("live", query, **request)], READ_ONLY)
-    submitted.future.result(timeout=60)
-    record = runtime.book.get(submitted.records[0].run_id)
-    assert record is not None and not record.active
+    """One query's finished record (``request``: ``branch``, ``globals``)."""
+    record, _ = run_query(runtime, query, **request)
     return record
 
 
@@ -71,6 +65,17 @@ def ddl(statement: str) -> str | None:
     return None
 
 
+def scratch(what: str, name: str, create: str) -> Iterator[str]:
+    """For a module fixture, ``yield from scratch(...)``: the ``what`` (branch, global)
+    ``name``, made by the DDL ``create`` and dropped at the end; the tests are skipped with
+    the server's refusal where the role may not create it."""
+    refused = ddl(create)
+    if refused:
+        pytest.skip(f"the server refused to create a scratch {what}: {refused}")
+    yield name
+    ddl(f"drop {what} {name}")
+
+
 def test_the_catalog_lists_the_current_branch_through_the_servers_own_type() -> None:
     found = run_engine(read_catalog)
     assert found.current is not None and found.current in found.names
@@ -80,16 +85,11 @@ def test_the_catalog_lists_the_current_branch_through_the_servers_own_type() -> 
 @pytest.fixture(scope="module")
 def scratch_branch() -> Iterator[str]:
     name = f"ecclive_{uuid.uuid4().hex[:10]}"
-    refused = ddl(f"create empty branch {name}")
-    if refused:
-        pytest.skip(f"the server refused to create a scratch branch: {refused}")
-    yield name
-    ddl(f"drop branch {name}")
+    yield from scratch("branch", name, f"create empty branch {name}")
 
 
 def test_a_run_on_another_branch_runs_there(scratch_branch: str) -> None:
-    runtime = branch_runtime()
-    try:
+    with branch_runtime() as runtime:
         default = run(runtime, "select sys::get_current_branch()")
         switched = run(runtime, "select sys::get_current_branch()", branch=scratch_branch)
         assert switched.status == "done", switched.error
@@ -100,8 +100,6 @@ def test_a_run_on_another_branch_runs_there(scratch_branch: str) -> None:
                       branch=scratch_branch)
         assert counted.result.value == [0]
         assert runtime.branch_clients == (scratch_branch,)
-    finally:
-        runtime.close()
     assert runtime.branch_clients == ()
 
 
@@ -121,35 +119,25 @@ def test_the_catalog_on_a_scratch_branch_names_it_current(scratch_branch: str) -
 
 
 def test_an_unknown_branch_fails_as_a_connection_error() -> None:
-    runtime = branch_runtime()
-    try:
+    with branch_runtime() as runtime:
         failed = run(runtime, "select 1", branch=f"nosuch_{uuid.uuid4().hex[:8]}")
         assert failed.status == "failed" and failed.error.kind == "connection"
         assert run(runtime, "select 1").status == "done"  # the session goes on
-    finally:
-        runtime.close()
 
 
 @pytest.fixture(scope="module")
 def scratch_global() -> Iterator[str]:
     name = f"default::ecclive_g_{uuid.uuid4().hex[:8]}"
-    refused = ddl(f"create global {name} -> str")
-    if refused:
-        pytest.skip(f"the server refused to create a scratch global: {refused}")
-    yield name
-    ddl(f"drop global {name}")
+    yield from scratch("global", name, f"create global {name} -> str")
 
 
 def test_a_run_applies_its_globals(scratch_global: str) -> None:
-    runtime = branch_runtime()
-    try:
+    with branch_runtime() as runtime:
         set_ = run(runtime, f"select global {scratch_global}",
                    globals={scratch_global: "acme"})
         unset = run(runtime, f"select global {scratch_global}")
         assert set_.status == "done", set_.error
         assert set_.result.value == ["acme"] and unset.result.value == []
-    finally:
-        runtime.close()
 
 
 def test_the_schema_model_reads_the_scratch_global(scratch_global: str) -> None:
