@@ -327,7 +327,7 @@ def history_panel(memory: BrowserMemory, load: Callable[[Loadable], None],
     view = _history_view(memory, st.text_input(
         "Search the history", key=HISTORY_SEARCH_KEY,
         placeholder="words of the query or arguments"))
-    st.caption(f"{len(memory.history):,} runs kept in this browser (at most "
+    st.caption(f"{memory.history_count:,} runs kept in this browser (at most "
                f"{memory.limits.history_size:,}); {view.matches:,} match"
                + (f", the newest {HISTORY_SHOWN} shown." if view.matches > HISTORY_SHOWN
                   else "."))

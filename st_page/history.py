@@ -35,7 +35,7 @@ def history_panel(runtime: SessionRuntime, memory: BrowserMemory | None = None
     again, forget). When open, returns what redraws the session's table in place: the page
     calls it when runs it streamed finished after the table was drawn."""
     records = runtime.book.newest_first()
-    if not st.toggle(f"History ({len(records)})", key="show_history"):
+    if not st.toggle(history_label(len(records), memory), key="show_history"):
         return None
     with st.container(border=True):
         redraw = _history(runtime, records)
@@ -43,6 +43,15 @@ def history_panel(runtime: SessionRuntime, memory: BrowserMemory | None = None
             st.markdown("**Kept in this browser**")
             browser_memory.history_panel(memory, load=load_kept, run=run_kept)
         return redraw
+
+
+def history_label(session_runs: int, memory: BrowserMemory | None) -> str:
+    """The toggle's label: this session's runs, and the runs this browser keeps when it keeps
+    any (after a reload the session has none while the browser still holds earlier ones).
+    Cheap: two counts, nothing built."""
+    label = f"History ({session_runs:,})"
+    kept = memory.history_count if memory is not None else 0
+    return f"{label} · {kept:,} kept in this browser" if kept else label
 
 
 def _history(runtime: SessionRuntime, records: list[RunRecord]) -> Callable[[], None] | None:

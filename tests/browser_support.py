@@ -211,6 +211,8 @@ OpenPage = Callable[[], "Page"]  # the shared ``open_page`` fixture's (tests/con
 # --- page helpers ------------------------------------------------------------------------
 PAGE_LOAD_TIMEOUT_MS = 30_000
 RESULT_TIMEOUT_MS = 15_000
+# The History toggle: this session's runs, then what the browser keeps when it keeps any.
+HISTORY_TOGGLE = re.compile(r"^History \(\d+\)( · [\d,]+ kept in this browser)?$")
 
 
 def app_root(page: Page) -> Locator:
@@ -286,7 +288,7 @@ def load_from_history(page: Page, expected: str) -> None:
     ``expected``."""
     from playwright.sync_api import expect
 
-    open_panel(page, re.compile(r"^History \(\d+\)$"))
+    open_panel(page, HISTORY_TOGGLE)
     page.get_by_role("button", name="Load into form").click()
     expect(query_box(page)).to_have_text(expected, timeout=RESULT_TIMEOUT_MS)
     wait_until_idle(page)

@@ -151,7 +151,8 @@ def test_a_range_the_argument_language_cannot_write_runs_and_is_kept(value: str)
         [(_, _, _, kwargs)] = factory.calls
         assert isinstance(kwargs["r"], gel.Range)
         at.toggle(key="show_history").set_value(True).run()
-        assert at.toggle(key="show_history").label == "History (1)"
+        # The finished run is in the session's history and in what the browser keeps.
+        assert at.toggle(key="show_history").label == "History (1) · 1 kept in this browser"
 
 
 def test_run_again_after_the_session_was_reaped_runs_on_a_new_runtime() -> None:
@@ -169,7 +170,8 @@ def test_run_again_after_the_session_was_reaped_runs_on_a_new_runtime() -> None:
         assert not at.exception
         assert not at.error, [e.value for e in at.error]
         assert [c[1] for c in factory.calls] == ["select 1", "select 1"]
-        assert at.toggle(key="show_history").label == "History (2)"
+        # Drawn while the second run was queued: the browser keeps it once it finished.
+        assert at.toggle(key="show_history").label == "History (2) · 1 kept in this browser"
 
 
 def test_too_many_queued_queries_are_refused_with_a_message() -> None:

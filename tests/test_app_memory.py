@@ -18,7 +18,14 @@ from ecc.library.entries import MemoryLimits
 from ecc.settings.config import ConsoleSettings
 from st_page import saved_queries
 from st_page.browser_memory import MEMORY_KEY
-from tests.apptest_support import console, set_query_text, shown, texts
+from tests.apptest_support import (
+    FakeFactory,
+    console,
+    run_query,
+    set_query_text,
+    shown,
+    texts,
+)
 from tests.conftest import wait_until
 from tests.test_app_hardening import PAYLOADS, foreign_structure
 
@@ -68,6 +75,36 @@ def test_forget_empties_the_history_panel(at: AppTest) -> None:
     at.button(key="memory_forget").click().run()
     assert memory.history == [] and not at.dataframe
     assert memory.component_data()["cmds"][-1]["op"] == "clear"
+
+
+@pytest.mark.usefixtures("clean_driver_env")
+def test_after_a_reload_the_history_label_names_the_runs_the_browser_keeps() -> None:
+    """A reloaded page is a new session with no runs of its own: the History toggle says what
+    the browser still keeps, or an analyst reading "History (0)" never opens it."""
+    with console(FakeFactory()) as at:
+        at.run()
+        memory = at.session_state[MEMORY_KEY]
+        assert isinstance(memory, BrowserMemory) and not memory.loaded
+        assert at.toggle(key="show_history").label == "History (0)"  # nothing kept yet
+        # The browser hands over what it kept of earlier sessions (the component's callback).
+        memory.adopt_loaded({"load": memory.load_token, "s": {},
+                             "h": dict(stored_history(n, f"select {n}") for n in range(1, 4))})
+        at.run()
+        assert not at.exception
+        assert at.toggle(key="show_history").label == "History (0) · 3 kept in this browser"
+        run_query(at, "select 'new'")
+        at.run()  # the run is recorded at the end of the page run that streamed it
+        assert at.toggle(key="show_history").label == "History (1) · 4 kept in this browser"
+
+
+@pytest.mark.usefixtures("clean_driver_env")
+def test_without_browser_memory_the_history_label_counts_the_session_only() -> None:
+    with console(FakeFactory(), browser_memory=False) as at:
+        at.run()
+        assert MEMORY_KEY not in at.session_state
+        run_query(at, "select 1")
+        at.run()
+        assert at.toggle(key="show_history").label == "History (1)"
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)

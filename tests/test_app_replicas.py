@@ -173,12 +173,14 @@ def test_a_moved_page_says_so_once_and_drops_the_old_session() -> None:
         run_query(at, "select 'first'")
         old_token = at.session_state["ecc_session_token"]
         assert [getattr(b, "label", None) for b in at.get("download_button")] == ["CSV", "JSON"]
+        # Drawn before the run finished: the browser keeps it from the end of that page run.
         assert at.toggle(key="show_history").label == "History (1)"
         # The rerun the browser asks for when it reconnects.
         rerun_in_a_new_session(at, editor_sends(at, "select 'first'"))
         assert not at.exception
         assert notices(at).count(links.MOVED_NOTICE) == 1
         assert at.session_state["ecc_session_token"] != old_token
+        # A new session, whose memory holds nothing until the browser's load (no browser here).
         assert at.toggle(key="show_history").label == "History (0)"
         assert "Results" not in [el.value for el in at.subheader]
         assert list(at.get("download_button")) == []  # the old ones pointed at the old session

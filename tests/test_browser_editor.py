@@ -14,6 +14,7 @@ import time
 import pytest
 
 from tests.browser_support import (
+    HISTORY_TOGGLE,
     RESULT_TIMEOUT_MS,
     VIEWPORT,
     OpenPage,
@@ -49,7 +50,7 @@ def type_in_editor(page: Page, text: str) -> None:
 
 
 def history_count(page: Page) -> Locator:
-    return page.get_by_text(re.compile(r"^History \(\d+\)$"))
+    return page.get_by_text(HISTORY_TOGGLE)
 
 
 def test_typing_a_type_name_offers_it(open_page: OpenPage) -> None:
@@ -120,7 +121,8 @@ def test_running_with_the_shortcut_closes_the_completion_list(open_page: OpenPag
     expect(completions(page).filter(has_text="Movie").first).to_be_visible()
     page.keyboard.press("Control+Enter")
     expect(completions(page)).to_have_count(0)
-    expect(history_count(page)).to_have_text("History (1)", timeout=RESULT_TIMEOUT_MS)
+    expect(history_count(page)).to_have_text("History (1) · 1 kept in this browser",
+                                             timeout=RESULT_TIMEOUT_MS)
     expect(completions(page)).to_have_count(0)  # the rerun after the run did not reopen it
     expect(query_box(page)).to_have_text("select Mo")  # Enter accepted no completion
 
@@ -151,7 +153,8 @@ def test_typed_inputs_appear_while_typing_and_one_run_sends_the_query(
     wait_until_idle(page)
     query_box(page).press("Control+Enter")
     expect(page.get_by_text(re.compile(r"· 1 row ·"))).to_be_visible(timeout=RESULT_TIMEOUT_MS)
-    expect(history_count(page)).to_have_text("History (1)")
+    expect(history_count(page)).to_have_text("History (1) · 1 kept in this browser",
+                                             timeout=RESULT_TIMEOUT_MS)
 
 
 def test_switching_to_the_argument_language_shows_its_fields_and_runs_nothing(
@@ -171,7 +174,7 @@ def test_the_run_button_sends_what_was_just_typed(open_page: OpenPage) -> None:
     type_in_editor(page, "select 7")
     page.get_by_role("button", name=re.compile("Run")).click()  # blur sends the text first
     expect(page.get_by_text(re.compile(r"· 1 row ·"))).to_be_visible(timeout=RESULT_TIMEOUT_MS)
-    open_panel(page, re.compile(r"^History \(\d+\)$"))
+    open_panel(page, HISTORY_TOGGLE)
     expect(page.get_by_test_id("stDataFrame").last).to_be_visible()
 
 
@@ -189,7 +192,8 @@ def test_a_second_browser_context_keeps_its_own_editor(open_page: OpenPage) -> N
     expect(second.get_by_text(re.compile(r"· 1 row ·"))).to_be_visible(
         timeout=RESULT_TIMEOUT_MS)
     expect(query_box(first)).to_have_text("select Movie { title }")
-    expect(history_count(first)).to_have_text("History (1)")
+    expect(history_count(first)).to_have_text("History (1) · 1 kept in this browser",
+                                              timeout=RESULT_TIMEOUT_MS)
 
 
 def test_history_load_replaces_the_text_once_then_typing_wins(open_page: OpenPage) -> None:

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from tests.browser_support import (
+    HISTORY_TOGGLE,
     RESULT_TIMEOUT_MS,
     SAVED_QUERIES_TOGGLE,
     OpenPage,
@@ -32,7 +33,6 @@ skip_without_browser()
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 PREFIX = "ecc.mem.v1."
-HISTORY_TOGGLE = re.compile(r"^History \(\d+\)$")
 EVIL = "evil.example"
 PAYLOAD = (f"![x](http://{EVIL}/px.png) [Session expired: sign in again](https://{EVIL}/login)"
            f" <img src=http://{EVIL}/img.png> <b>bold</b> # heading")
@@ -77,7 +77,9 @@ def test_two_runs_are_in_the_history_after_a_reload(open_page: OpenPage,
     run_query(page, "select 'kept-second'")
     wait_stored(page, "h", 2)
     reload(page, server)
-    expect(page.get_by_text("History (0)")).to_be_visible()  # a new session
+    # A new session with no runs of its own: the label names what the browser still keeps.
+    expect(page.get_by_text("History (0) · 2 kept in this browser", exact=True)).to_be_visible(
+        timeout=RESULT_TIMEOUT_MS)
     main = open_kept_history(page, "2 runs kept in this browser")
     expect(main).to_contain_text("select 'kept-first'", timeout=RESULT_TIMEOUT_MS)
     expect(main).to_contain_text("select 'kept-second'", timeout=RESULT_TIMEOUT_MS)

@@ -366,7 +366,9 @@ def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
     expect(notice).to_be_visible(timeout=MOVE_TIMEOUT_MS)
     wait_until_idle(page)
     expect(notice).to_have_count(1)
-    expect(page.get_by_text(re.compile(r"^History \(0\)$"))).to_be_visible()
+    # A new session: none of its own runs, the browser's kept run handed over to it.
+    expect(page.get_by_text("History (0) · 1 kept in this browser", exact=True)).to_be_visible(
+        timeout=RESULT_TIMEOUT_MS)
     expect(page.get_by_test_id("stDataFrame")).to_have_count(0)  # the old result is gone
     expect(page.get_by_test_id("stDownloadButton")).to_have_count(0)  # its dead downloads too
     expect(query_box(page)).to_have_text("select 'typed'")  # what the user typed is kept
@@ -379,7 +381,8 @@ def test_a_stopped_replicas_pages_move_and_run_what_the_user_typed(
     wait_until_idle(page)
     assert page.get_by_text("Loaded a shared query").count() == 0
     expect(notice).to_have_count(0)  # said once
-    expect(page.get_by_text(re.compile(r"^History \(1\)$"))).to_be_visible()
+    expect(page.get_by_text("History (1) · 2 kept in this browser", exact=True)).to_be_visible(
+        timeout=RESULT_TIMEOUT_MS)
     assert "typed" in page.url  # the address follows the run again
 
     # The stopped replica comes back at its address (docs/DEPLOYMENT.md, "When a replica stops

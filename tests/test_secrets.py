@@ -88,7 +88,7 @@ def test_argument_errors_and_history_never_show_a_secret(caplog: pytest.LogCaptu
         run_query(at, "select leak", args="")
         at.toggle(key="show_history").set_value(True).run()
         at.toggle(key="show_resources").set_value(True).run()
-        assert at.toggle(key="show_history").label == "History (1)"
+        assert at.toggle(key="show_history").label == "History (1) · 1 kept in this browser"
         assert at.dataframe  # the history table is drawn, and scanned below
         assert_no_secret(at, caplog)
 

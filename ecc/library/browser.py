@@ -156,6 +156,11 @@ class BrowserMemory:
         return list(self._history)
 
     @property
+    def history_count(self) -> int:
+        """How many runs the history holds (no copy: the page's label reads it every run)."""
+        return len(self._history)
+
+    @property
     def saved(self) -> list[SavedQuery]:
         return list(self._saved)
 
