@@ -207,3 +207,19 @@ def test_a_saved_query_keeps_its_branch_and_its_link_carries_it(clients) -> None
         at.button(key="saved_run").click().run()
         [ran] = finished(at)
         assert ran.request.branch == "dev" and picker(at).value == "dev"
+
+
+def test_a_hostile_recorded_branch_name_is_shown_as_text(clients) -> None:
+    from tests.test_app_hardening import foreign_structure
+
+    hostile = "[x](https://evil.example) **b**"  # a valid shape: 1-63 printable characters
+    with console() as at:
+        with_kept(at, kept_entry(hostile))
+        at.run()
+        at.toggle(key="show_history").set_value(True).run()
+        assert list(at.dataframe[-1].value["branch"]) == [hostile]
+        at.button(key="memory_rerun").click().run()
+        assert not at.exception, at.exception
+        assert "This query ran on branch '[x](https://evil.example) **b**'" in texts(at)
+        assert foreign_structure(at) == set()
+        assert book(at).newest_first() == []
