@@ -70,6 +70,13 @@ def add_filter(at: AppTest, prop: str, op: str, value: str) -> None:
     at.button(key="dx_filter_add").click().run()
 
 
+def click_row(at: AppTest, index: int) -> None:
+    """Pick row ``index`` of the explorer's table, as a click on it does (its selection)."""
+    (grid,) = [d for d in at.dataframe if d.key and d.key.startswith("dx_rows_")]
+    at.session_state[grid.key] = {"selection": {"rows": [index], "columns": []}}
+    at.run()
+
+
 def page_calls(factory: FakeClientFactory) -> int:
     return sum(1 for call in factory.calls if "$page_offset" in call[1])
 
@@ -121,12 +128,43 @@ def test_a_bad_filter_value_is_refused_with_a_message(at: AppTest) -> None:
 
 
 def test_following_a_link_and_coming_back(at: AppTest) -> None:
-    at.selectbox(key="dx_object").set_value(3).run()  # item 3 has 3 parts
+    assert not [b for b in at.button if b.key == "dx_link_parts"]  # no row picked yet
+    click_row(at, 3)  # item 3 has 3 parts
+    assert shown(caption_with(at, "Linked objects of")) == "Linked objects of 4. item-0000003"
     at.button(key="dx_link_parts").click().run()
     assert sorted(column(at, "number")) == [9, 10, 11]
     assert shown(at.button(key="dx_crumb_0").label) == "default::Item"  # escaped Markdown
     at.button(key="dx_crumb_0").click().run()
     assert column(at, "number") == list(range(10))
+
+
+def test_a_row_click_rebuilds_no_table_and_sends_nothing(
+        at: AppTest, factory: FakeClientFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    import st_page.data_explorer as panel
+
+    built: list[object] = []
+    real = panel.table_data
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(panel, "table_data", counting)
+    sent = page_calls(factory)
+    click_row(at, 2)
+    click_row(at, 5)
+    assert built == [] and page_calls(factory) == sent
+    assert shown(at.button(key="dx_link_parts").label).startswith("parts (1)")  # 5 mod 4
+    at.button(key="dx_next").click().run()
+    assert len(built) == 1  # a new page: its table, once
+
+
+def test_a_row_picked_on_one_page_is_not_picked_on_the_next(at: AppTest) -> None:
+    click_row(at, 3)
+    assert [b for b in at.button if b.key == "dx_link_parts"]
+    at.button(key="dx_next").click().run()
+    assert not [b for b in at.button if b.key == "dx_link_parts"]
+    assert "Click a row" in caption_with(at, "Click a row")
 
 
 def test_open_as_query_fills_the_first_tab(at: AppTest) -> None:
