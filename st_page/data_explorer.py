@@ -38,7 +38,7 @@ from ecc.explorer.paging import (
     read_page,
     total_view,
 )
-from ecc.explorer.query import ExplorerQueries, build_queries, label_property
+from ecc.explorer.query import ExplorerQueries, build_queries, label_property, subtypes_of
 from ecc.explorer.state import (
     FILTER_OPS,
     UNARY_OPS,
@@ -397,6 +397,12 @@ def data_explorer(runtime: SessionRuntime, model: SchemaModel | None, policy: Ex
         # in place kept showing the old ones to assistive technology until resized.
         event = st.dataframe(table.columns, hide_index=True, key=table_key,
                              on_select="rerun", selection_mode="single-row")
+        _subtypes_note(model, state)
+        if queries.link_properties and state.current.via is not None:
+            via = state.current.via
+            st.caption(escape_markdown(
+                ", ".join(f"@{name}" for name in queries.link_properties)
+                + f": link properties of {via.source_type}.{via.link}"))
         _links(model, state, queries, rows, _picked_row(event, len(rows)))
     b1, b2, _ = st.columns([1, 1, 3])
     b1.button("Reload", key="dx_reload", on_click=_forget_answers, icon="🔄",
@@ -482,6 +488,20 @@ def _pager(state: ExplorerState, page: ExplorerPage, count: CountOutcome,
     if count.value is None and count.run_id is None and count.note.startswith("not counted"):
         p4.button("Count", key="dx_recount", on_click=_recount, args=(queries.count,),
                   help="Count with the query timeout instead of the explorer's budget.")
+
+
+def _subtypes_note(model: SchemaModel, state: ExplorerState) -> None:
+    """Say that a type with subtypes (a polymorphic link's target, say) shows its own
+    columns only: a subtype's own properties are not in the table."""
+    name = state.current.type_name
+    subtypes = subtypes_of(model, name)
+    if not subtypes:
+        return
+    listed = ", ".join(subtypes[:3]) + (f" and {len(subtypes) - 3} more"
+                                        if len(subtypes) > 3 else "")
+    st.caption(escape_markdown(
+        f"{name} has subtypes ({listed}): their objects are listed with {name}'s columns "
+        "only; their own properties and links are not shown."))
 
 
 def _page_table(request: QueryRequest, rows: list[Any]) -> tuple[TableData, str]:

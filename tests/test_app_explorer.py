@@ -5,6 +5,7 @@ data set: pages, order, filters, a followed link and the breadcrumb back, the co
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -72,8 +73,8 @@ def add_filter(at: AppTest, prop: str, op: str, value: str) -> None:
 
 def click_row(at: AppTest, index: int) -> None:
     """Pick row ``index`` of the explorer's table, as a click on it does (its selection)."""
-    (grid,) = [d for d in at.dataframe if d.key and d.key.startswith("dx_rows_")]
-    at.session_state[grid.key] = {"selection": {"rows": [index], "columns": []}}
+    (key,) = [d.key for d in at.dataframe if d.key and d.key.startswith("dx_rows_")]
+    at.session_state[key] = {"selection": {"rows": [index], "columns": []}}
     at.run()
 
 
@@ -165,6 +166,37 @@ def test_a_row_picked_on_one_page_is_not_picked_on_the_next(at: AppTest) -> None
     at.button(key="dx_next").click().run()
     assert not [b for b in at.button if b.key == "dx_link_parts"]
     assert "Click a row" in caption_with(at, "Click a row")
+
+
+def test_a_followed_links_properties_are_columns(at: AppTest) -> None:
+    click_row(at, 7)  # item 7 has 3 parts: (21 + j) mod 20 = 1, 2, 3
+    at.button(key="dx_link_parts").click().run()
+    table = at.dataframe[0].value
+    assert list(table["number"]) == [1, 2, 3]
+    assert list(table["@quantity"]) == [1 + (7 + p) % 5 for p in (1, 2, 3)]
+    assert [None if v is None or v != v else v for v in table["@note"]] == [
+        None if (7 + p) % 3 == 0 else f"note-7-{p}" for p in (1, 2, 3)]
+    assert shown(caption_with(at, "link properties")) == \
+        "@note, @quantity: link properties of default::Item.parts"
+    at.button(key="dx_crumb_0").click().run()
+    assert not [c for c in at.dataframe[0].value.columns if c.startswith("@")]
+
+
+def test_a_link_to_a_type_with_subtypes_says_it_shows_that_types_columns(
+        at: AppTest) -> None:
+    from ecc.schema.model import ObjectType
+
+    special = ObjectType("default::SpecialPart", bases=("default::Part",),
+                         ancestors=("default::Part", "std::Object", "std::BaseObject"))
+    at.session_state["test_model"] = replace(MODEL, object_types=(*MODEL.object_types, special))
+    at.run()
+    assert not [c for c in at.caption if "has subtypes" in c.value]  # Item has none
+    click_row(at, 3)
+    at.button(key="dx_link_parts").click().run()
+    assert sorted(column(at, "number")) == [9, 10, 11]
+    assert shown(caption_with(at, "has subtypes")) == (
+        "default::Part has subtypes (default::SpecialPart): their objects are listed with "
+        "default::Part's columns only; their own properties and links are not shown.")
 
 
 def test_open_as_query_fills_the_first_tab(at: AppTest) -> None:

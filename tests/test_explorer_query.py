@@ -16,6 +16,7 @@ from ecc.explorer.query import (
     columns_of,
     label_property,
     quote_name,
+    subtypes_of,
 )
 from ecc.explorer.state import ExplorerState, OrderBy, PropertyFilter
 from ecc.fake.schema import demo_schema
@@ -198,6 +199,20 @@ def test_a_link_property_name_is_quoted_or_refused() -> None:
     assert "  @`select`\n}" in build_queries(model("select"), state).page.query
     with pytest.raises(ConsoleInputError):
         build_queries(model("a`b"), state)
+
+
+def test_subtypes_are_found_at_any_depth() -> None:
+    model = SchemaModel(modules=("default",), object_types=(
+        ObjectType("default::Base", abstract=True),
+        ObjectType("default::Mid", bases=("default::Base",), ancestors=("default::Base",)),
+        ObjectType("default::Leaf", bases=("default::Mid",),
+                   ancestors=("default::Mid", "default::Base")),
+        ObjectType("default::Other"),
+    ))
+    assert subtypes_of(model, "default::Base") == ("default::Leaf", "default::Mid")
+    assert subtypes_of(model, "default::Mid") == ("default::Leaf",)
+    assert subtypes_of(model, "default::Leaf") == ()
+    assert subtypes_of(demo_schema(), "default::Auditable") == ("default::Movie",)
 
 
 def test_a_followed_link_must_exist_and_lead_to_the_view_type() -> None:

@@ -55,6 +55,7 @@ from ecc.schema.model import ObjectType, Pointer, SchemaModel
 __all__ = [
     "PAGE_LIMIT_PARAM", "PAGE_OFFSET_PARAM", "SOURCE_PARAM", "Column", "ExplorerQueries",
     "build_queries", "columns_of", "label_property", "link_properties_of", "quote_name",
+    "subtypes_of",
 ]
 
 PAGE_OFFSET_PARAM = "page_offset"
@@ -224,6 +225,14 @@ def link_properties_of(model: SchemaModel, view: ExplorerView) -> tuple[str, ...
     for name in names:
         quote_name(name)  # a name the text cannot hold is refused, not written
     return tuple(names)
+
+
+def subtypes_of(model: SchemaModel, type_name: str) -> tuple[str, ...]:
+    """Every object type that extends ``type_name`` (at any depth), by name: their objects
+    are in the type's set, but the page's shape names only the type's own pointers."""
+    return tuple(sorted(t.name for t in model.object_types
+                        if t.name != type_name
+                        and (type_name in t.ancestors or type_name in t.bases)))
 
 
 def _source(model: SchemaModel, view: ExplorerView) -> tuple[str, dict[str, object],
