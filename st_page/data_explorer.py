@@ -11,11 +11,13 @@ waits for it longer than ``COUNT_WAIT_S``.
 
 Session state (``dx_`` keys): ``dx_state`` the ``ExplorerState``; ``dx_page`` the last page
 (its request key and rows); ``dx_counts`` totals by count request; ``dx_error`` a view a
-callback refused with.
+callback refused with; ``dx_table`` the shown page's table (built once per page). A row is
+picked by clicking it in the table (single-row selection); its links' buttons open them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
@@ -24,7 +26,7 @@ from typing import Any
 import streamlit as st
 
 import st_comps
-from ecc.display.results import shape_result, table_data
+from ecc.display.results import TableData, shape_result, table_data
 from ecc.display.safe_text import escape_markdown, label_markdown
 from ecc.driver.client import QueryMethod
 from ecc.driver.errors import ConsoleInputError, ErrorView
@@ -36,7 +38,7 @@ from ecc.explorer.paging import (
     read_page,
     total_view,
 )
-from ecc.explorer.query import ExplorerQueries, build_queries, label_property
+from ecc.explorer.query import ExplorerQueries, build_queries, label_property, subtypes_of
 from ecc.explorer.state import (
     FILTER_OPS,
     UNARY_OPS,
@@ -63,6 +65,7 @@ COUNT_POLL_S = 1.0  # how often the caption asks again while counting
 PAGE_WAIT_S = 2.0  # how long a page run waits for a page before showing "loading"
 PAGE_POLL_S = 0.5  # how often a loading page is looked at again
 PENDING_KEY = "dx_pending"
+TABLE_KEY = "dx_table"  # (page request key, TableData, grid key): the shown page's table
 RUNTIME_KEY = "dx_runtime"  # the session's runtime, for the Cancel callback
 
 
@@ -150,14 +153,10 @@ def _remove_filter(index: int) -> None:
         _apply(state.filtered(filters[:index] + filters[index + 1:]))
 
 
-def _follow(link: str, target: str, page_rows: list[Any], label_prop: str | None) -> None:
+def _follow(link: str, target: str, source_id: Any, label: str) -> None:
     state = _state()
-    chosen = st.session_state.get("dx_object")
-    if state is None or not isinstance(chosen, int) or not 0 <= chosen < len(page_rows):
-        return
-    row = page_rows[chosen]
-    label = str(getattr(row, label_prop, "") or "") if label_prop else ""
-    _apply(state.follow(state.current.type_name, row.id, link, target, label or str(row.id)))
+    if state is not None:
+        _apply(state.follow(state.current.type_name, source_id, link, target, label))
 
 
 def _back_to(depth: int) -> None:
@@ -183,6 +182,7 @@ def _forget_answers() -> None:
     st.session_state.pop(PAGE_KEY, None)
     st.session_state.pop(PENDING_KEY, None)
     st.session_state.pop(COUNTS_KEY, None)
+    st.session_state.pop(TABLE_KEY, None)
 
 
 def _recount(request: QueryRequest) -> None:
@@ -391,12 +391,19 @@ def data_explorer(runtime: SessionRuntime, model: SchemaModel | None, policy: Ex
                                                                count_budget_s))
     rows = list(page.rows)
     if rows:
-        shaped = shape_result(rows, QueryMethod.QUERY, len(rows))
-        table = table_data(shaped, len(rows))
-        # One grid per breadcrumb level: a grid given other columns in place kept showing
-        # the old ones to assistive technology (its accessible table) until resized.
-        st.dataframe(table.columns, hide_index=True, key=f"dx_table_{len(state.views)}")
-        _links(model, state, queries, rows)
+        table, table_key = _page_table(queries.page, rows)
+        # A grid per page (its key names the page): a row picked on one page is never
+        # taken for the row at the same place on another, and a grid given other columns
+        # in place kept showing the old ones to assistive technology until resized.
+        event = st.dataframe(table.columns, hide_index=True, key=table_key,
+                             on_select="rerun", selection_mode="single-row")
+        _subtypes_note(model, state)
+        if queries.link_properties and state.current.via is not None:
+            via = state.current.via
+            st.caption(escape_markdown(
+                ", ".join(f"@{name}" for name in queries.link_properties)
+                + f": link properties of {via.source_type}.{via.link}"))
+        _links(model, state, queries, rows, _picked_row(event, len(rows)))
     b1, b2, _ = st.columns([1, 1, 3])
     b1.button("Reload", key="dx_reload", on_click=_forget_answers, icon="🔄",
               help="Ask the server again for this page and its total.")
@@ -483,25 +490,65 @@ def _pager(state: ExplorerState, page: ExplorerPage, count: CountOutcome,
                   help="Count with the query timeout instead of the explorer's budget.")
 
 
+def _subtypes_note(model: SchemaModel, state: ExplorerState) -> None:
+    """Say that a type with subtypes (a polymorphic link's target, say) shows its own
+    columns only: a subtype's own properties are not in the table."""
+    name = state.current.type_name
+    subtypes = subtypes_of(model, name)
+    if not subtypes:
+        return
+    listed = ", ".join(subtypes[:3]) + (f" and {len(subtypes) - 3} more"
+                                        if len(subtypes) > 3 else "")
+    st.caption(escape_markdown(
+        f"{name} has subtypes ({listed}): their objects are listed with {name}'s columns "
+        "only; their own properties and links are not shown."))
+
+
+def _page_table(request: QueryRequest, rows: list[Any]) -> tuple[TableData, str]:
+    """The page's table and its grid's key, built once per page: a rerun for a row click
+    or another widget reuses them (``TABLE_KEY``)."""
+    key = request_key(request)
+    kept = st.session_state.get(TABLE_KEY)
+    if isinstance(kept, tuple) and len(kept) == 3 and kept[0] == key:
+        return kept[1], kept[2]
+    table = table_data(shape_result(rows, QueryMethod.QUERY, len(rows)), len(rows))
+    digest = hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()
+    grid_key = f"dx_rows_{digest}"
+    st.session_state[TABLE_KEY] = (key, table, grid_key)
+    return table, grid_key
+
+
+def _picked_row(event: object, count: int) -> int | None:
+    """The row clicked in the grid (single-row selection), or None."""
+    try:
+        picked = event["selection"]["rows"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    if isinstance(picked, list) and picked and isinstance(picked[0], int) \
+            and 0 <= picked[0] < count:
+        return picked[0]
+    return None
+
+
 def _links(model: SchemaModel, state: ExplorerState, queries: ExplorerQueries,
-           rows: list[Any]) -> None:
+           rows: list[Any], picked: int | None) -> None:
+    """The picked row's links, each a button with its count that opens the linked objects."""
     links = [c for c in queries.columns if c.is_link]
     if not links:
         return
+    if picked is None:
+        st.caption("Click a row to open its linked objects ("
+                   + escape_markdown(", ".join(c.name for c in links)) + ").")
+        return
+    row = rows[picked]
     label_prop = label_property(model, state.current.type_name)
-
-    def label(index: int) -> str:
-        row = rows[index]
-        name = getattr(row, label_prop, None) if label_prop else None
-        return f"{index + state.current.page * state.page_size + 1}. {name or row.id}"
-
-    st.selectbox("Linked objects of", list(range(len(rows))), key="dx_object",
-                 format_func=label)
-    chosen = st.session_state.get("dx_object")
-    row = rows[chosen] if isinstance(chosen, int) and 0 <= chosen < len(rows) else rows[0]
+    name = getattr(row, label_prop, None) if label_prop else None
+    label = str(name or "") or str(row.id)
+    st.caption(escape_markdown(
+        f"Linked objects of {picked + state.current.page * state.page_size + 1}. {label}"))
     columns = st.columns(len(links))
     for column, link in zip(columns, links, strict=True):
         n = getattr(row, link.result_name, 0)
         column.button(label_markdown(f"{link.name} ({n}) →"), key=f"dx_link_{link.name}",
                       disabled=not n, on_click=_follow,
-                      args=(link.name, link.target, rows, label_prop))
+                      args=(link.name, link.target, row.id, label))

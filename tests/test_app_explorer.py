@@ -5,6 +5,7 @@ data set: pages, order, filters, a followed link and the breadcrumb back, the co
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -70,6 +71,13 @@ def add_filter(at: AppTest, prop: str, op: str, value: str) -> None:
     at.button(key="dx_filter_add").click().run()
 
 
+def click_row(at: AppTest, index: int) -> None:
+    """Pick row ``index`` of the explorer's table, as a click on it does (its selection)."""
+    (key,) = [d.key for d in at.dataframe if d.key and d.key.startswith("dx_rows_")]
+    at.session_state[key] = {"selection": {"rows": [index], "columns": []}}
+    at.run()
+
+
 def page_calls(factory: FakeClientFactory) -> int:
     return sum(1 for call in factory.calls if "$page_offset" in call[1])
 
@@ -121,12 +129,74 @@ def test_a_bad_filter_value_is_refused_with_a_message(at: AppTest) -> None:
 
 
 def test_following_a_link_and_coming_back(at: AppTest) -> None:
-    at.selectbox(key="dx_object").set_value(3).run()  # item 3 has 3 parts
+    assert not [b for b in at.button if b.key == "dx_link_parts"]  # no row picked yet
+    click_row(at, 3)  # item 3 has 3 parts
+    assert shown(caption_with(at, "Linked objects of")) == "Linked objects of 4. item-0000003"
     at.button(key="dx_link_parts").click().run()
     assert sorted(column(at, "number")) == [9, 10, 11]
     assert shown(at.button(key="dx_crumb_0").label) == "default::Item"  # escaped Markdown
     at.button(key="dx_crumb_0").click().run()
     assert column(at, "number") == list(range(10))
+
+
+def test_a_row_click_rebuilds_no_table_and_sends_nothing(
+        at: AppTest, factory: FakeClientFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    import st_page.data_explorer as panel
+
+    built: list[object] = []
+    real = panel.table_data
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(panel, "table_data", counting)
+    sent = page_calls(factory)
+    click_row(at, 2)
+    click_row(at, 5)
+    assert built == [] and page_calls(factory) == sent
+    assert shown(at.button(key="dx_link_parts").label).startswith("parts (1)")  # 5 mod 4
+    at.button(key="dx_next").click().run()
+    assert len(built) == 1  # a new page: its table, once
+
+
+def test_a_row_picked_on_one_page_is_not_picked_on_the_next(at: AppTest) -> None:
+    click_row(at, 3)
+    assert [b for b in at.button if b.key == "dx_link_parts"]
+    at.button(key="dx_next").click().run()
+    assert not [b for b in at.button if b.key == "dx_link_parts"]
+    assert "Click a row" in caption_with(at, "Click a row")
+
+
+def test_a_followed_links_properties_are_columns(at: AppTest) -> None:
+    click_row(at, 7)  # item 7 has 3 parts: (21 + j) mod 20 = 1, 2, 3
+    at.button(key="dx_link_parts").click().run()
+    table = at.dataframe[0].value
+    assert list(table["number"]) == [1, 2, 3]
+    assert list(table["@quantity"]) == [1 + (7 + p) % 5 for p in (1, 2, 3)]
+    assert [None if v is None or v != v else v for v in table["@note"]] == [
+        None if (7 + p) % 3 == 0 else f"note-7-{p}" for p in (1, 2, 3)]
+    assert shown(caption_with(at, "link properties")) == \
+        "@note, @quantity: link properties of default::Item.parts"
+    at.button(key="dx_crumb_0").click().run()
+    assert not [c for c in at.dataframe[0].value.columns if c.startswith("@")]
+
+
+def test_a_link_to_a_type_with_subtypes_says_it_shows_that_types_columns(
+        at: AppTest) -> None:
+    from ecc.schema.model import ObjectType
+
+    special = ObjectType("default::SpecialPart", bases=("default::Part",),
+                         ancestors=("default::Part", "std::Object", "std::BaseObject"))
+    at.session_state["test_model"] = replace(MODEL, object_types=(*MODEL.object_types, special))
+    at.run()
+    assert not [c for c in at.caption if "has subtypes" in c.value]  # Item has none
+    click_row(at, 3)
+    at.button(key="dx_link_parts").click().run()
+    assert sorted(column(at, "number")) == [9, 10, 11]
+    assert shown(caption_with(at, "has subtypes")) == (
+        "default::Part has subtypes (default::SpecialPart): their objects are listed with "
+        "default::Part's columns only; their own properties and links are not shown.")
 
 
 def test_open_as_query_fills_the_first_tab(at: AppTest) -> None:

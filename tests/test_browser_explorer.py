@@ -1,6 +1,7 @@
 """End-to-end: the data explorer under `streamlit run` in headless Chromium, the fake serving
 its generated data set (95 Items, 95 Parts; ``ECC_TEST_FAKE_DATASET``): it pages, orders,
-filters, follows a link and comes back by the breadcrumb."""
+filters, picks a row by clicking it, follows its link (with the link's properties) and
+comes back by the breadcrumb."""
 
 from __future__ import annotations
 
@@ -65,6 +66,18 @@ def choose(page: Page, label: str, option: str) -> None:
     expect(field).to_have_value(option, timeout=RESULT_TIMEOUT_MS)
 
 
+def click_row(page: Page, index: int) -> None:
+    """Pick row ``index`` of the explorer's table by a click on its row marker (the grid
+    draws on a canvas: glide-data-grid's rows and header are 35 px high)."""
+    table = explorer_table(page)
+    table.scroll_into_view_if_needed()  # the click lands at viewport coordinates
+    box = table.bounding_box()
+    assert box is not None
+    row_height = 35
+    page.mouse.click(box["x"] + 15, box["y"] + row_height * (index + 1.5))
+    wait_until_idle(page)
+
+
 def click(page: Page, name: str | re.Pattern[str]) -> None:
     page.get_by_role("button", name=name).click()
     wait_until_idle(page)
@@ -112,11 +125,21 @@ def test_the_explorer_pages_orders_filters_and_follows_a_link(page: Page) -> Non
     expect_names(page, [f"item-{i:07d}" for i in range(92, 42, -5)])
 
     # Follows a link: item-0000087 (kind Gamma) has 87 mod 4 = 3 parts, (3 * 87 + j) mod 95.
-    choose(page, "Linked objects of", "2. item-0000087")
+    click_row(page, 1)
+    expect(page.get_by_text("Linked objects of 2. item-0000087")).to_be_visible(
+        timeout=RESULT_TIMEOUT_MS)
     click(page, re.compile(r"^parts \(3\)"))
     expect(page.get_by_text(re.compile(r"objects 1–3 of 3"))).to_be_visible(
         timeout=RESULT_TIMEOUT_MS)
     expect_names(page, [f"part-{(3 * 87 + j) % 95:07d}" for j in range(3)], any_order=True)
+    # The caption (escape_markdown puts a word joiner after "@") and the @note cells: part p
+    # of item 87 has "note-87-p", empty where 87 + p is a multiple of 3 (p = 72).
+    expect(page.get_by_text(re.compile(
+        "@\u2060?note, @\u2060?quantity: link properties of default::Item\\.parts"))
+    ).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+    cells = explorer_table(page).get_by_test_id(re.compile(r"glide-cell-\d+-\d+"))
+    notes = sorted(t for t in cells.all_text_contents() if t.startswith("note-"))
+    assert notes == ["note-87-71", "note-87-73"]
 
     click(page, "default::Item")  # the breadcrumb back: order and filter as they were left
     expect(page.get_by_text(re.compile(r"of 19\b"))).to_be_visible(timeout=RESULT_TIMEOUT_MS)

@@ -16,10 +16,11 @@ from ecc.explorer.query import (
     columns_of,
     label_property,
     quote_name,
+    subtypes_of,
 )
 from ecc.explorer.state import ExplorerState, OrderBy, PropertyFilter
 from ecc.fake.schema import demo_schema
-from ecc.schema.model import ObjectType, Pointer, ScalarType, SchemaModel
+from ecc.schema.model import LinkProperty, ObjectType, Pointer, ScalarType, SchemaModel
 
 HOSTILE_VALUES = [
     "' or true or '",
@@ -162,6 +163,56 @@ def test_following_a_link_selects_one_objects_linked_objects() -> None:
     assert dict(queries.editor_args)["source"] == str(source)
     # The breadcrumb goes back to the first view as it was left.
     assert state.back_to(0) == movies()
+
+
+def test_a_followed_links_properties_join_the_shape() -> None:
+    source = uuid.UUID(int=7)
+    state = movies().follow("default::Movie", source, "actors", "default::Person", "Dune")
+    queries = build_queries(demo_schema(), state)
+    assert queries.link_properties == ("character",)
+    assert queries.page.query.startswith(
+        "select (select default::Movie filter .id = <std::uuid>$source).actors {\n  id,\n")
+    assert queries.page.query.count("@") == 1
+    assert "  movies_count := count(.movies),\n  @character\n}\norder by .id" in \
+        queries.page.query
+    assert "@character" in queries.editor_text and "@" not in queries.count.query
+    # Not at the root, nor through a link without link properties.
+    assert "@" not in build_queries(demo_schema(), movies()).page.query
+    director = movies().follow("default::Movie", source, "director", "default::Person")
+    assert build_queries(demo_schema(), director).link_properties == ()
+    # Not filterable or orderable: they are no columns.
+    assert "character" not in {c.name for c in queries.columns}
+
+
+def test_a_link_property_name_is_quoted_or_refused() -> None:
+    def model(prop: str) -> SchemaModel:
+        return SchemaModel(modules=("default",), object_types=(
+            ObjectType("default::A", pointers=(
+                Pointer("id", "property", "std::uuid"),
+                Pointer("to", "link", "default::B", cardinality="multi",
+                        link_properties=(LinkProperty(prop, "std::str"),)))),
+            ObjectType("default::B", pointers=(Pointer("id", "property", "std::uuid"),)),
+        ))
+
+    state = ExplorerState.of_type("default::A").follow("default::A", uuid.UUID(int=1), "to",
+                                                       "default::B")
+    assert "  @`select`\n}" in build_queries(model("select"), state).page.query
+    with pytest.raises(ConsoleInputError):
+        build_queries(model("a`b"), state)
+
+
+def test_subtypes_are_found_at_any_depth() -> None:
+    model = SchemaModel(modules=("default",), object_types=(
+        ObjectType("default::Base", abstract=True),
+        ObjectType("default::Mid", bases=("default::Base",), ancestors=("default::Base",)),
+        ObjectType("default::Leaf", bases=("default::Mid",),
+                   ancestors=("default::Mid", "default::Base")),
+        ObjectType("default::Other"),
+    ))
+    assert subtypes_of(model, "default::Base") == ("default::Leaf", "default::Mid")
+    assert subtypes_of(model, "default::Mid") == ("default::Leaf",)
+    assert subtypes_of(model, "default::Leaf") == ()
+    assert subtypes_of(demo_schema(), "default::Auditable") == ("default::Movie",)
 
 
 def test_a_followed_link_must_exist_and_lead_to_the_view_type() -> None:

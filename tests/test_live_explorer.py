@@ -91,12 +91,20 @@ def test_link_counts_and_following_a_link() -> None:
         expected = await client.query(
             "select (select default::Movie filter .id = <uuid>$id).actors { id }",
             id=richest.id)
-        return richest, people, count, expected
+        # The link property as the recorded nested shape reads it (transcripts).
+        nested = await client.query_single(
+            "select default::Movie { actors: { id, @character } } filter .id = <uuid>$id",
+            id=richest.id)
+        return richest, people, count, expected, nested
 
-    _, (richest, people, count, expected) = model_and(body)
+    _, (richest, people, count, expected, nested) = model_and(body)
     assert richest.actors_count > 0
     assert sorted(p.id for p in people) == sorted(p.id for p in expected)
     assert count == [len(expected)] == [richest.actors_count]
+    # The explorer's form, (select Movie filter .id = $source).actors { ..., @character },
+    # gives each actor the same @character as the nested shape.
+    assert {p.id: p["@character"] for p in people} == {
+        a.id: a["@character"] for a in nested.actors}
 
 
 def test_filters_and_open_as_query() -> None:

@@ -19,7 +19,10 @@ The page query (its shape: ``id``, every property, each link as ``count(.link)``
     offset <std::int64>$page_offset
     limit <std::int64>$page_limit
 
-A followed link replaces the type by ``(select Source filter .id = <std::uuid>$source).link``.
+A followed link replaces the type by ``(select Source filter .id = <std::uuid>$source).link``,
+and the link's link properties (the schema model's ``Pointer.link_properties``) join the
+shape as ``@name`` (the path ends with the link, so its objects carry them); the table shows
+them as ``@name`` columns. They are shown only: not filtered or ordered by.
 The page asks for one row more than it shows: that row says whether a next page exists
 without counting (see ``ecc.explorer.paging``). The count is its own query,
 ``select count(<source>)`` or ``select count((select <source> filter ...))``.
@@ -51,7 +54,8 @@ from ecc.schema.model import ObjectType, Pointer, SchemaModel
 
 __all__ = [
     "PAGE_LIMIT_PARAM", "PAGE_OFFSET_PARAM", "SOURCE_PARAM", "Column", "ExplorerQueries",
-    "build_queries", "columns_of", "label_property", "quote_name",
+    "build_queries", "columns_of", "label_property", "link_properties_of", "quote_name",
+    "subtypes_of",
 ]
 
 PAGE_OFFSET_PARAM = "page_offset"
@@ -113,6 +117,8 @@ class ExplorerQueries:
     count: QueryRequest  # the total with the same filters
     editor_text: str  # the page as a query: literal offset/limit, filters as parameters
     editor_args: tuple[tuple[str, str], ...]  # (parameter, its value as text) for the form
+    # The followed link's link properties in the shape (``@name``), by name; () at the root.
+    link_properties: tuple[str, ...] = ()
 
 
 def _refuse(message: str, hint: str | None = None) -> ConsoleInputError:
@@ -196,11 +202,10 @@ def label_property(model: SchemaModel, type_name: str) -> str | None:
     return None
 
 
-def _source(model: SchemaModel, view: ExplorerView) -> tuple[str, dict[str, object],
-                                                             dict[str, str]]:
-    """The set a view lists, as text, with its parameter (a followed link's source id)."""
+def _followed_link(model: SchemaModel, view: ExplorerView) -> Pointer | None:
+    """The link a view follows (checked against the schema model), or None at the root."""
     if view.via is None:
-        return quote_name(_object_type(model, view.type_name).name), {}, {}
+        return None
     step = view.via
     source = _object_type(model, step.source_type)
     link = source.pointer(step.link)
@@ -208,8 +213,38 @@ def _source(model: SchemaModel, view: ExplorerView) -> tuple[str, dict[str, obje
         raise _refuse(f"{source.name} has no link {step.link!r}.")
     if link.target != view.type_name:
         raise _refuse(f"{source.name}.{step.link} links to {link.target}, not {view.type_name}.")
+    return link
+
+
+def link_properties_of(model: SchemaModel, view: ExplorerView) -> tuple[str, ...]:
+    """The followed link's link properties a page shows (by name; none at the root)."""
+    link = _followed_link(model, view)
+    if link is None:
+        return ()
+    names = sorted({lp.name for lp in link.link_properties if not lp.name.startswith("__")})
+    for name in names:
+        quote_name(name)  # a name the text cannot hold is refused, not written
+    return tuple(names)
+
+
+def subtypes_of(model: SchemaModel, type_name: str) -> tuple[str, ...]:
+    """Every object type that extends ``type_name`` (at any depth), by name: their objects
+    are in the type's set, but the page's shape names only the type's own pointers."""
+    return tuple(sorted(t.name for t in model.object_types
+                        if t.name != type_name
+                        and (type_name in t.ancestors or type_name in t.bases)))
+
+
+def _source(model: SchemaModel, view: ExplorerView) -> tuple[str, dict[str, object],
+                                                             dict[str, str]]:
+    """The set a view lists, as text, with its parameter (a followed link's source id)."""
+    if view.via is None:
+        return quote_name(_object_type(model, view.type_name).name), {}, {}
+    step = view.via
+    link = _followed_link(model, view)
+    assert link is not None
     _object_type(model, link.target)
-    text = (f"(select {quote_name(source.name)} filter .id = <std::uuid>${SOURCE_PARAM})"
+    text = (f"(select {quote_name(step.source_type)} filter .id = <std::uuid>${SOURCE_PARAM})"
             f".{quote_name(link.name)}")
     return text, {SOURCE_PARAM: step.source_id}, {SOURCE_PARAM: str(step.source_id)}
 
@@ -274,13 +309,14 @@ def _order(columns: Mapping[str, Column], view: ExplorerView) -> str:
     return f"order by .{quote_name(column.name)} {direction} empty last then .id"
 
 
-def _shape(columns: tuple[Column, ...]) -> str:
+def _shape(columns: tuple[Column, ...], link_properties: tuple[str, ...] = ()) -> str:
     lines = []
     for c in columns:
         name = quote_name(c.name)
         # A link's count under a name of its own: a computed never shadows a pointer.
         lines.append(f"  {quote_name(c.result_name)} := count(.{name})" if c.is_link
                      else f"  {name}")
+    lines += [f"  @{quote_name(name)}" for name in link_properties]
     return "{\n" + ",\n".join(lines) + "\n}"
 
 
@@ -291,12 +327,16 @@ def build_queries(model: SchemaModel, state: ExplorerState) -> ExplorerQueries:
     columns = columns_of(model, view.type_name)
     by_name = {c.name: c for c in columns}
     source, source_args, source_texts = _source(model, view)
+    try:
+        link_props = link_properties_of(model, view)
+    except ValueError as exc:
+        raise _refuse(str(exc)) from None
     conditions, filter_args, filter_texts = _filters(by_name, view.filters)
     where = ("filter " + " and ".join(f"({c})" for c in conditions)) if conditions else ""
     order = _order(by_name, view)
     page_size = max(1, state.page_size)
     offset = max(0, view.page) * page_size
-    head = f"select {source} {_shape(columns)}"
+    head = f"select {source} {_shape(columns, link_props)}"
     body = [head] + ([where] if where else []) + [order]
     page_text = "\n".join([*body, f"offset <std::int64>${PAGE_OFFSET_PARAM}",
                            f"limit <std::int64>${PAGE_LIMIT_PARAM}"])
@@ -314,6 +354,7 @@ def build_queries(model: SchemaModel, state: ExplorerState) -> ExplorerQueries:
         count=QueryRequest(name=f"count {label}", query=count_text, kwargs=count_args),
         editor_text=editor_text,
         editor_args=editor_args,
+        link_properties=link_props,
     )
 
 

@@ -14,7 +14,9 @@ read). Item ``i``::
     flag      bool, true for even i
     nickname  optional str "nick-0000042", empty when i is a multiple of 3
     created   datetime, 2024-01-01T00:00Z plus i minutes
-    parts     multi link to i mod 4 Parts, (3i + j) mod M for j < i mod 4
+    parts     multi link to i mod 4 Parts, (3i + j) mod M for j < i mod 4, with link
+              properties @quantity (int64, 1 + (i + p) mod 5 for Part p) and @note (str
+              "note-i-p", empty when i + p is a multiple of 3)
     owner     single link to Part (i // 2) mod M for even i, empty for odd i
 
 Part ``j``: ``id``, ``number`` (j), ``name`` ("part-0000042"), ``weight`` (int64, 1 + j mod 7).
@@ -46,7 +48,7 @@ import gel.errors
 from gel.datatypes import datatypes as dt
 
 from ecc.fake.datatypes import make_enum_type
-from ecc.schema.model import ObjectType, Pointer, ScalarType, SchemaModel
+from ecc.schema.model import LinkProperty, ObjectType, Pointer, ScalarType, SchemaModel
 
 Responder = Callable[[str, tuple[Any, ...], dict[str, Any]], Any]
 KIND_LABELS = ("Alpha", "Beta", "Gamma", "Delta", "Epsilon")
@@ -151,10 +153,17 @@ class Sparse(Column):
 
 
 @dataclass(frozen=True)
+class LinkProp:
+    type_name: str
+    value: Callable[[int, int], Any]  # (source index, target index) -> value or None
+
+
+@dataclass(frozen=True)
 class Link:
     target: str
     targets: Callable[[int], list[int]]  # the target indexes of object i
     multi: bool = True
+    props: dict[str, LinkProp] = field(default_factory=dict)  # link properties by name
 
 
 @dataclass
@@ -207,7 +216,12 @@ def generated_dataset(items: int = 1000, parts: int | None = None) -> ExplorerDa
         "created": Ascending(lambda i: _EPOCH + datetime.timedelta(minutes=i),
                              "std::datetime"),
     }, links={
-        "parts": Link("default::Part", lambda i: [(3 * i + j) % m for j in range(i % 4)]),
+        "parts": Link("default::Part", lambda i: [(3 * i + j) % m for j in range(i % 4)],
+                      props={
+                          "quantity": LinkProp("std::int64", lambda i, p: 1 + (i + p) % 5),
+                          "note": LinkProp("std::str", lambda i, p: None if (i + p) % 3 == 0
+                                           else f"note-{i}-{p}"),
+                      }),
         "owner": Link("default::Part", lambda i: [] if i % 2 else [(i // 2) % m], multi=False),
     })
     part = LazyType("default::Part", m, salt=0xB2, columns={
@@ -227,7 +241,9 @@ def dataset_schema(dataset: ExplorerDataset) -> SchemaModel:
         pointers += [Pointer(name, "property", c.type_name, required=c.required)
                      for name, c in t.columns.items()]
         pointers += [Pointer(name, "link", link.target,
-                             cardinality="multi" if link.multi else "single")
+                             cardinality="multi" if link.multi else "single",
+                             link_properties=tuple(LinkProperty(lp, prop.type_name)
+                                                   for lp, prop in link.props.items()))
                      for name, link in t.links.items()]
         types.append(ObjectType(t.name, bases=bases, ancestors=ancestors,
                                 pointers=tuple(sorted(pointers, key=lambda p: p.name))))
@@ -252,7 +268,8 @@ _PAGE_RE = re.compile(
 _COUNT_RE = re.compile(rf"select count\({_SOURCE}\)")
 _COUNT_FILTERED_RE = re.compile(
     rf"select count\(\(select {_SOURCE} filter (?P<filter>[^\n]*)\)\)")
-_FIELD_RE = re.compile(rf"  (?P<name>{_NAME})(?P<count> := count\(\.(?P<counted>{_NAME})\))?")
+_FIELD_RE = re.compile(
+    rf"  (?P<at>@)?(?P<name>{_NAME})(?P<count> := count\(\.(?P<counted>{_NAME})\))?")
 _COND_RE = re.compile(
     rf"\((?:(?P<unary>exists|not exists) \.(?P<uprop>{_NAME})"
     rf"|\.(?P<prop>{_NAME}) (?P<op>=|!=|<=|>=|<|>|ilike) "
@@ -276,7 +293,8 @@ class Condition:
 class ParsedQuery:
     type_name: str  # the listed type
     source: tuple[str, uuid.UUID, str] | None  # (source type, id, link) of a followed link
-    fields: tuple[tuple[str, str | None], ...]  # (result name, the link it counts or None)
+    # (result name, the link it counts or None); a link property's name starts with "@"
+    fields: tuple[tuple[str, str | None], ...]
     conditions: tuple[Condition, ...]
     order: tuple[str, bool] | None  # (property, descending); None: by id
     id_descending: bool = False
@@ -334,10 +352,11 @@ def parse_explorer_query(dataset: ExplorerDataset, query: str, kwargs: dict[str,
         fields = []
         for line in page.group("shape").split(",\n"):
             m = _FIELD_RE.fullmatch(line)
-            if m is None:
+            if m is None or (m.group("at") and m.group("count")):
                 raise _syntax(f"fake explorer: cannot read the shape line {line!r}")
             counted = m.group("counted")
-            fields.append((_unquote(m.group("name")), _unquote(counted) if counted else None))
+            fields.append(((m.group("at") or "") + _unquote(m.group("name")),
+                           _unquote(counted) if counted else None))
         order_m = _ORDER_RE.fullmatch(page.group("order"))
         if order_m is None:
             raise _syntax(f"fake explorer: cannot read the order {page.group('order')!r}")
@@ -483,6 +502,19 @@ def _ordered_indexes(dataset: ExplorerDataset, parsed: ParsedQuery) -> tuple[Laz
     return t, (i for i in walk if all(test(i) for test in tests))
 
 
+def _link_prop(dataset: ExplorerDataset, parsed: ParsedQuery, name: str) -> LinkProp:
+    """The link property ``@name`` of the followed link; a server's error without one."""
+    if parsed.source is None:
+        raise gel.errors.QueryError(
+            f"fake explorer: link property '{name}' outside of a link path")
+    source_type, _, link = parsed.source
+    found = dataset.types[source_type].links[link].props.get(name)
+    if found is None:
+        raise gel.errors.InvalidReferenceError(
+            f"link '{link}' of object type '{source_type}' has no property '{name}'")
+    return found
+
+
 def _row_factory(fields: tuple[tuple[str, str | None], ...]) -> Callable[..., Any]:
     return _factory_for(tuple(name for name, _ in fields))
 
@@ -495,16 +527,23 @@ def _factory_for(names: tuple[str, ...]) -> Callable[..., Any]:
     if factory is None:
         # Every field is explicit: the explorer's shape names ``id`` (a server then does not
         # mark it implicit, and the console's table shows it).
-        spec: dict[str, Any] = {n: "property" for n in names}
+        # A link property is named without its "@" (the driver's descriptor adds it).
+        spec: dict[str, Any] = {(n[1:] if n.startswith("@") else n):
+                                ("link-property" if n.startswith("@") else "property")
+                                for n in names}
         factory = dt.create_object_factory(**spec)
         _FACTORIES[names] = factory
     return factory
 
 
-def _row(t: LazyType, i: int, fields: tuple[tuple[str, str | None], ...]) -> Any:
+def _row(t: LazyType, i: int, fields: tuple[tuple[str, str | None], ...],
+         link_props: dict[str, LinkProp] | None = None, source_index: int = -1) -> Any:
     values: list[Any] = []
     for name, counted in fields:
-        if counted is not None:
+        if name.startswith("@"):
+            assert link_props is not None  # read by _link_prop before any row
+            values.append(link_props[name[1:]].value(source_index, i))
+        elif counted is not None:
             link = t.links.get(counted)
             if link is None:
                 raise gel.errors.InvalidReferenceError(
@@ -533,6 +572,12 @@ def answer(dataset: ExplorerDataset, parsed: ParsedQuery) -> list[Any]:
     if parsed.offset < 0 or (parsed.limit is not None and parsed.limit < 0):
         raise gel.errors.InvalidValueError("OFFSET and LIMIT must not be negative")
     t, base = _candidates(dataset, parsed)
+    link_props = {name[1:]: _link_prop(dataset, parsed, name[1:])
+                  for name, _ in parsed.fields if name.startswith("@")}
+    source_index = -1
+    if parsed.source is not None:
+        found = dataset.types[parsed.source[0]].index_of(parsed.source[1])
+        source_index = -1 if found is None else found
     stop = None if parsed.limit is None else parsed.offset + parsed.limit
     ranked = _ranked(t, parsed.order, parsed.id_descending) if base is None else None
     if ranked is not None and not parsed.conditions:
@@ -543,7 +588,8 @@ def answer(dataset: ExplorerDataset, parsed: ParsedQuery) -> list[Any]:
     else:
         _, walk = _ordered_indexes(dataset, parsed)
         indexes = itertools.islice(walk, parsed.offset, stop)
-    return [_row(t, i, parsed.fields) for i in indexes if i is not None]
+    return [_row(t, i, parsed.fields, link_props, source_index)
+            for i in indexes if i is not None]
 
 
 def explorer_responder(dataset: ExplorerDataset, fallback: Responder) -> Responder:
@@ -587,6 +633,10 @@ def brute_force(dataset: ExplorerDataset, parsed: ParsedQuery) -> list[dict[str,
         index = src.index_of(source_id)
         wanted = set() if index is None else set(src.links[link].targets(index))
         objects = [o for o in objects if o["_i"] in wanted]
+        for o in objects:  # the link's properties, as the followed path carries them
+            assert index is not None
+            o.update({f"@{name}": prop.value(index, o["_i"])
+                      for name, prop in src.links[link].props.items()})
 
     def keep(o: dict[str, Any]) -> bool:
         for c in parsed.conditions:
