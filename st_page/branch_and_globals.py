@@ -25,7 +25,7 @@ from ecc.branches.catalog import BranchCatalog, read_catalog
 from ecc.branches.globals_input import AppliedGlobals, global_inputs, resolve_globals
 from ecc.branches.policy import BranchPolicy, GlobalsPolicy
 from ecc.display.safe_text import escape_markdown, label_markdown
-from ecc.driver.errors import ConsoleInputError
+from ecc.driver.errors import ConsoleInputError, ErrorView
 from ecc.driver.execute import QueryRequest
 from ecc.running.sessions import SessionRuntime
 from ecc.schema.model import SchemaModel
@@ -227,3 +227,46 @@ def stamp_requests(requests: list[QueryRequest], settings: ConsoleSettings
     context = run_context(settings, catalog, entry.model if entry is not None else None)
     fields = context.request_fields()
     return [dataclasses.replace(r, **fields) for r in requests], here
+
+
+def shown_branch(settings: ConsoleSettings) -> str:
+    """The session's branch by name as the page shows it ("": the connection's branch when
+    neither the settings nor the server's list name it): what a saved query keeps."""
+    active = st.session_state.get(ACTIVE_KEY)
+    if isinstance(active, str) and active:
+        return active
+    return BranchPolicy.from_settings(settings).default_name(branch_catalog(None, settings)) \
+        or ""
+
+
+def link_branch(shown: str, settings: ConsoleSettings) -> str | None:
+    """The ``&branch=`` a link of a query recorded on branch ``shown`` carries: None for the
+    connection's own branch, as a run's link (``st_page.links.share_link``)."""
+    default = BranchPolicy.from_settings(settings).default_name(branch_catalog(None, settings))
+    return shown if shown and shown != default else None
+
+
+def switch_to_recorded(shown: str, settings: ConsoleSettings, *, loading: bool
+                       ) -> ErrorView | None:
+    """Put the session's branch picker on the branch a run was recorded on (a history entry,
+    a saved query), when the operator's policy still allows it; "" (none recorded: a run
+    kept before branches were) leaves the session's branch as it is. Returns why the branch
+    cannot be used (the picker is left alone): the caller runs nothing (``loading``: the
+    query is only put into the editor, on the session's branch, and the view says so)."""
+    if not shown:
+        return None
+    policy = BranchPolicy.from_settings(settings)
+    catalog = branch_catalog(None, settings)
+    try:
+        branch = policy.recorded(shown, catalog)
+    except ConsoleInputError as refused:
+        current = shown_branch(settings) or "the connection's branch"
+        then = (f"The query was put into the editor; a run of it now goes to this session's "
+                f"branch, {current!r}." if loading else "Nothing was run.")
+        return ErrorView(kind="input", title="Recorded branch not allowed",
+                         message=f"This query ran on branch {shown!r}, which this console "
+                         f"does not allow now: {refused.view.message} {then}",
+                         hint=refused.view.hint or "Pick a branch in the sidebar, then run it "
+                         "there.")
+    st.session_state[BRANCH_KEY] = branch or policy.default_name(catalog) or ""
+    return None

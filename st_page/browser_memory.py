@@ -35,7 +35,10 @@ from ecc.library.entries import (
     HistoryEntry,
     Loadable,
     MemoryLimits,
+    StoredValueError,
+    check_branch,
     new_id,
+    recorded_globals,
     search,
 )
 from ecc.running.runs import RunRecord
@@ -172,10 +175,15 @@ def history_entry(record: RunRecord) -> HistoryEntry | None:
     if record.status not in HISTORY_STATUSES:
         return None
     request = record.request
+    try:  # the name the page showed; one the stored form could not hold is not recorded
+        branch = check_branch(request.branch_shown or request.branch or "")
+    except StoredValueError:
+        branch = ""
     return HistoryEntry(id=new_id(), query=request.query, method=request.method,
                         args_text=request.args_text, kwargs_text=request.kwargs_text,
                         status=record.status, elapsed_s=record.elapsed_s(), rows=record.rows,
-                        when=record.submitted_wall)
+                        when=record.submitted_wall, branch=branch,
+                        globals_text=recorded_globals(request.globals_text))
 
 
 def record_finished(memory: BrowserMemory, records: Iterable[RunRecord]) -> None:
@@ -285,6 +293,8 @@ def _history_view(memory: BrowserMemory, text: str) -> HistoryView:
         "arguments": ["; ".join(t for t in (e.args_text.strip(), e.kwargs_text.strip()) if t)
                       [:200] for e in shown],
         "method": [e.method.value for e in shown],
+        "branch": [e.branch for e in shown],  # "" for runs kept before branches were
+        "globals": [e.globals_text for e in shown],
         "elapsed ms": pa.array([None if e.elapsed_s is None else round(e.elapsed_s * 1000, 1)
                                 for e in shown], type=pa.float64()),
         "rows": pa.array([e.rows for e in shown], type=pa.int64()),

@@ -18,10 +18,11 @@ from ecc.arguments.drafts import (
 )
 from ecc.driver.errors import ConsoleInputError
 from ecc.library.browser import BrowserMemory
-from ecc.library.entries import Loadable, draft_of
+from ecc.library.entries import HistoryEntry, Loadable, SavedQuery, draft_of
 from ecc.running.runs import RunBook, RunPhases, RunRecord
 from ecc.running.sessions import SessionLimitError, SessionRuntime
 from st_page import browser_memory, streamlit_internals
+from st_page.branch_and_globals import switch_to_recorded
 from st_page.form import queue_runs
 from st_utils import SettingsProblem, read_settings, session_runtime, user_prefs
 
@@ -40,7 +41,7 @@ def history_panel(runtime: SessionRuntime, memory: BrowserMemory | None = None
         redraw = _history(runtime, records)
         if memory is not None:
             st.markdown("**Kept in this browser**")
-            browser_memory.history_panel(memory, load=fill_form, run=run_kept)
+            browser_memory.history_panel(memory, load=load_kept, run=run_kept)
         return redraw
 
 
@@ -101,9 +102,23 @@ def load_into_form() -> None:
     run_id = _chosen_run()
     book = st.session_state.get("run_book")
     record = book.get(run_id) if isinstance(book, RunBook) and run_id is not None else None
-    if record is None:
+    settings = read_settings()
+    if record is None or isinstance(settings, SettingsProblem):
         return
+    # On the run's branch when the operator still allows it; else loaded, and the page says so.
+    not_allowed = switch_to_recorded(_request_branch(record), settings, loading=True)
+    st.session_state["action_errors"] = [not_allowed] if not_allowed is not None else []
     fill_form(record.request)
+
+
+def _request_branch(record: RunRecord) -> str:
+    """The branch a session's run was on, by name ("": the connection's unnamed default)."""
+    return record.request.branch_shown or record.request.branch or ""
+
+
+def _kept_branch(kept: Loadable) -> str:
+    """The branch a kept query was recorded on ("": none; a team query has none)."""
+    return kept.branch if isinstance(kept, HistoryEntry | SavedQuery) else ""
 
 
 def fill_form(request: Loadable) -> None:
@@ -133,6 +148,10 @@ def run_again() -> None:
     record = runtime.book.get(run_id)
     if record is None:
         return
+    not_allowed = switch_to_recorded(_request_branch(record), settings, loading=False)
+    if not_allowed is not None:  # never on another branch than the one it ran on
+        st.session_state["action_errors"] = [not_allowed]
+        return
     fill_form(record.request)  # the editor shows what runs again
     too_large = argument_size_error(record.request.name, request_argument_sizes(record.request),
                                     settings.max_args_chars)
@@ -145,11 +164,27 @@ def run_again() -> None:
     )
 
 
-def run_kept(kept: Loadable) -> None:
-    """Load a kept query (history, saved, team) into the form and run it, through the same
-    checks as typed text (its arguments are argument-language text, parsed here)."""
+def load_kept(kept: Loadable) -> None:
+    """Load a kept query (history, saved, team) into the form, on the branch it was recorded
+    on when the operator still allows it (else the page says so)."""
     settings = read_settings()
     if isinstance(settings, SettingsProblem):
+        return
+    not_allowed = switch_to_recorded(_kept_branch(kept), settings, loading=True)
+    st.session_state["action_errors"] = [not_allowed] if not_allowed is not None else []
+    fill_form(kept)
+
+
+def run_kept(kept: Loadable) -> None:
+    """Load a kept query (history, saved, team) into the form and run it, through the same
+    checks as typed text (its arguments are argument-language text, parsed here), on the
+    branch it was recorded on; nothing runs when the operator no longer allows that branch."""
+    settings = read_settings()
+    if isinstance(settings, SettingsProblem):
+        return
+    not_allowed = switch_to_recorded(_kept_branch(kept), settings, loading=False)
+    if not_allowed is not None:
+        st.session_state["action_errors"] = [not_allowed]
         return
     fill_form(kept)  # the editor shows what runs
     try:

@@ -12,7 +12,7 @@ Names, descriptions and queries are hostile text: shown as widget options, code 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +22,23 @@ from ecc.arguments.drafts import DraftLimits
 from ecc.display.safe_text import escape_markdown
 from ecc.driver.errors import ConsoleInputError, ErrorView
 from ecc.library.browser import BrowserMemory
-from ecc.library.entries import Loadable, MemoryLimits, QueryText, search, shared_link
+from ecc.library.entries import (
+    Loadable,
+    MemoryLimits,
+    QueryText,
+    SavedQuery,
+    search,
+    shared_link,
+)
 from ecc.library.files import export_edgeql, export_json, import_file
 from ecc.library.team import TeamLibrary, TeamQuery, read_team_library
 from ecc.running.sessions import SessionLimitError
 from ecc.settings.config import ConsoleSettings
 from st_page import streamlit_internals
+from st_page.branch_and_globals import link_branch, shown_branch
 from st_page.browser_memory import MEMORY_KEY
 from st_page.form import first_query_text
-from st_page.history import fill_form, run_kept
+from st_page.history import load_kept, run_kept
 from st_utils import SettingsProblem, read_settings, session_runtime
 
 APP_ROOT = Path(__file__).resolve().parents[1]  # a relative team_library is read from here
@@ -40,13 +48,20 @@ NAME_KEY, SEARCH_KEY, CHOICE_KEY = "saved_name", "saved_search", "saved_choice"
 RENAME_KEY, IMPORT_KEY, TEAM_CHOICE_KEY = "saved_rename", "saved_import", "team_choice"
 
 
+def _named_branch(shown: str) -> str | None:
+    return shown or None
+
+
 @dataclass(frozen=True)
 class PageActions:
-    """What the page does for the panel, each called from a button's callback."""
+    """What the page does for the panel, each called from a button's callback (``link_branch``
+    when it is drawn)."""
 
     current: Callable[[], QueryText | ErrorView | None]  # the query "Save" saves
     load: Callable[[Loadable], None]  # put a query into the editor
     run: Callable[[Loadable], None]  # put it into the editor and run it
+    # A saved query's branch -> the ``&branch=`` its shared link carries (None: none).
+    link_branch: Callable[[str], str | None] = _named_branch
 
 
 @st.cache_resource(show_spinner=False)
@@ -80,7 +95,8 @@ def _save(actions: PageActions) -> None:
         return
     try:
         outcome = memory.save(st.session_state.get(NAME_KEY, ""), current.query,
-                              current.method, current.args_text, current.kwargs_text)
+                              current.method, current.args_text, current.kwargs_text,
+                              branch=current.branch)
     except ConsoleInputError as refused:
         _fail(refused.view)
         return
@@ -188,7 +204,7 @@ def _saved(memory: BrowserMemory, actions: PageActions, limits: DraftLimits) -> 
                                  format_func=lambda i: names.get(i, "?"))
         chosen = memory.saved_query(chosen_id) if chosen_id else None
         if chosen is not None:
-            _preview(chosen, limits)
+            _preview(chosen, limits, actions.link_branch(chosen.branch))
             b1, b2, b3 = st.columns(3)
             b1.button("Load into editor", key="saved_load", on_click=_use,
                       args=(actions.load,))
@@ -210,12 +226,13 @@ def _saved(memory: BrowserMemory, actions: PageActions, limits: DraftLimits) -> 
                      key=IMPORT_KEY, on_change=_import)
 
 
-def _preview(query: Loadable, limits: DraftLimits) -> None:
+def _preview(query: SavedQuery, limits: DraftLimits, branch: str | None) -> None:
     st.code(query.query, language=None)
     arguments = "; ".join(t for t in (query.args_text.strip(), query.kwargs_text.strip()) if t)
     st.caption(escape_markdown(f"{query.method.value}" +
-                               (f" · arguments: {arguments[:300]}" if arguments else "")))
-    link, problem = shared_link(query, limits)
+                               (f" · arguments: {arguments[:300]}" if arguments else "") +
+                               (f" · branch {query.branch}" if query.branch else "")))
+    link, problem = shared_link(query, limits, branch=branch)
     if link is not None:
         st.caption("Shared link (add it to this page's address):")
         st.code(link, language=None)
@@ -263,10 +280,12 @@ def _current_query() -> QueryText | ErrorView | None:
         runtime = session_runtime(settings, connected=streamlit_internals.browser_connected())
     except SessionLimitError as refused:
         return refused.view
-    return first_query_text(runtime, settings)
+    text = first_query_text(runtime, settings)
+    # Saved with the branch the page is on (a run of it goes there, where still allowed).
+    return replace(text, branch=shown_branch(settings)) if isinstance(text, QueryText) else text
 
 
-PAGE_ACTIONS = PageActions(current=_current_query, load=fill_form, run=run_kept)
+PAGE_ACTIONS = PageActions(current=_current_query, load=load_kept, run=run_kept)
 
 
 def saved_queries_panel(settings: ConsoleSettings, memory: BrowserMemory | None) -> None:
@@ -281,5 +300,6 @@ def saved_queries_panel(settings: ConsoleSettings, memory: BrowserMemory | None)
     if not st.toggle(label, key="show_saved"):
         return
     with st.container(border=True):
-        panel(memory, team, PAGE_ACTIONS,
+        actions = replace(PAGE_ACTIONS, link_branch=lambda shown: link_branch(shown, settings))
+        panel(memory, team, actions,
               DraftLimits(settings.max_query_chars, settings.max_args_chars))

@@ -27,7 +27,7 @@ LIMITS = MemoryLimits(max_query_chars=500, max_args_chars=100, saved_size=7,
 QUERIES = [
     SavedQuery(id="a", name="Movies since", query="select Movie { title }\nfilter .year >= "
                "<int64>$year;", method=QueryMethod.QUERY_JSON, kwargs_text="{\n year: 2020}",
-               when=1_700_000_000.0, description="Line one\nline two"),
+               when=1_700_000_000.0, description="Line one\nline two", branch="staging"),
     SavedQuery(id="b", name="# not a header: really", query="# a comment in the query\n"
                "select 1", args_text="[1, 'two']", when=1_700_000_100.0),
     SavedQuery(id="c", name="Ünïcødé 🎬 <b>x</b>", query=f"select 1\n{MARKER}\nselect 2",
@@ -36,7 +36,8 @@ QUERIES = [
 
 
 def same(a: SavedQuery, b: SavedQuery) -> bool:
-    fields = ("name", "query", "method", "args_text", "kwargs_text", "when", "description")
+    fields = ("name", "query", "method", "args_text", "kwargs_text", "when", "description",
+              "branch")
     return all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
@@ -213,3 +214,14 @@ def test_the_team_library_lists_at_most_its_bound(tmp_path: Path) -> None:
     library = read_team_library(str(tmp_path), Path("/"), LIMITS)
     assert len(library.queries) == MAX_TEAM_FILES
     assert "the first 500 by name are listed" in library.problems[0].message
+
+
+def test_an_import_keeps_a_branch_and_refuses_one_that_is_not_a_branch_name() -> None:
+    text = (f"{MARKER}\n# name: On dev\n# branch: dev\nselect 1\n"
+            f"{MARKER}\n# name: Odd\n# branch: \"a\\nb\"\nselect 2\n")
+    result = import_file("two.edgeql", text.encode(), LIMITS)
+    assert [(q.name, q.branch) for q in result.queries] == [("On dev", "dev")]
+    assert "two.edgeql, entry 2 (Odd): its branch is not a branch name" in \
+        result.problems[0].message
+    old = import_file("old.json", entries({"name": "Old", "query": "select 3"}), LIMITS)
+    assert [(q.name, q.branch) for q in old.queries] == [("Old", "")]

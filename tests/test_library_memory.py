@@ -84,7 +84,7 @@ def test_a_saved_query_round_trips_through_its_stored_form() -> None:
     (wire(e=True), "elapsed time"),
     (wire(t=None), "time"),
     (wire(t=1e300), "time"),
-    (wire(v=2), "format version"),
+    (wire(v=3), "format version"),
     ("[1, 2]", "not a JSON object"),
     ("{" * 10_000, "not valid JSON"),
     ("[" * 10_000 + "]" * 10_000, "not valid JSON|not a JSON object"),

@@ -84,6 +84,15 @@ class BranchPolicy:
                               hint="Pick a branch from the list in the sidebar.")
         return branch
 
+    def recorded(self, shown: str, catalog: BranchCatalog | None = None) -> str | None:
+        """The branch to run a recorded run (or a saved query) on again, from the name the
+        page showed for it ("": none recorded, the connection's): None for the connection's
+        own. The operator's policy as it is now decides: raises ``ConsoleInputError`` naming
+        the branch and why when it no longer allows it."""
+        if not shown or shown == self.default_name(catalog):
+            return None
+        return self.check(shown, catalog)
+
 
 @dataclass(frozen=True)
 class GlobalsPolicy:

@@ -43,6 +43,7 @@ from ecc.library.entries import (
     SavedQuery,
     StoredValueError,
     bounded,
+    check_branch,
     check_name,
     check_query,
     history_from_wire,
@@ -308,21 +309,23 @@ class BrowserMemory:
 
     # --- saved queries ---
     def save(self, name: object, query: str, method: QueryMethod, args_text: str = "",
-             kwargs_text: str = "", description: str = "") -> SaveOutcome:
-        """Save a query under ``name``; a saved query of the same name (case-insensitive) is
-        replaced. Raises ``ConsoleInputError`` naming the problem."""
+             kwargs_text: str = "", description: str = "", branch: str = "") -> SaveOutcome:
+        """Save a query under ``name`` (with the branch it is saved on, "" for none); a saved
+        query of the same name (case-insensitive) is replaced. Raises ``ConsoleInputError``
+        naming the problem."""
         subject = "Save query"
         try:
             clean = check_name(name)
             query, args_text, kwargs_text = check_query(query, args_text, kwargs_text,
                                                         self.limits)
+            branch = check_branch(branch)
         except StoredValueError as exc:
             raise input_error(f"This query cannot be saved: {exc}.", title="Cannot save",
                               subject=subject) from None
         existing = self.saved_named(clean)
         entry = SavedQuery(id=existing.id if existing else new_id(), name=clean, query=query,
                            method=method, args_text=args_text, kwargs_text=kwargs_text,
-                           when=now(), description=description)
+                           when=now(), description=description, branch=branch)
         self._store_saved(entry, replacing=existing, subject=subject)
         return SaveOutcome(entry, replaced=existing is not None)
 

@@ -3,7 +3,11 @@ back from the browser (or a file) safe to use.
 
 A history entry is what a run was, never what it returned: query text, arguments (as the
 argument language's text, as the session's history keeps them), method, status, elapsed
-time, row count and when. A saved query is a named query with its arguments.
+time, row count, when, the branch it ran on and the globals its status line showed. A saved
+query is a named query with its arguments (and the branch it was saved on, when known).
+
+Stored form: version 2 adds the branch (``b``) and the globals' text (``g``); version 1
+entries (written before branches existed) still load, with neither.
 
 Invariant: every ``HistoryEntry`` and ``SavedQuery`` that exists passed ``check_*``: its query
 is non-empty, free of NUL and at most ``max_query_chars``; its arguments fit
@@ -34,17 +38,22 @@ from ecc.arguments.drafts import (
     link_problem,
 )
 from ecc.driver.client import QueryMethod
-from ecc.settings.config import ConsoleSettings
+from ecc.settings.config import BRANCH_NAME_RE, ConsoleSettings
 
-WIRE_VERSION = 1
+WIRE_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # v1: no branch, no globals (read as the connection's, none)
 # Status words a stored history entry may carry (the session's run statuses that end a run).
 HISTORY_STATUSES = ("done", "failed", "cancelled", "timed out")
 MAX_NAME_CHARS = 200
 MAX_DESCRIPTION_CHARS = 2_000
+# The globals' text a history entry keeps (what the status line showed); a longer one is cut
+# when recorded, and refused when read back (it is not one the console wrote).
+MAX_GLOBALS_CHARS = 1_000
 _ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A stored value is its query and arguments plus at most this much of JSON around them.
-_WIRE_OVERHEAD_CHARS = MAX_NAME_CHARS * 6 + MAX_DESCRIPTION_CHARS * 6 + 512
+_WIRE_OVERHEAD_CHARS = (MAX_NAME_CHARS + MAX_DESCRIPTION_CHARS + MAX_GLOBALS_CHARS + 63) * 6 \
+    + 512
 _LATEST_WHEN = 4_102_444_800.0  # 2100-01-01: a stored time past it is not a time we wrote
 
 
@@ -94,12 +103,17 @@ class HistoryEntry:
     elapsed_s: float | None = None
     rows: int | None = None
     when: float = 0.0  # seconds since the epoch
+    # The branch the run was on, by name as the page showed it ("": not known, a version 1
+    # entry or a run on the server's unnamed default), and the globals it applied, as text.
+    branch: str = ""
+    globals_text: str = ""
 
     def wire(self) -> str:
         """The value the browser stores (compact JSON)."""
         return _dumps({"v": WIRE_VERSION, "q": self.query, "a": self.args_text,
                        "k": self.kwargs_text, "m": self.method.value, "s": self.status,
-                       "e": self.elapsed_s, "r": self.rows, "t": self.when})
+                       "e": self.elapsed_s, "r": self.rows, "t": self.when,
+                       "b": self.branch, "g": self.globals_text})
 
     @functools.cached_property
     def stored_chars(self) -> int:
@@ -116,11 +130,12 @@ class SavedQuery:
     kwargs_text: str = ""
     when: float = 0.0  # saved (or last changed), seconds since the epoch
     description: str = ""
+    branch: str = ""  # the branch it was saved on ("": not recorded; runs on the session's)
 
     def wire(self) -> str:
         return _dumps({"v": WIRE_VERSION, "n": self.name, "q": self.query, "a": self.args_text,
                        "k": self.kwargs_text, "m": self.method.value, "t": self.when,
-                       "d": self.description})
+                       "d": self.description, "b": self.branch})
 
     @functools.cached_property
     def stored_chars(self) -> int:
@@ -193,6 +208,25 @@ def check_name(name: object) -> str:
     if _CONTROL.search(name):
         raise StoredValueError("its name holds a line break or another control character")
     return _unicode(name, "name")
+
+
+def check_branch(branch: object) -> str:
+    """A recorded branch name: "" (none recorded) or a name of the shape the settings accept
+    (1 to 63 printable characters, no surrounding blanks)."""
+    if branch is None or branch == "":
+        return ""
+    if not isinstance(branch, str):
+        raise StoredValueError("its branch is not text")
+    if len(branch) > 63 or branch != branch.strip() or not BRANCH_NAME_RE.fullmatch(branch):
+        raise StoredValueError("its branch is not a branch name (1 to 63 printable characters)")
+    return _unicode(branch, "branch")
+
+
+def recorded_globals(text: str) -> str:
+    """The globals' text as a history entry keeps it: one line, at most ``MAX_GLOBALS_CHARS``
+    (the status line's text is the console's own, but built from values users typed)."""
+    line = _CONTROL.sub(" ", text)
+    return line if len(line) <= MAX_GLOBALS_CHARS else line[:MAX_GLOBALS_CHARS - 1] + "…"
 
 
 def check_query(query: object, args_text: object, kwargs_text: object,
@@ -269,9 +303,23 @@ def _object(raw: object, limits: MemoryLimits) -> dict[str, Any]:
         raise StoredValueError("it is not valid JSON") from None
     if not isinstance(value, dict):
         raise StoredValueError("it is not a JSON object")
-    if value.get("v") != WIRE_VERSION:
-        raise StoredValueError(f"its format version is not {WIRE_VERSION}")
+    version = value.get("v")
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        raise StoredValueError("its format version is not one this console reads (1 or 2)")
     return value
+
+
+def _branch_fields(value: Mapping[str, Any]) -> tuple[str, str]:
+    """(branch, globals' text) of a stored value; a version 1 value has neither (a branch
+    or globals in one is not a value the console wrote)."""
+    if value["v"] == 1:
+        if "b" in value or "g" in value:
+            raise StoredValueError("it names a branch, which format version 1 does not hold")
+        return "", ""
+    globals_text = _text(value.get("g"), "globals", MAX_GLOBALS_CHARS)
+    if _CONTROL.search(globals_text):
+        raise StoredValueError("its globals hold a line break or another control character")
+    return check_branch(value.get("b")), globals_text
 
 
 def history_from_wire(entry_id: object, raw: object, limits: MemoryLimits) -> HistoryEntry:
@@ -283,11 +331,13 @@ def history_from_wire(entry_id: object, raw: object, limits: MemoryLimits) -> Hi
     if status not in HISTORY_STATUSES:
         raise StoredValueError("its status is not one a run ends with")
     rows = _number(value.get("r"), "row count", whole=True)
+    branch, globals_text = _branch_fields(value)
     checked_id = _check_id(entry_id)
     entry = HistoryEntry(id=checked_id, query=query, method=check_method(value.get("m")),
                          args_text=args_text, kwargs_text=kwargs_text, status=str(status),
                          elapsed_s=_number(value.get("e"), "elapsed time"),
-                         rows=None if rows is None else int(rows), when=_when(value.get("t")))
+                         rows=None if rows is None else int(rows), when=_when(value.get("t")),
+                         branch=branch, globals_text=globals_text)
     return _stored_as(entry, checked_id, str(raw))
 
 
@@ -296,11 +346,13 @@ def saved_from_wire(entry_id: object, raw: object, limits: MemoryLimits) -> Save
     value = _object(raw, limits)
     query, args_text, kwargs_text = check_query(value.get("q"), value.get("a", ""),
                                                 value.get("k", ""), limits)
+    branch, _ = _branch_fields(value)
     checked_id = _check_id(entry_id)
     entry = SavedQuery(id=checked_id, name=check_name(value.get("n")), query=query,
                        method=check_method(value.get("m")), args_text=args_text,
                        kwargs_text=kwargs_text, when=_when(value.get("t")),
-                       description=_text(value.get("d"), "description", MAX_DESCRIPTION_CHARS))
+                       description=_text(value.get("d"), "description", MAX_DESCRIPTION_CHARS),
+                       branch=branch)
     return _stored_as(entry, checked_id, str(raw))
 
 
@@ -361,6 +413,7 @@ class QueryText:
     method: QueryMethod = QueryMethod.QUERY
     args_text: str = ""
     kwargs_text: str = ""
+    branch: str = ""  # the branch the page is on ("": the connection's, unnamed)
 
 
 def draft_of(kept: Loadable, name: str) -> QueryDraft:
@@ -370,11 +423,15 @@ def draft_of(kept: Loadable, name: str) -> QueryDraft:
                       kwargs_text=kept.kwargs_text, method=kept.method)
 
 
-def shared_link(kept: Loadable, limits: DraftLimits) -> tuple[str | None, str | None]:
+def shared_link(kept: Loadable, limits: DraftLimits, *, branch: str | None = None
+                ) -> tuple[str | None, str | None]:
     """(the page address's query string, why there is none): the link a run of ``kept``
-    writes, so it opens as today's links do; None with the reason when the loader would
-    refuse it or it is too long for servers and proxies."""
+    writes, so it opens as today's links do (``&branch=`` when it is on a branch other
+    than the connection's: ``st_page.links.share_link``); None with the reason when the
+    loader would refuse it or it is too long for servers and proxies."""
     params = link_params(kept.query, "text", kept.args_text, kept.kwargs_text, {})
+    if branch:
+        params = {**params, "branch": branch}
     problem = link_problem(params, limits, max_link_bytes=MAX_LINK_BYTES)
     if problem is not None:
         return None, problem

@@ -10,8 +10,13 @@ The ``.edgeql`` form (also what a team library file may carry, ``ecc.library.tea
     # method: query_json
     # named_arguments: "{year: 2020}"
     # saved: 2026-12-06T20:00:00Z
+    # branch: staging
     # Any other leading comment line is the description.
     select Movie { title } filter .year >= <int64>$year
+
+``branch`` (the branch it was saved on; the console writes it since saved queries keep one)
+is optional: files without it import with none, and a value that is not a branch name is
+refused like any other field.
 
 Header values that start with ``"`` are JSON strings (arguments may hold line breaks).
 Several queries go in one file, each starting with the marker line; a file without the
@@ -34,6 +39,7 @@ from ecc.library.entries import (
     MemoryLimits,
     SavedQuery,
     StoredValueError,
+    check_branch,
     check_method,
     check_name,
     check_query,
@@ -45,7 +51,7 @@ JSON_FORMAT = "ecc-saved-queries"
 JSON_VERSION = 1
 MARKER = "# --- saved query ---"
 HEADER_KEYS = ("name", "method", "positional_arguments", "named_arguments", "saved",
-               "description")
+               "description", "branch")
 _HEADER = re.compile(r"#\s*([a-z_]+)\s*:\s?(.*)")
 
 
@@ -60,6 +66,7 @@ class ParsedQuery:
     kwargs_text: str = ""
     description: str = ""
     saved: str | None = None
+    branch: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,8 @@ def export_json(queries: Sequence[SavedQuery]) -> str:
     return json.dumps({"format": JSON_FORMAT, "version": JSON_VERSION, "queries": [
         {"name": q.name, "query": q.query, "method": q.method.value,
          "positional_arguments": q.args_text, "named_arguments": q.kwargs_text,
-         "description": q.description, "saved": _iso(q.when)} for q in queries]},
+         "description": q.description, "saved": _iso(q.when), "branch": q.branch}
+        for q in queries]},
         ensure_ascii=False, indent=2)
 
 
@@ -104,7 +112,8 @@ def edgeql_block(query: SavedQuery | ParsedQuery, *, marker: bool = True) -> str
               f"# positional_arguments: {json.dumps(query.args_text, ensure_ascii=False)}",
               f"# named_arguments: {json.dumps(query.kwargs_text, ensure_ascii=False)}",
               f"# saved: {_iso(query.when) if isinstance(query, SavedQuery) else ''}",
-              f"# description: {json.dumps(query.description, ensure_ascii=False)}"]
+              f"# description: {json.dumps(query.description, ensure_ascii=False)}",
+              f"# branch: {json.dumps(query.branch, ensure_ascii=False)}"]
     return "\n".join(lines) + "\n" + query.query.rstrip("\n") + "\n"
 
 
@@ -149,7 +158,8 @@ def parse_edgeql_block(text: str, default_name: str, *, exported: bool = False
                        method=header.get("method") or QueryMethod.QUERY.value,
                        args_text=header.get("positional_arguments", ""),
                        kwargs_text=header.get("named_arguments", ""),
-                       description=described, saved=header.get("saved"))
+                       description=described, saved=header.get("saved"),
+                       branch=header.get("branch", ""))
 
 
 def _header_value(key: str, raw: str) -> str:
@@ -185,7 +195,7 @@ def checked(parsed: ParsedQuery, limits: MemoryLimits) -> SavedQuery:
     return SavedQuery(id=new_id(), name=check_name(parsed.name), query=query,
                       method=check_method(parsed.method), args_text=args_text,
                       kwargs_text=kwargs_text, when=_epoch(parsed.saved),
-                      description=parsed.description)
+                      description=parsed.description, branch=check_branch(parsed.branch))
 
 
 # --- import -------------------------------------------------------------------------------------
@@ -269,7 +279,8 @@ def _from_json_item(item: object) -> ParsedQuery:
               "method": item.get("method", QueryMethod.QUERY.value),
               "args_text": item.get("positional_arguments", ""),
               "kwargs_text": item.get("named_arguments", ""),
-              "description": item.get("description", "")}
+              "description": item.get("description", ""),
+              "branch": item.get("branch") or ""}
     for key, value in fields.items():
         if not isinstance(value, str):
             raise StoredValueError(f"its {key.replace('_text', '')} is not text")

@@ -239,7 +239,9 @@ CONFIG_NAMES = frozenset({
     "__internal_testmode", "__internal_no_apply_query_rewrites", "__internal_query_reflschema",
 })
 _GLOBAL_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*")
-_BRANCH_NAME_RE = re.compile(r"[^\x00-\x1f\x7f]{1,63}")
+# A branch name as the settings accept it (and as stored history names one): 1 to 63
+# printable characters.
+BRANCH_NAME_RE = re.compile(r"[^\x00-\x1f\x7f]{1,63}")
 
 
 def qualified_global_name(name: str, key: str) -> str:
@@ -484,7 +486,7 @@ def load_settings(
 
 
 def _branch_name(key: str, value: Any) -> str:
-    if not isinstance(value, str) or not _BRANCH_NAME_RE.fullmatch(value.strip()):
+    if not isinstance(value, str) or not BRANCH_NAME_RE.fullmatch(value.strip()):
         raise SettingsError(f"[connections.gel] {key}: branch names are strings of 1 to 63 "
                             "printable characters.")
     return value.strip()
