@@ -58,8 +58,8 @@ if ROOT not in sys.path:
 import dataclasses  # noqa: E402
 
 from ecc.fake import schema as fake_schema  # noqa: E402
-from ecc.fake.client import schema_responder
-from ecc.fake import client as testing
+from ecc.fake import client as testing  # noqa: E402
+from ecc.fake.client import schema_responder  # noqa: E402
 from ecc.schema.model import ScalarType  # noqa: E402
 
 if not getattr(testing, "_bench_schema_installed", False):
@@ -82,8 +82,9 @@ from bench.common import quiet_streamlit_logs  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 import dataclasses  # noqa: E402
 from ecc.fake import schema as fake_schema  # noqa: E402
-from ecc.schema import introspect
-from ecc.fake import client as testing
+from ecc.schema import introspect  # noqa: E402
+from ecc.fake import client as testing  # noqa: E402
+from ecc.fake.client import schema_responder  # noqa: E402
 from ecc.schema.model import ScalarType  # noqa: E402
 
 quiet_streamlit_logs()
