@@ -223,11 +223,30 @@ def storage_error() -> str | None:
 
 def mount(memory: BrowserMemory) -> None:
     """Draw the component with what the browser has to apply (nothing visible). Draw it last
-    on the page: runs that finish while the page streams are recorded in the same run."""
-    memory.load_overdue()
+    on the page: runs that finish while the page streams are recorded in the same run. While
+    the browser's load has not arrived, a small polling fragment asks again (``_load_watch``)."""
+    memory.load_drawn(time.monotonic())
     _memory_component(key=COMPONENT_KEY, data=memory.component_data(),
                       on_loaded_change=_on_loaded, on_acked_change=_on_acked,
                       on_error_change=_on_error)
+    if not memory.loaded and not memory.gave_up:
+        _load_watch()
+
+
+LOAD_WATCH_S = 1.0  # how often a page waiting for the browser's load checks on it
+
+
+@st.fragment(run_every=LOAD_WATCH_S)
+def _load_watch() -> None:
+    """Drawn only while the load is awaited (each whole-page run clears the browser's polling
+    timers, so it stops with the first run that does not draw it). A load lost on its way
+    would otherwise leave an idle page "Reading your history" for good: past
+    ``LOAD_RETRY_S`` it asks again under a new token and reruns the page, which draws the
+    component with it; past ``LOAD_ASKS`` asks the page says the browser did not answer."""
+    memory = _memory()
+    if memory is not None and memory.load_due(time.monotonic()):
+        memory.ask_again()
+        st.rerun(scope="app")
 
 
 def forget_in_browser() -> None:
@@ -311,6 +330,10 @@ def history_panel(memory: BrowserMemory, load: Callable[[Loadable], None],
     """The history this browser keeps (every session's runs, newest first): search, load
     into the editor, run again, forget. Entries are text from storage: shown in a table,
     options and escaped captions only."""
+    if memory.gave_up:
+        st.caption("This browser did not hand over the history it keeps. Reload the page to "
+                   "ask again.")
+        return
     if not memory.loaded:
         st.caption("Reading your history from this browser…")
         return

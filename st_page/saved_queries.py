@@ -176,6 +176,9 @@ def panel(memory: BrowserMemory | None, team: TeamLibrary | None, actions: PageA
         if memory is None:
             st.caption("This console keeps no saved queries in the browser "
                        "(browser_memory = false, or nobody is signed in).")
+        elif memory.gave_up:
+            st.caption("This browser did not hand over the saved queries it keeps. Reload "
+                       "the page to ask again.")
         elif not memory.loaded:
             st.caption("Reading your saved queries from this browser…")
         else:

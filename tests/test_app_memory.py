@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ecc.driver.client import QueryMethod
-from ecc.library.browser import BrowserMemory
+from ecc.library.browser import LOAD_ASKS, BrowserMemory
 from ecc.library.entries import MemoryLimits
 from ecc.settings.config import ConsoleSettings
 from st_page import saved_queries
@@ -75,6 +75,23 @@ def test_forget_empties_the_history_panel(at: AppTest) -> None:
     at.button(key="memory_forget").click().run()
     assert memory.history == [] and not at.dataframe
     assert memory.component_data()["cmds"][-1]["op"] == "clear"
+
+
+def test_panels_say_so_when_the_browser_never_hands_its_memory_over(at: AppTest) -> None:
+    memory = BrowserMemory("anon", MemoryLimits.from_settings(ConsoleSettings()))
+    at.session_state[MEMORY_KEY] = memory
+    at.run()
+    assert not at.exception
+    assert "Reading your history from this browser…" in texts(at)
+    for _ in range(LOAD_ASKS):  # every ask went unanswered
+        memory.ask_again()
+    assert memory.gave_up
+    at.run()
+    assert not at.exception
+    page = texts(at)
+    assert "Reading your history" not in page and "Reading your saved queries" not in page
+    assert "This browser did not hand over the history it keeps." in page
+    assert "This browser did not hand over the saved queries it keeps." in page
 
 
 @pytest.mark.usefixtures("clean_driver_env")

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.browser
 
 skip_without_browser()
 
-from playwright.sync_api import Locator, Page, expect  # noqa: E402
+from playwright.sync_api import Locator, Page, WebSocketRoute, expect  # noqa: E402
 
 PREFIX = "ecc.mem.v1."
 EVIL = "evil.example"
@@ -83,6 +83,40 @@ def test_two_runs_are_in_the_history_after_a_reload(open_page: OpenPage,
     main = open_kept_history(page, "2 runs kept in this browser")
     expect(main).to_contain_text("select 'kept-first'", timeout=RESULT_TIMEOUT_MS)
     expect(main).to_contain_text("select 'kept-second'", timeout=RESULT_TIMEOUT_MS)
+
+
+def drop_first_load(page: Page) -> list[bytes]:
+    """From now on, the first message this page sends with the memory's ``loaded`` trigger
+    never reaches the server (as when the websocket drops with it in flight); returns the
+    dropped messages."""
+    dropped: list[bytes] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            raw = message.encode() if isinstance(message, str) else message
+            if not dropped and b'"event":"loaded"' in raw:
+                dropped.append(raw)
+                return
+            server.send(message)
+
+        ws.on_message(to_server)  # the server's messages reach the page untouched
+
+    page.route_web_socket(re.compile(r"/_stcore/stream"), route)
+    return dropped
+
+
+def test_an_idle_page_whose_load_was_lost_still_shows_the_history(
+        open_page: OpenPage, server: StreamlitServer) -> None:
+    page = open_page()
+    run_query(page, "select 'kept-despite-loss'")
+    wait_stored(page, "h", 1)
+    dropped = drop_first_load(page)
+    reload(page, server)
+    main = open_kept_history(page, "1 runs kept in this browser")
+    expect(main).to_contain_text("select 'kept-despite-loss'", timeout=RESULT_TIMEOUT_MS)
+    assert len(dropped) == 1  # the page got its history from a second ask, unclicked
 
 
 def test_a_saved_query_is_there_in_a_new_tab(open_page: OpenPage,

@@ -17,7 +17,8 @@ from ecc.driver.client import QueryMethod
 from ecc.driver.errors import ConsoleInputError
 from ecc.library.browser import (
     ANONYMOUS,
-    LOAD_RETRY_RUNS,
+    LOAD_ASKS,
+    LOAD_RETRY_S,
     MAX_PENDING,
     BrowserMemory,
     user_identity,
@@ -256,16 +257,58 @@ def test_an_acknowledgement_for_another_load_changes_nothing(acked: object) -> N
     assert len(memory.component_data()["cmds"]) == 1
 
 
-def test_a_load_that_never_arrives_is_asked_again_under_a_new_token() -> None:
+def test_a_load_awaited_past_the_retry_time_is_asked_again_under_a_new_token() -> None:
     memory = BrowserMemory("ns1", LIMITS)
     first = memory.load_token
-    for _ in range(LOAD_RETRY_RUNS):
-        memory.load_overdue()
-    assert memory.load_token == first
-    memory.load_overdue()
+    assert not memory.load_due(1e9)  # the wait starts when the component is first drawn
+    memory.load_drawn(100.0)
+    memory.load_drawn(101.0)  # redrawn: the wait still counts from the first draw
+    assert not memory.load_due(100.0 + LOAD_RETRY_S - 0.01)
+    assert memory.load_due(100.0 + LOAD_RETRY_S)
+    memory.ask_again()
     assert memory.load_token != first
-    assert memory.adopt_loaded({"load": first, "h": {}}) is None  # the old load is stale
-    assert memory.adopt_loaded({"load": memory.load_token, "h": {}}) is not None
+    assert memory.component_data()["load"] == memory.load_token
+    assert not memory.load_due(1e9)  # until the new token is drawn
+    memory.load_drawn(200.0)
+    assert memory.load_due(200.0 + LOAD_RETRY_S)
+
+
+def test_a_load_that_arrives_under_an_earlier_token_is_taken() -> None:
+    """The first ask's answer, delayed past the moment the page asked again: what the browser
+    held is as good under either token, and the page never waits for a second answer."""
+    memory = BrowserMemory("ns1", LIMITS)
+    first = memory.load_token
+    memory.ask_again()
+    report = memory.adopt_loaded({"load": first, "h": {"h1": wire(q="select 'kept'")}})
+    assert report is not None and memory.loaded
+    assert [e.query for e in memory.history] == ["select 'kept'"]
+    assert not memory.load_due(1e9)
+    assert memory.adopt_loaded({"load": memory.load_token, "h": {}}) is None  # taken once
+
+
+def test_a_load_under_a_token_this_memory_never_drew_is_refused() -> None:
+    memory = BrowserMemory("ns1", LIMITS)
+    other = BrowserMemory("ns1", LIMITS)  # another server session's memory in this browser
+    assert memory.adopt_loaded({"load": other.load_token, "h": {}}) is None
+    assert not memory.loaded
+
+
+def test_the_page_stops_asking_after_load_asks_and_a_late_answer_is_still_taken() -> None:
+    memory = BrowserMemory("ns1", LIMITS)
+    tokens = [memory.load_token]
+    for ask in range(LOAD_ASKS - 1):
+        memory.load_drawn(10.0 * ask)
+        assert memory.load_due(10.0 * ask + LOAD_RETRY_S)
+        memory.ask_again()
+        tokens.append(memory.load_token)
+    assert len(set(tokens)) == LOAD_ASKS and not memory.gave_up
+    memory.load_drawn(1000.0)
+    assert memory.load_due(1000.0 + LOAD_RETRY_S)
+    memory.ask_again()
+    assert memory.gave_up and memory.load_token == tokens[-1]  # no further token drawn
+    assert not memory.load_due(1e9)
+    assert memory.adopt_loaded({"load": tokens[1], "h": {}}) is not None
+    assert memory.loaded and not memory.gave_up
 
 
 def test_runs_marked_recorded_are_never_recorded() -> None:

@@ -7,6 +7,8 @@ and this module speak this protocol::
                               {"ns": null}: nobody is signed in, remove every namespace
     trigger "loaded"          {"load": token, "h": {id: stored text}, "s": {id: stored text}}
                               sent once per load token: what this namespace holds
+                              (a load not answered in LOAD_RETRY_S is asked again under a
+                              new token; an answer under any token this memory drew counts)
     state "acked"             "<load token>:<seq>": the highest command the browser applied
     state "error"             the name of the last storage error (quota, storage disabled)
     command                   {"seq": n, "op": "put", "kind": "h"|"s", "id": id, "value": text}
@@ -62,7 +64,12 @@ HISTORY, SAVED = "h", "s"
 MAX_PENDING = 1_000
 # Stored entries examined per kind on a load; more can only be hostile: they are removed.
 MAX_LOADED_PER_KIND = 20_000
-LOAD_RETRY_RUNS = 3  # page runs without the browser's load before it is asked again
+# The browser's load can be lost on its way (a websocket that drops with the trigger in it, a
+# trigger coalesced away): while it has not arrived the page asks again under a new token
+# every LOAD_RETRY_S (timed by a small polling fragment, so an idle page recovers), at most
+# LOAD_ASKS times in all; then it stops waiting and says so.
+LOAD_RETRY_S = 4.0
+LOAD_ASKS = 4
 
 
 def user_identity(claims: Mapping[str, Any]) -> str | None:
@@ -138,7 +145,10 @@ class BrowserMemory:
         self.namespace = namespace
         self.limits = limits
         self.load_token = secrets.token_urlsafe(9)
+        self._asked = [self.load_token]  # every token this memory drew, oldest first
+        self._asked_at: float | None = None  # when the current token was first drawn
         self.loaded = False
+        self.gave_up = False  # asked LOAD_ASKS times, never answered: the page stops waiting
         self.syncing = True
         self.report = LoadReport()
         self._history: list[HistoryEntry] = []  # newest first
@@ -148,7 +158,6 @@ class BrowserMemory:
         self._pending: list[dict[str, Any]] = []
         self._seq = 0
         self._recorded: set[str] = set()
-        self._runs_without_load = 0
 
     # --- reading ---
     @property
@@ -192,16 +201,30 @@ class BrowserMemory:
         self._pending = [c for c in self._pending if c["seq"] > int(seq)]
         self.syncing = True
 
-    def load_overdue(self) -> None:
-        """Called by a page run that draws the component before the browser's load arrived:
-        after ``LOAD_RETRY_RUNS`` such runs the load is asked again under a new token (a
-        trigger lost to an interrupted run must not leave the memory empty for good)."""
-        if self.loaded:
+    def load_drawn(self, now: float) -> None:
+        """The component was drawn with the current token: the wait for its load starts at
+        the first such draw (``now``: a monotonic clock)."""
+        if self._asked_at is None:
+            self._asked_at = now
+
+    def load_due(self, now: float) -> bool:
+        """True when the load has been awaited ``LOAD_RETRY_S`` since the current token was
+        first drawn: the page should ``ask_again`` (and redraw)."""
+        return (not self.loaded and not self.gave_up and self._asked_at is not None
+                and now - self._asked_at >= LOAD_RETRY_S)
+
+    def ask_again(self) -> None:
+        """Ask the browser for its load again, under a new token (its page marks each token
+        delivered once); past ``LOAD_ASKS`` asks, stop asking (``gave_up``). A load that
+        arrives later under an earlier token is still taken."""
+        if self.loaded or self.gave_up:
             return
-        self._runs_without_load += 1
-        if self._runs_without_load > LOAD_RETRY_RUNS:
-            self._runs_without_load = 0
-            self.load_token = secrets.token_urlsafe(9)
+        if len(self._asked) >= LOAD_ASKS:
+            self.gave_up = True
+            return
+        self.load_token = secrets.token_urlsafe(9)
+        self._asked.append(self.load_token)
+        self._asked_at = None
 
     def mark_recorded(self, run_keys: Iterable[str]) -> None:
         """Runs that must never be recorded (those the session had before this memory)."""
@@ -224,8 +247,9 @@ class BrowserMemory:
     def adopt_loaded(self, payload: object) -> LoadReport | None:
         """Take what the browser held (trigger ``loaded``): every entry checked, unreadable
         ones and history past its bounds removed from the browser. None when the payload is
-        not this load's (a stale page's, or not the protocol's)."""
-        if not isinstance(payload, dict) or payload.get("load") != self.load_token \
+        not this memory's (a stale page's, or not the protocol's); a load under any token this
+        memory asked with is taken: what the browser held when it answered."""
+        if not isinstance(payload, dict) or payload.get("load") not in self._asked \
                 or self.loaded:
             return None
         problems: list[str] = []
@@ -253,6 +277,7 @@ class BrowserMemory:
                                    self.limits.saved_chars)
         self._saved = sorted(shown, key=lambda q: q.name.casefold())
         self.loaded = True
+        self.gave_up = False  # a late answer to an earlier ask
         self.report = LoadReport(history=len(history), saved=len(saved),
                                  removed=len(bad_h) + len(bad_s), dropped=len(dropped),
                                  not_shown=len(not_shown),
