@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ecc.fake.branches import FakeBranchClients, FakeBranchServer, use_fake_branches
 from tests.browser_support import (
     VIEWPORT,
     OpenPage,
@@ -126,3 +127,15 @@ def open_page(server: StreamlitServer, browser: Browser) -> Iterator[OpenPage]:
 def page(open_page: OpenPage) -> Page:
     """The console open in a new browser context (``open_page``'s checks at the end)."""
     return open_page()
+
+
+PAGE_BRANCHES = ("main", "staging", "dev")
+
+
+@pytest.fixture
+def page_branches() -> Iterator[FakeBranchClients]:
+    """The page's fake server with three branches (``PAGE_BRANCHES``), each with its data."""
+    fake = FakeBranchClients(FakeBranchServer(PAGE_BRANCHES))
+    use_fake_branches(fake)
+    yield fake
+    use_fake_branches(None)

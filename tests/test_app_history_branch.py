@@ -6,13 +6,10 @@ the picker switched when the operator's policy still allows the branch, and noth
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from ecc.fake.branches import FakeBranchClients, FakeBranchServer, use_fake_branches
 from ecc.library.browser import BrowserMemory
 from ecc.library.entries import MemoryLimits
 from ecc.running.runs import RunBook, RunRecord
@@ -22,16 +19,8 @@ from tests.apptest_support import console, run_query, texts
 from tests.conftest import wait_until
 from tests.test_app_memory import loaded_console_memory
 
-BRANCHES = ("main", "staging", "dev")
 STAGING_TITLE = "Alien [staging]"
 
-
-@pytest.fixture
-def clients() -> Iterator[FakeBranchClients]:
-    fake = FakeBranchClients(FakeBranchServer(BRANCHES))
-    use_fake_branches(fake)
-    yield fake
-    use_fake_branches(None)
 
 
 def book(at: AppTest) -> RunBook:
@@ -79,7 +68,7 @@ def with_kept(at: AppTest, history: dict[str, str]) -> BrowserMemory:
 
 
 # --- the session's history table -------------------------------------------------------------
-def test_run_again_runs_on_the_recorded_branch_and_switches_the_picker(clients) -> None:
+def test_run_again_runs_on_the_recorded_branch_and_switches_the_picker(page_branches) -> None:
     with console(allowed_branches=["*"]) as at:
         at.run()
         picker(at).select("staging").run()
@@ -97,7 +86,7 @@ def test_run_again_runs_on_the_recorded_branch_and_switches_the_picker(clients) 
         assert picker(at).value == "staging"
 
 
-def test_run_again_on_a_branch_no_longer_allowed_says_so_and_runs_nothing(clients) -> None:
+def test_run_again_on_a_branch_no_longer_allowed_says_so_and_runs_nothing(page_branches) -> None:
     with console(allowed_branches=["staging"]) as at:
         at.run()
         picker(at).select("staging").run()
@@ -118,7 +107,7 @@ def test_run_again_on_a_branch_no_longer_allowed_says_so_and_runs_nothing(client
         assert picker(at).value == "main"
 
 
-def test_load_into_form_on_a_refused_branch_loads_and_says_where_a_run_goes(clients) -> None:
+def test_load_into_form_on_a_refused_branch_loads_and_says_where_a_run_goes(page_branches) -> None:
     with console(allowed_branches=["staging"]) as at:
         at.run()
         picker(at).select("staging").run()
@@ -139,7 +128,7 @@ def test_load_into_form_on_a_refused_branch_loads_and_says_where_a_run_goes(clie
 
 
 # --- the history kept in the browser ---------------------------------------------------------
-def test_the_kept_history_shows_the_branch_and_runs_again_there(clients) -> None:
+def test_the_kept_history_shows_the_branch_and_runs_again_there(page_branches) -> None:
     with console(allowed_branches=["*"]) as at:
         with_kept(at, kept_entry("dev"))
         at.run()
@@ -153,7 +142,7 @@ def test_the_kept_history_shows_the_branch_and_runs_again_there(clients) -> None
         assert picker(at).value == "dev"
 
 
-def test_a_kept_run_on_a_branch_not_allowed_runs_nothing_and_names_it(clients) -> None:
+def test_a_kept_run_on_a_branch_not_allowed_runs_nothing_and_names_it(page_branches) -> None:
     with console() as at:  # the operator allows the connection's branch only
         with_kept(at, kept_entry("staging"))
         at.run()
@@ -166,7 +155,7 @@ def test_a_kept_run_on_a_branch_not_allowed_runs_nothing_and_names_it(clients) -
         assert book(at).newest_first() == []
 
 
-def test_a_version_1_kept_run_runs_on_the_session_s_branch(clients) -> None:
+def test_a_version_1_kept_run_runs_on_the_session_s_branch(page_branches) -> None:
     with console(allowed_branches=["*"]) as at:
         with_kept(at, kept_entry(None))
         at.run()
@@ -178,7 +167,7 @@ def test_a_version_1_kept_run_runs_on_the_session_s_branch(clients) -> None:
         assert again.request.branch == "staging"
 
 
-def test_a_finished_run_is_kept_with_its_branch(clients) -> None:
+def test_a_finished_run_is_kept_with_its_branch(page_branches) -> None:
     with console(allowed_branches=["*"]) as at:
         memory = loaded_console_memory(at)
         at.run()
@@ -190,7 +179,7 @@ def test_a_finished_run_is_kept_with_its_branch(clients) -> None:
 
 
 # --- saved queries -----------------------------------------------------------------------------
-def test_a_saved_query_keeps_its_branch_and_its_link_carries_it(clients) -> None:
+def test_a_saved_query_keeps_its_branch_and_its_link_carries_it(page_branches) -> None:
     with console(allowed_branches=["*"]) as at:
         memory = loaded_console_memory(at)
         at.run()
@@ -209,7 +198,7 @@ def test_a_saved_query_keeps_its_branch_and_its_link_carries_it(clients) -> None
         assert ran.request.branch == "dev" and picker(at).value == "dev"
 
 
-def test_a_hostile_recorded_branch_name_is_shown_as_text(clients) -> None:
+def test_a_hostile_recorded_branch_name_is_shown_as_text(page_branches) -> None:
     from tests.test_app_hardening import foreign_structure
 
     hostile = "[x](https://evil.example) **b**"  # a valid shape: 1-63 printable characters

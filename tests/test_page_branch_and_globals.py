@@ -4,26 +4,18 @@ status line and history saying so, and shared links' ``&branch=``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from ecc.fake.branches import FakeBranchClients, FakeBranchServer, use_fake_branches
 from ecc.running.runs import RunBook, RunRecord
 from ecc.settings.config import load_settings
 from tests.apptest_support import console, run_query, texts
+from tests.conftest import PAGE_BRANCHES
 
-BRANCHES = ("main", "staging", "dev")
+BRANCHES = PAGE_BRANCHES
 
-
-@pytest.fixture
-def clients() -> Iterator[FakeBranchClients]:
-    fake = FakeBranchClients(FakeBranchServer(BRANCHES))
-    use_fake_branches(fake)
-    yield fake
-    use_fake_branches(None)
 
 
 def last_record(at: AppTest) -> RunRecord:
@@ -54,17 +46,17 @@ def branch_picker(at: AppTest) -> Any:
     return found[0] if found else None
 
 
-def test_by_default_the_branch_is_shown_not_offered_and_no_list_is_read(clients) -> None:
+def test_by_default_the_branch_is_shown_not_offered_and_no_list_is_read(page_branches) -> None:
     with console() as at:
         at.run()
         assert branch_picker(at) is None
         assert "Branch: **the connection's default** (the only branch allowed)" in texts(at)
         assert titles(ran(at, "select Movie {title}"))[0] == "Alien"
-        read = [c for c in clients.built for call in c.stats.calls if "sys::" in call[1]]
+        read = [c for c in page_branches.built for call in c.stats.calls if "sys::" in call[1]]
         assert read == []  # a console without a picker never asks for the branch list
 
 
-def test_a_picked_branch_runs_there_and_the_status_line_and_history_say_so(clients) -> None:
+def test_a_picked_branch_runs_there_and_the_status_line_and_history_say_so(page_branches) -> None:
     with console(allowed_branches=["*"]) as at:
         at.run()
         picker = branch_picker(at)
@@ -84,7 +76,7 @@ def test_a_picked_branch_runs_there_and_the_status_line_and_history_say_so(clien
         assert list(history["branch"])[:2] == ["main", "staging"]  # newest first
 
 
-def test_the_schema_and_completions_follow_the_branch(clients) -> None:
+def test_the_schema_and_completions_follow_the_branch(page_branches) -> None:
     import st_utils
     from st_page.branch_and_globals import with_branch
 
@@ -94,12 +86,12 @@ def test_the_schema_and_completions_follow_the_branch(clients) -> None:
         settings = load_settings({"fake_client": True, "allowed_branches": ["staging"]}, {})
         staging_key = st_utils.schema_key(with_branch(settings, "staging"))
         assert st_utils.schema_store().current(staging_key) is not None
-        staging_reads = [call for c in clients.on_branch("staging") for call in c.stats.calls
+        staging_reads = [call for c in page_branches.on_branch("staging") for call in c.stats.calls
                          if call[1].lstrip().startswith("with module schema")]
         assert staging_reads, "the staging branch's schema was read on its own client"
 
 
-def test_a_pinned_branch_is_shown_and_runs_there(clients) -> None:
+def test_a_pinned_branch_is_shown_and_runs_there(page_branches) -> None:
     with console(pinned_branch="staging") as at:
         at.run()
         assert branch_picker(at) is None
@@ -107,7 +99,7 @@ def test_a_pinned_branch_is_shown_and_runs_there(clients) -> None:
         assert titles(ran(at, "select Movie {title}"))[0] == "Alien [staging]"
 
 
-def test_a_link_to_an_allowed_branch_opens_it(clients) -> None:
+def test_a_link_to_an_allowed_branch_opens_it(page_branches) -> None:
     with console(allowed_branches=["*"]) as at:
         at.query_params["branch"] = "dev"
         at.query_params["q"] = "select Movie {title}"
@@ -117,7 +109,7 @@ def test_a_link_to_an_allowed_branch_opens_it(clients) -> None:
         assert at.query_params["branch"] == ["dev"] or at.query_params["branch"] == "dev"
 
 
-def test_a_link_to_a_branch_the_operator_does_not_allow_says_so_and_stays(clients) -> None:
+def test_a_link_to_a_branch_the_operator_does_not_allow_says_so_and_stays(page_branches) -> None:
     with console(allowed_branches=["staging"]) as at:
         at.query_params["branch"] = "dev"
         at.run()
@@ -127,7 +119,7 @@ def test_a_link_to_a_branch_the_operator_does_not_allow_says_so_and_stays(client
         assert len(titles(ran(at, "select Movie {title}"))) == 10
 
 
-def test_a_link_with_a_hostile_branch_name_is_shown_as_text(clients) -> None:
+def test_a_link_with_a_hostile_branch_name_is_shown_as_text(page_branches) -> None:
     with console(allowed_branches=["staging"]) as at:
         at.query_params["branch"] = "[x](https://evil.example)"
         at.run()
@@ -135,7 +127,7 @@ def test_a_link_with_a_hostile_branch_name_is_shown_as_text(clients) -> None:
         assert warning and "](https" not in warning[0]  # escaped: no link
 
 
-def test_a_fixed_global_is_read_only_and_always_applied(clients) -> None:
+def test_a_fixed_global_is_read_only_and_always_applied(page_branches) -> None:
     with console(fixed_globals={"current_user": "ana"}) as at:
         at.run()
         fixed = [t for t in at.text_input if t.key == "ecc_global::fixed::default::current_user"]
@@ -146,7 +138,7 @@ def test_a_fixed_global_is_read_only_and_always_applied(clients) -> None:
         assert "· globals default::current_user = ana (fixed)" in texts(at)
 
 
-def test_a_user_global_the_operator_allows_is_typed_and_applied(clients) -> None:
+def test_a_user_global_the_operator_allows_is_typed_and_applied(page_branches) -> None:
     with console(user_globals=["default::current_user"]) as at:
         at.run()
         at.text_input(key="ecc_global::default::current_user").input("bob").run()
@@ -155,7 +147,7 @@ def test_a_user_global_the_operator_allows_is_typed_and_applied(clients) -> None
         assert record.request.globals == {"default::current_user": "bob"}
 
 
-def test_without_a_globals_policy_no_global_is_offered_or_applied(clients) -> None:
+def test_without_a_globals_policy_no_global_is_offered_or_applied(page_branches) -> None:
     with console() as at:
         at.run()
         assert not [t for t in at.text_input if t.key and t.key.startswith("ecc_global::")]
@@ -164,7 +156,7 @@ def test_without_a_globals_policy_no_global_is_offered_or_applied(clients) -> No
         assert record.result is not None and record.result.value == []
 
 
-def test_the_read_only_guard_applies_on_a_picked_branch(clients) -> None:
+def test_the_read_only_guard_applies_on_a_picked_branch(page_branches) -> None:
     with console(allowed_branches=["staging"]) as at:
         at.run()
         branch_picker(at).select("staging").run()
@@ -172,7 +164,7 @@ def test_the_read_only_guard_applies_on_a_picked_branch(clients) -> None:
         assert record.status == "failed" and record.error is not None
         assert record.error.title == "Refused: read-only mode"
         assert record.request.branch == "staging"
-        staging = clients.on_branch("staging")
+        staging = page_branches.on_branch("staging")
         assert staging and not [c for c in staging for call in c.stats.calls
                                 if call[1].startswith("insert")]
 
