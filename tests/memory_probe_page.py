@@ -25,8 +25,9 @@ if st.button("Record", key="probe_record") and query:
 if st.button("Forget", key="probe_forget"):
     memory.forget_history()
 st.text("loaded: " + ("yes" if memory.loaded else "no"))
-st.text("history: " + json.dumps([e.query for e in memory.history]))
+# Pending first: once the history names a new query, the pending count of that run is drawn.
 st.text("pending: " + str(len(memory.component_data()["cmds"])))
+st.text("history: " + json.dumps([e.query for e in memory.history]))
 st.text("notice: " + (memory.report.notice() or "none"))
 st.text("error: " + (browser_memory.storage_error() or "none"))
 browser_memory.mount(memory)

@@ -54,6 +54,11 @@ def record(page: Page, query: str) -> None:
     box.press("Enter")
     wait_until_idle(page)
     page.get_by_role("button", name="Record").click()
+    # "pending: 0" is on the page before the click's run too: wait for the run that recorded
+    # the query (it names it; its first 40 characters are enough) before waiting for the
+    # browser's acknowledgement.
+    expect(page.get_by_text(re.compile(r"^history: .*" + re.escape(json.dumps(query)[1:41])))
+           ).to_be_visible(timeout=RESULT_TIMEOUT_MS)
     expect(page.get_by_text("pending: 0")).to_be_visible(timeout=RESULT_TIMEOUT_MS)
     wait_until_idle(page)
 
