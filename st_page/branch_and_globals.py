@@ -200,17 +200,15 @@ def user_global_values(settings: ConsoleSettings) -> dict[str, RawValue]:
     return out
 
 
-def run_context(settings: ConsoleSettings, catalog: BranchCatalog | None,
-                model: SchemaModel | None) -> RunContext:
-    """The branch and globals a submission runs with, from the picker and the globals
-    inputs. Raises ``ConsoleInputError`` (nothing is queued) for a branch or a global the
-    operator does not allow, or a global value its type refuses."""
-    policy = BranchPolicy.from_settings(settings)
-    picked = st.session_state.get(BRANCH_KEY)
-    branch = policy.check(picked if isinstance(picked, str) and picked else None, catalog)
+def run_context(settings: ConsoleSettings, branch: str | None,
+                catalog: BranchCatalog | None, model: SchemaModel | None) -> RunContext:
+    """The branch (already checked by the policy) and the globals a submission runs with,
+    from the globals inputs. Raises ``ConsoleInputError`` (nothing is queued) for a global
+    the operator does not allow, or a value its type refuses."""
     applied = resolve_globals(GlobalsPolicy.from_settings(settings), model,
                               user_global_values(settings))
-    return RunContext(branch, branch or policy.default_name(catalog) or "", applied)
+    shown = branch or BranchPolicy.from_settings(settings).default_name(catalog) or ""
+    return RunContext(branch, shown, applied)
 
 
 def stamp_requests(requests: list[QueryRequest], settings: ConsoleSettings
@@ -224,7 +222,8 @@ def stamp_requests(requests: list[QueryRequest], settings: ConsoleSettings
     branch = policy.check(picked if isinstance(picked, str) and picked else None, catalog)
     here = with_branch(settings, branch)
     entry = schema_store().current(schema_key(here))
-    context = run_context(settings, catalog, entry.model if entry is not None else None)
+    context = run_context(settings, branch, catalog,
+                          entry.model if entry is not None else None)
     fields = context.request_fields()
     return [dataclasses.replace(r, **fields) for r in requests], here
 

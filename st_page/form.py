@@ -62,7 +62,7 @@ def submit_form(runtime: SessionRuntime, content: FormContent, settings: Console
                 prefs: UserPrefs) -> list[ErrorView]:
     """Check the form and queue its queries; nothing waits here (the page run streams the
     results in, ``st_page.results.stream_results``). Returns input errors (nothing ran)."""
-    limits = DraftLimits(settings.max_query_chars, settings.max_args_chars, settings.max_batch)
+    limits = DraftLimits.from_settings(settings)
     requests, errors = build_requests(content.drafts(), limits, analyze=content.analyze)
     if errors:
         return [e.scrubbed(settings.secret_values) for e in errors]
@@ -138,7 +138,7 @@ def first_query_text(runtime: SessionRuntime, settings: ConsoleSettings
     view says why not (a typed input that does not parse)."""
     tab = _tab_content(0, lambda text: description_for(runtime, text, settings))
     content = FormContent(tabs=(tab,), remembered=dict(st.session_state.get("param_memory", {})))
-    limits = DraftLimits(settings.max_query_chars, settings.max_args_chars, settings.max_batch)
+    limits = DraftLimits.from_settings(settings)
     requests, errors = build_requests(content.drafts(), limits)
     if errors:
         return errors[0].scrubbed(settings.secret_values)

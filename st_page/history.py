@@ -191,7 +191,7 @@ def run_kept(kept: Loadable) -> None:
         runtime = session_runtime(settings,
                                   connected=streamlit_internals.browser_connected())
         request = build_request(draft_of(kept, "Query 1"),
-                                DraftLimits(settings.max_query_chars, settings.max_args_chars))
+                                DraftLimits.from_settings(settings))
     except SessionLimitError as refused:
         st.session_state["action_errors"] = [refused.view]
         return

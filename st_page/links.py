@@ -76,7 +76,7 @@ def load_shared_link(settings: ConsoleSettings) -> SharedLinkOutcome:
     if not query.get("q"):
         return SharedLinkOutcome()
     values = {k: v for k, v in query.items() if k.startswith("p.") and is_link_param_name(k[2:])}
-    problem = link_problem(query, DraftLimits(settings.max_query_chars, settings.max_args_chars))
+    problem = link_problem(query, DraftLimits.from_settings(settings))
     if problem is not None:
         return SharedLinkOutcome(problem=f"The shared link was not loaded: {problem}.")
     state["q_text_0"] = query["q"]

@@ -305,4 +305,4 @@ def saved_queries_panel(settings: ConsoleSettings, memory: BrowserMemory | None)
     with st.container(border=True):
         actions = replace(PAGE_ACTIONS, link_branch=lambda shown: link_branch(shown, settings))
         panel(memory, team, actions,
-              DraftLimits(settings.max_query_chars, settings.max_args_chars))
+              DraftLimits.from_settings(settings))

@@ -43,6 +43,7 @@ from ecc.driver.client import QueryMethod
 from ecc.driver.describe_cache import Description
 from ecc.driver.errors import ConsoleInputError, ErrorView, input_error
 from ecc.driver.execute import QueryRequest
+from ecc.settings.config import ConsoleSettings
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,10 @@ class DraftLimits:
     max_query_chars: int = 100_000
     max_args_chars: int = 65_536
     max_batch: int = 20  # queries per submission; later drafts are left out
+
+    @classmethod
+    def from_settings(cls, settings: ConsoleSettings) -> DraftLimits:
+        return cls(settings.max_query_chars, settings.max_args_chars, settings.max_batch)
 
 
 def argument_size_error(subject: str, sizes: Mapping[str, int], max_args_chars: int
